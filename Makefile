@@ -1,0 +1,49 @@
+# Two commands do all the set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+KB_DIR ?= kbdata
+PORT ?= 8501
+
+.PHONY: install run ingest app test test-fast browser eval bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+ingest: install
+	$(PY) -m ingest corpus/ --kb $(KB_DIR)
+
+app: install
+	$(PY) -m streamlit run app.py --server.headless true --server.port $(PORT) --browser.gatherUsageStats false
+
+run: ingest app
+
+# Chromium for the real-browser test, where apt is available; without it that test is skipped.
+browser:
+	@if command -v chromium >/dev/null 2>&1; then echo "browser: chromium present"; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  && echo "browser: chromium installed" || echo "browser: chromium could not be installed; the browser test will be skipped"; \
+	else echo "browser: no apt (or not root); the browser test will be skipped"; fi
+
+test: install browser
+	$(PY) -m pytest -rs
+
+test-fast: install
+	$(PY) -m pytest -m "not slow and not browser"
+
+eval: install
+	$(PY) -m eval.extraction
+	$(PY) -m eval.search
+
+bench: install
+	$(PY) -m bench.run
+
+clean:
+	rm -rf $(KB_DIR) tests/artifacts .pytest_cache

@@ -1,0 +1,45 @@
+"""python -m ingest PATH... : (re)build the knowledge base from role articles."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from typing import Sequence
+
+from kb.cli import run_cli
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ingest argument parser."""
+    parser = argparse.ArgumentParser(
+        prog="python -m ingest", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Read role articles (.txt, .md, .html files or folders), detect their language, split "
+                    "sentences, extract duties and skills, embed them and store them in the knowledge base. "
+                    "Unchanged files are skipped; changed files replace their old rows.",
+        epilog="example: python -m ingest corpus/ --kb kbdata\n"
+               "The knowledge base is --kb DIR, else $KB_DIR, else ./kbdata.")
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="files or folders to ingest")
+    parser.add_argument("--kb", metavar="DIR", help="knowledge-base folder")
+    parser.add_argument("--embedder", metavar="NAME",
+                        help="e5 (default, bundled multilingual-e5-small) or st:NAME_OR_PATH (sentence-transformers)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``python -m ingest``."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
+
+    def body() -> int:
+        from ingest.pipeline import ingest
+
+        report = ingest(args.paths, kb_dir=args.kb, embedder_name=args.embedder, progress=not args.quiet)
+        print(report.summary())
+        return 0 if report.ok else 1
+
+    return run_cli(body)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,159 @@
+"""The ingestion pipeline: read -> detect -> split -> extract -> embed -> store + index.
+
+Ingest is idempotent and incremental: an unchanged file (same content hash) is
+skipped without embedding, a changed one replaces its old rows. Everything is
+written in one database transaction and the index is saved (temporary file,
+then rename) only after the commit, so an interrupted ingest leaves the
+previous knowledge base intact; a stale index is rebuilt from the database.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from kb.embed import Embedder
+from kb.errors import KBError
+from kb.knowledge import KnowledgeBase
+from kb.records import Article, Item, Refused, Sentence
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IngestReport:
+    """What one ingest run did, for the summary line and the app."""
+
+    kb: str = ""
+    ingested: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    refused: list[Refused] = field(default_factory=list)
+    failed: list[Refused] = field(default_factory=list)
+    languages: dict[str, str] = field(default_factory=dict)
+    sentences: int = 0
+    items: int = 0
+    seconds: float = 0.0
+
+    @property
+    def files_read(self) -> int:
+        """Files that decoded into an article, new or unchanged."""
+        return len(self.ingested) + len(self.unchanged)
+
+    @property
+    def ok(self) -> bool:
+        """True when at least one file is in the knowledge base and nothing failed unexpectedly."""
+        return self.files_read > 0 and not self.failed
+
+    def summary(self) -> str:
+        """A short human-readable summary."""
+        lines = [f"{self.files_read} files read ({len(self.ingested)} ingested, {len(self.unchanged)} unchanged), "
+                 f"{len(self.refused)} refused, {len(self.failed)} failed; {self.sentences} sentences, "
+                 f"{self.items} duties and skills; {self.seconds:.1f} s; knowledge base {self.kb}"]
+        lines += [f"refused: {entry.path}: {entry.reason}" for entry in self.refused]
+        lines += [f"failed: {entry.path}: {entry.reason}" for entry in self.failed]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Processed:
+    """An article after the text stages, ready to embed and store."""
+
+    article: Article
+    sentences: tuple[Sentence, ...]
+    items: tuple[Item, ...]
+
+
+def process(article: Article, embedder: Embedder | None) -> Processed:
+    """Run the text stages on one article: language, sentences, duties and skills."""
+    from ingest.extract import extract
+    from ingest.language import detect, detect_sentences
+    from ingest.sentences import split
+
+    (article,) = detect([article])
+    sentences = tuple(detect_sentences(split([article])))
+    items = tuple(extract(sentences, embedder))
+    return Processed(article, sentences, items)
+
+
+def ingest(paths: Sequence[str | Path], kb_dir: str | Path | None = None, embedder_name: str | None = None,
+           embedder: Embedder | None = None, progress: bool = False) -> IngestReport:
+    """Ingest files or folders into the knowledge base; returns what was done."""
+    from ingest.read import read
+
+    started = time.perf_counter()
+    kb = KnowledgeBase.create_or_open(kb_dir, embedder_name=embedder_name, embedder=embedder)
+    report = IngestReport(kb=str(kb.folder))
+    try:
+        index = kb.index
+        with kb.store.transaction():
+            for record in _progress(read(paths), progress):
+                if isinstance(record, Refused):
+                    report.refused.append(record)
+                    log.warning("%s: %s", record.path, record.reason)
+                elif kb.store.article_hash(record.doc_id) == record.content_hash:
+                    report.unchanged.append(record.doc_id)
+                else:
+                    _ingest_one(kb, index, record, report)
+            if report.ingested:
+                generation = kb.store.bump_generation()
+        if report.ingested:
+            index.save(kb.folder, generation)
+            _after_ingest(kb, report.ingested)
+    except BaseException:
+        kb.reload()  # the in-memory index may hold rows that were rolled back
+        raise
+    finally:
+        kb.close()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _ingest_one(kb: KnowledgeBase, index, article: Article, report: IngestReport) -> None:
+    """Process, embed and store one article inside a savepoint; a failure skips only this file."""
+    try:
+        processed = process(article, kb.embedder)
+        vectors = kb.embedder.embed_passages([s.text for s in processed.sentences] +
+                                             [i.text for i in processed.items])
+    except KBError as error:
+        report.refused.append(Refused(article.path, str(error)))
+        return
+    except Exception as error:  # a bug or a library failure on this file: report, go on with the others
+        log.exception("%s: ingest failed", article.path)
+        report.failed.append(Refused(article.path, f"{error.__class__.__name__}: {error}"))
+        return
+    store, count = kb.store, len(processed.sentences)
+    store.connection.execute("SAVEPOINT article")
+    try:
+        removed = store.remove_article(article.doc_id)
+        article_id = store.add_article(processed.article)
+        sentence_ids = store.add_sentences(article_id, processed.sentences, vectors[:count])
+        by_index = {s.index: row_id for s, row_id in zip(processed.sentences, sentence_ids)}
+        item_ids = store.add_items(article_id, processed.items, by_index, vectors[count:])
+    except BaseException:
+        store.connection.execute("ROLLBACK TO article")
+        store.connection.execute("RELEASE article")
+        raise
+    store.connection.execute("RELEASE article")
+    index.remove(removed)
+    index.add(np.array(sentence_ids + item_ids, dtype=np.int64), vectors)
+    report.ingested.append(article.doc_id)
+    report.languages[article.doc_id] = processed.article.lang
+    report.sentences += count
+    report.items += len(processed.items)
+
+
+def _after_ingest(kb: KnowledgeBase, doc_ids: list[str]) -> None:
+    """Derived data that depends on the whole knowledge base (kept up to date after each ingest)."""
+
+
+def _progress(records: Iterable, enabled: bool) -> Iterable:
+    """Wrap the stream in a progress bar on stderr when asked."""
+    if not enabled:
+        return records
+    from tqdm import tqdm
+
+    return tqdm(records, unit="file", desc="ingest", dynamic_ncols=True)

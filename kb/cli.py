@@ -1,0 +1,125 @@
+"""``python -m kb``: thin command-line wrappers over ``KnowledgeBase``."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Callable, Sequence
+
+from kb.errors import KBError
+from kb.records import KINDS
+
+EPILOG = "The knowledge base is --kb DIR, else $KB_DIR, else ./kbdata."
+
+
+def _open(args: argparse.Namespace):
+    from kb.knowledge import KnowledgeBase
+
+    return KnowledgeBase.open(args.kb)
+
+
+def print_json(value: object) -> None:
+    """Print a value as indented UTF-8 JSON."""
+    print(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def cmd_search(args: argparse.Namespace) -> None:
+    """Search duties, skills and sentences in any language."""
+    with _open(args) as kb:
+        hits = kb.search(args.query, k=args.k, lang=args.lang, kind=args.kind, doc=args.doc)
+    if args.json:
+        print_json([hit.to_dict() for hit in hits])
+        return
+    if not hits:
+        print("no good match; try other words, fewer filters or --kind all")
+    for hit in hits:
+        print(f"{hit.rank:>2}. {hit.score:.3f} [{hit.lang} {hit.kind}] {hit.doc_id}: {hit.text}")
+
+
+def cmd_docs(args: argparse.Namespace) -> None:
+    """List the articles."""
+    with _open(args) as kb:
+        docs = kb.docs()
+    if args.json:
+        print_json(docs)
+        return
+    for doc in docs:
+        print(f"{doc['doc_id']}\t{doc['lang']}\t{doc['sentences']} sentences, {doc['duties']} duties, "
+              f"{doc['skills']} skills\t{doc['title']}")
+
+
+def cmd_items(args: argparse.Namespace) -> None:
+    """List extracted duties and skills."""
+    with _open(args) as kb:
+        items = kb.items(doc=args.doc, kind=args.kind, lang=args.lang)
+    if args.json:
+        print_json([{key: value for key, value in item.items() if key not in ("id", "source", "title")}
+                    for item in items])
+        return
+    for item in items:
+        label = item["kind"] + (f"/{item['subtype']}" if item["subtype"] else "")
+        print(f"{item['doc_id']}\t{item['lang']}\t{label}\t{item['confidence']:.2f}\t{item['text']}")
+
+
+COMMANDS: dict[str, tuple[Callable, str, str]] = {
+    "search": (cmd_search, "search duties, skills and sentences in any language",
+               'python -m kb search "organise the director\'s diary" --lang sv -k 5'),
+    "docs": (cmd_docs, "list the articles with their language and counts", "python -m kb docs --json"),
+    "items": (cmd_items, "list extracted duties and skills", "python -m kb items --kind duty --lang pl --json"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with one sub-command per entry of COMMANDS."""
+    parser = argparse.ArgumentParser(prog="python -m kb", description="Query the job-description knowledge base.",
+                                     epilog=EPILOG)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (function, help_text, example) in COMMANDS.items():
+        sub = commands.add_parser(name, help=help_text, description=help_text[0].upper() + help_text[1:] + ".",
+                                  epilog=f"example: {example}\n{EPILOG}",
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+        sub.set_defaults(function=function)
+        sub.add_argument("--kb", metavar="DIR", help="knowledge-base folder")
+        sub.add_argument("--json", action="store_true", help="print machine-readable JSON")
+        ARGUMENTS.get(name, lambda _: None)(sub)
+    return parser
+
+
+def _search_arguments(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("query", help="what to look for, in any language")
+    sub.add_argument("-k", type=int, default=10, help="number of hits (default 10)")
+    sub.add_argument("--lang", metavar="CODE", help="only units in this language (sv, pl, vi, en, ...)")
+    sub.add_argument("--kind", choices=KINDS + ("all",), default="all", help="unit kind (default all)")
+    sub.add_argument("--doc", metavar="ID", help="only this document id")
+
+
+def _items_arguments(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--doc", metavar="ID", help="only this document id")
+    sub.add_argument("--kind", choices=("duty", "skill"), help="only duties or only skills")
+    sub.add_argument("--lang", metavar="CODE", help="only items in this language")
+
+
+ARGUMENTS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
+    "search": _search_arguments,
+    "items": _items_arguments,
+}
+
+
+def run_cli(function: Callable[[], int | None]) -> int:
+    """Run a CLI body: user errors become one 'error: ...' line and exit code 1."""
+    try:
+        return function() or 0
+    except KBError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted; the knowledge base is unchanged", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``python -m kb``."""
+    args = build_parser().parse_args(argv)
+    return run_cli(lambda: args.function(args))

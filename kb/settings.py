@@ -1,0 +1,68 @@
+"""The knowledge base's configuration: one frozen object saved in its folder."""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+
+from kb.errors import KBError
+
+FORMAT_VERSION = 1
+SETTINGS_FILE = "settings.json"
+DEFAULT_KB_DIR = "kbdata"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that must stay the same for a knowledge base to be readable."""
+
+    embedder: str = "e5"
+    dim: int = 384
+    format_version: int = FORMAT_VERSION
+
+    def save(self, folder: Path) -> None:
+        """Write the settings to ``folder/settings.json`` atomically."""
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / SETTINGS_FILE
+        temporary = target.with_suffix(".json.tmp")
+        temporary.write_text(json.dumps(asdict(self), indent=2) + "\n", encoding="utf-8")
+        os.replace(temporary, target)
+
+    @classmethod
+    def load(cls, folder: Path) -> "Settings | None":
+        """Read the settings of a knowledge base, or None if the folder has none."""
+        path = folder / SETTINGS_FILE
+        if not path.exists():
+            return None
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise KBError(f"unreadable settings ({error})", where=str(path),
+                          hint="rebuild the knowledge base with python -m ingest") from error
+        known = {field.name for field in fields(cls)}
+        return cls(**{key: value for key, value in data.items() if key in known})
+
+    def with_embedder(self, name: str, dim: int) -> "Settings":
+        """A copy that records another embedder."""
+        return replace(self, embedder=name, dim=dim)
+
+    def check_compatible(self, folder: Path, embedder: str | None) -> None:
+        """Refuse a knowledge base of another format or, if given, another embedder."""
+        if self.format_version != FORMAT_VERSION:
+            raise KBError(f"knowledge base format {self.format_version} is not this version's {FORMAT_VERSION}",
+                          where=str(folder), hint=rebuild_hint(folder, self.embedder))
+        if embedder is not None and embedder != self.embedder:
+            raise KBError(f"knowledge base was built with embedder {self.embedder!r}, not {embedder!r}",
+                          where=str(folder), hint=rebuild_hint(folder, embedder))
+
+
+def rebuild_hint(folder: Path, embedder: str) -> str:
+    """The sentence that tells a user how to rebuild a knowledge base."""
+    return (f"rebuild it with 'python -m ingest corpus/ --kb NEW_DIR --embedder {embedder}' "
+            f"or delete {folder} first")
+
+
+def resolve_kb_dir(value: str | os.PathLike | None) -> Path:
+    """The knowledge-base folder: the argument, else $KB_DIR, else ./kbdata."""
+    return Path(value or os.environ.get("KB_DIR") or DEFAULT_KB_DIR)

@@ -1,0 +1,256 @@
+"""SQLite storage of articles, sentences, items and their vectors.
+
+One table ``units`` holds every searchable unit (sentences, duties, skills);
+the views ``sentences`` and ``items`` show each kind. A unit's row id is its
+FAISS id, and its vector is kept here too so that the index can always be
+rebuilt from the database (the database is the source of truth).
+"""
+from __future__ import annotations
+
+import sqlite3
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+import numpy as np
+
+from kb.records import Article, Item, Sentence
+
+DB_FILE = "kb.sqlite"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS articles (
+    id INTEGER PRIMARY KEY,
+    doc_id TEXT NOT NULL UNIQUE,
+    path TEXT NOT NULL,
+    title TEXT NOT NULL,
+    lang TEXT NOT NULL,
+    encoding TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    text TEXT NOT NULL,
+    title_start INTEGER NOT NULL DEFAULT 0,
+    title_end INTEGER NOT NULL DEFAULT 0,
+    ingested_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS units (
+    id INTEGER PRIMARY KEY,
+    article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    doc_id TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('sentence', 'duty', 'skill')),
+    subtype TEXT NOT NULL DEFAULT '',
+    lang TEXT NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    sentence_index INTEGER NOT NULL,
+    sentence_id INTEGER,
+    confidence REAL NOT NULL DEFAULT 1.0,
+    source TEXT NOT NULL DEFAULT '',
+    vector BLOB
+);
+CREATE INDEX IF NOT EXISTS units_doc ON units(doc_id, kind);
+CREATE INDEX IF NOT EXISTS units_sentence ON units(sentence_id);
+CREATE VIEW IF NOT EXISTS sentences AS
+    SELECT id, doc_id, lang, start, end, text, sentence_index FROM units WHERE kind = 'sentence';
+CREATE VIEW IF NOT EXISTS items AS
+    SELECT id, doc_id, kind, subtype, lang, start, end, text, sentence_id, confidence, source
+    FROM units WHERE kind IN ('duty', 'skill');
+"""
+
+UNIT_COLUMNS = ("id", "doc_id", "kind", "subtype", "lang", "start", "end", "text",
+                "sentence_index", "sentence_id", "confidence", "source")
+
+
+class Store:
+    """The knowledge base's SQLite database (WAL mode)."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        self.connection = connection
+        self.path = path
+
+    @classmethod
+    def open(cls, folder: Path) -> "Store":
+        """Open (creating if needed) the database inside a knowledge-base folder."""
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / DB_FILE
+        connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        connection.row_factory = sqlite3.Row
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA foreign_keys=ON")
+        connection.executescript(SCHEMA)
+        return cls(connection, path)
+
+    def close(self) -> None:
+        """Close the database connection."""
+        self.connection.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write transaction: everything inside commits together or not at all."""
+        self.connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.connection.execute("ROLLBACK")
+            raise
+        self.connection.execute("COMMIT")
+
+    # -- meta -----------------------------------------------------------------
+    def get_meta(self, key: str, default: str = "") -> str:
+        """A value of the meta table."""
+        row = self.connection.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row["value"] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Set a value of the meta table."""
+        self.connection.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    @property
+    def generation(self) -> int:
+        """A counter that every committed change of the units increases."""
+        return int(self.get_meta("generation", "0"))
+
+    def bump_generation(self) -> int:
+        """Increase the generation counter (inside the writing transaction)."""
+        value = self.generation + 1
+        self.set_meta("generation", str(value))
+        self.set_meta("updated_at", now())
+        return value
+
+    # -- articles -------------------------------------------------------------
+    def article_hash(self, doc_id: str) -> str | None:
+        """The content hash stored for a document, or None if it is new."""
+        row = self.connection.execute("SELECT content_hash FROM articles WHERE doc_id = ?", (doc_id,)).fetchone()
+        return row["content_hash"] if row else None
+
+    def remove_article(self, doc_id: str) -> list[int]:
+        """Delete a document and its units; returns the deleted unit ids."""
+        ids = [row[0] for row in self.connection.execute("SELECT id FROM units WHERE doc_id = ?", (doc_id,))]
+        self.connection.execute("DELETE FROM units WHERE doc_id = ?", (doc_id,))
+        self.connection.execute("DELETE FROM articles WHERE doc_id = ?", (doc_id,))
+        return ids
+
+    def add_article(self, article: Article) -> int:
+        """Insert an article row; returns its row id."""
+        cursor = self.connection.execute(
+            "INSERT INTO articles(doc_id, path, title, lang, encoding, content_hash, text, title_start,"
+            " title_end, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (article.doc_id, article.path, article.title, article.lang, article.encoding,
+             article.content_hash, article.text, article.title_span[0], article.title_span[1], now()))
+        return int(cursor.lastrowid)
+
+    def add_sentences(self, article_id: int, sentences: Sequence[Sentence], vectors: np.ndarray) -> list[int]:
+        """Insert sentences with their vectors; returns their row ids in order."""
+        ids = []
+        for sentence, vector in zip(sentences, vectors):
+            cursor = self.connection.execute(
+                "INSERT INTO units(article_id, doc_id, kind, lang, start, end, text, sentence_index, vector)"
+                " VALUES (?, ?, 'sentence', ?, ?, ?, ?, ?, ?)",
+                (article_id, sentence.doc_id, sentence.lang, sentence.start, sentence.end, sentence.text,
+                 sentence.index, vector_blob(vector)))
+            ids.append(int(cursor.lastrowid))
+        return ids
+
+    def add_items(self, article_id: int, items: Sequence[Item], sentence_ids: dict[int, int],
+                  vectors: np.ndarray) -> list[int]:
+        """Insert duties and skills, linked to their sentence rows; returns their row ids."""
+        ids = []
+        for item, vector in zip(items, vectors):
+            cursor = self.connection.execute(
+                "INSERT INTO units(article_id, doc_id, kind, subtype, lang, start, end, text, sentence_index,"
+                " sentence_id, confidence, source, vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (article_id, item.doc_id, item.kind, item.subtype, item.lang, item.start, item.end, item.text,
+                 item.sentence_index, sentence_ids.get(item.sentence_index), item.confidence, item.source,
+                 vector_blob(vector)))
+            ids.append(int(cursor.lastrowid))
+        return ids
+
+    def articles(self) -> list[dict]:
+        """Every article with its unit counts, ordered by doc_id."""
+        rows = self.connection.execute(
+            "SELECT a.doc_id, a.title, a.lang, a.path, a.encoding, a.ingested_at,"
+            " SUM(u.kind = 'sentence') AS sentences, SUM(u.kind = 'duty') AS duties,"
+            " SUM(u.kind = 'skill') AS skills FROM articles a LEFT JOIN units u ON u.article_id = a.id"
+            " GROUP BY a.id ORDER BY a.doc_id")
+        return [{**dict(row), "sentences": row["sentences"] or 0, "duties": row["duties"] or 0,
+                 "skills": row["skills"] or 0} for row in rows]
+
+    def article(self, doc_id: str) -> dict | None:
+        """One article row with its full text, or None."""
+        row = self.connection.execute("SELECT * FROM articles WHERE doc_id = ?", (doc_id,)).fetchone()
+        return dict(row) if row else None
+
+    # -- units ----------------------------------------------------------------
+    def units(self, ids: Iterable[int]) -> dict[int, dict]:
+        """Units by id, each with its article title and source sentence."""
+        ids = list(ids)
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self.connection.execute(
+            f"SELECT u.{', u.'.join(UNIT_COLUMNS)}, a.title, s.text AS sentence, s.start AS sentence_start,"
+            f" s.end AS sentence_end FROM units u JOIN articles a ON a.id = u.article_id"
+            f" LEFT JOIN units s ON s.id = COALESCE(u.sentence_id, u.id) WHERE u.id IN ({marks})", ids)
+        return {row["id"]: dict(row) for row in rows}
+
+    def select_units(self, *, kinds: Sequence[str] = (), lang: str | None = None,
+                     doc_id: str | None = None, subtype: str | None = None) -> list[dict]:
+        """Units matching the filters, in document order, each with title and sentence."""
+        where, params = unit_filters(kinds=kinds, lang=lang, doc_id=doc_id, subtype=subtype)
+        rows = self.connection.execute(
+            f"SELECT u.{', u.'.join(UNIT_COLUMNS)}, a.title, s.text AS sentence, s.start AS sentence_start,"
+            f" s.end AS sentence_end FROM units u JOIN articles a ON a.id = u.article_id"
+            f" LEFT JOIN units s ON s.id = COALESCE(u.sentence_id, u.id) WHERE {where}"
+            f" ORDER BY u.doc_id, u.start, u.id", params)
+        return [dict(row) for row in rows]
+
+    def unit_ids(self, *, kinds: Sequence[str] = (), lang: str | None = None,
+                 doc_id: str | None = None) -> list[int]:
+        """Ids of the units matching the filters."""
+        where, params = unit_filters(kinds=kinds, lang=lang, doc_id=doc_id)
+        return [row[0] for row in self.connection.execute(f"SELECT u.id FROM units u WHERE {where}", params)]
+
+    def vectors(self, batch: int = 4096) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Stream (ids, vectors) of every unit, in batches."""
+        cursor = self.connection.execute("SELECT id, vector FROM units WHERE vector IS NOT NULL ORDER BY id")
+        while rows := cursor.fetchmany(batch):
+            ids = np.array([row[0] for row in rows], dtype=np.int64)
+            yield ids, np.vstack([np.frombuffer(row[1], dtype=np.float32) for row in rows])
+
+    def counts(self) -> dict[str, int]:
+        """How many articles, sentences, duties and skills are stored."""
+        row = self.connection.execute(
+            "SELECT (SELECT COUNT(*) FROM articles) AS articles, SUM(kind = 'sentence') AS sentences,"
+            " SUM(kind = 'duty') AS duties, SUM(kind = 'skill') AS skills FROM units").fetchone()
+        return {key: int(row[key] or 0) for key in ("articles", "sentences", "duties", "skills")}
+
+
+def unit_filters(*, kinds: Sequence[str] = (), lang: str | None = None, doc_id: str | None = None,
+                 subtype: str | None = None) -> tuple[str, list]:
+    """SQL WHERE clause and parameters for the common unit filters."""
+    clauses, params = ["1 = 1"], []
+    if kinds:
+        clauses.append(f"u.kind IN ({','.join('?' * len(kinds))})")
+        params.extend(kinds)
+    if lang:
+        clauses.append("u.lang = ?")
+        params.append(lang)
+    if doc_id:
+        clauses.append("u.doc_id = ?")
+        params.append(doc_id)
+    if subtype:
+        clauses.append("u.subtype = ?")
+        params.append(subtype)
+    return " AND ".join(clauses), params
+
+
+def vector_blob(vector: np.ndarray) -> bytes:
+    """A vector as float32 bytes for the database."""
+    return np.asarray(vector, dtype=np.float32).tobytes()
+
+
+def now() -> str:
+    """The current UTC time in ISO 8601."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

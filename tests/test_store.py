@@ -1,0 +1,72 @@
+"""SQLite store and FAISS index: round trip, filters, generations."""
+from __future__ import annotations
+
+import numpy as np
+
+from kb.index import VectorIndex
+from kb.records import Article, Item, Sentence
+from kb.store import Store
+
+TEXT = "Vad gör en koordinator?\nHon hanterar korrespondens. Hon bokar resor."
+
+
+def _article() -> Article:
+    return Article(doc_id="roles/koordinator", path="x/roles/koordinator.txt", text=TEXT,
+                   title="Vad gör en koordinator?", encoding="utf-8", content_hash="abc",
+                   body=((24, len(TEXT)),), lang="sv", title_span=(0, 23))
+
+
+def _units() -> tuple[list[Sentence], list[Item]]:
+    first, second = TEXT.index("Hon hanterar"), TEXT.index("Hon bokar")
+    sentences = [Sentence("roles/koordinator", 0, first, first + 27, TEXT[first:first + 27], "sv"),
+                 Sentence("roles/koordinator", 1, second, len(TEXT), TEXT[second:], "sv")]
+    start = TEXT.index("hanterar korrespondens")
+    items = [Item("roles/koordinator", 0, "duty", "", start, start + 22, TEXT[start:start + 22], "sv", 0.9, "test")]
+    return sentences, items
+
+
+def test_store_round_trip_keeps_offsets_language_and_sentence_link(tmp_path, fake_embedder):
+    store = Store.open(tmp_path)
+    sentences, items = _units()
+    with store.transaction():
+        article_id = store.add_article(_article())
+        ids = store.add_sentences(article_id, sentences, fake_embedder.embed_passages([s.text for s in sentences]))
+        store.add_items(article_id, items, {0: ids[0], 1: ids[1]}, fake_embedder.embed_passages([items[0].text]))
+        store.bump_generation()
+    store.close()
+
+    store = Store.open(tmp_path)
+    assert store.counts() == {"articles": 1, "sentences": 2, "duties": 1, "skills": 0}
+    (duty,) = store.select_units(kinds=("duty",))
+    assert TEXT[duty["start"]:duty["end"]] == duty["text"] == "hanterar korrespondens"
+    assert duty["sentence"] == "Hon hanterar korrespondens." and duty["lang"] == "sv"
+    assert store.select_units(kinds=("sentence",), lang="pl") == []
+    assert store.generation == 1
+    ids, vectors = next(store.vectors())
+    assert len(ids) == 3 and vectors.shape == (3, fake_embedder.dim)
+
+
+def test_transaction_rolls_back_everything_on_error(tmp_path):
+    store = Store.open(tmp_path)
+    try:
+        with store.transaction():
+            store.add_article(_article())
+            raise KeyboardInterrupt
+    except KeyboardInterrupt:
+        pass
+    assert store.counts()["articles"] == 0
+
+
+def test_index_search_filters_removes_and_round_trips_with_generation(tmp_path, fake_embedder):
+    texts = ["hantera korrespondens", "boka resor", "skriva manualer"]
+    index = VectorIndex(fake_embedder.dim)
+    index.add([10, 20, 30], fake_embedder.embed_passages(texts))
+    query = fake_embedder.embed_query("boka resor")
+    assert index.search(query, 1)[0][0] == 20
+    assert [i for i, _ in index.search(query, 3, allowed=[10, 30])] in ([10, 30], [30, 10])
+    index.remove([20])
+    assert 20 not in [i for i, _ in index.search(query, 3)]
+    index.save(tmp_path, generation=7)
+    assert VectorIndex.load(tmp_path, fake_embedder.dim, generation=8) is None
+    loaded = VectorIndex.load(tmp_path, fake_embedder.dim, generation=7)
+    assert len(loaded) == 2 and np.allclose(loaded.reconstruct([10]), fake_embedder.embed_passages(texts[:1]))
