@@ -1,0 +1,1 @@
+"""Ingestion: read role articles, detect languages, split sentences, extract duties and skills."""

@@ -1,0 +1,123 @@
+"""Ingest: idempotent, incremental, interruption-safe, refusing bad files."""
+from __future__ import annotations
+
+import pytest
+
+from ingest.pipeline import ingest
+from kb.errors import KBError
+from kb.index import VectorIndex
+from kb.knowledge import KnowledgeBase
+
+
+class CountingEmbedder:
+    """Wraps an embedder and counts the passages it embeds."""
+
+    def __init__(self, inner, fail_after_calls: int | None = None):
+        self.inner, self.name, self.dim = inner, inner.name, inner.dim
+        self.passages, self.calls, self.fail_after_calls = 0, 0, fail_after_calls
+
+    def embed_passages(self, texts):
+        self.calls += 1
+        if self.fail_after_calls is not None and self.calls > self.fail_after_calls:
+            raise KeyboardInterrupt  # what Ctrl-C does in the middle of an ingest
+        self.passages += len(texts)
+        return self.inner.embed_passages(texts)
+
+    def embed_query(self, text):
+        return self.inner.embed_query(text)
+
+
+def _snapshot(folder, embedder):
+    with KnowledgeBase.open(folder, embedder=embedder) as kb:
+        return kb.docs(), kb.store.counts(), len(kb.index)
+
+
+def test_reingesting_unchanged_files_changes_and_embeds_nothing(tmp_path, corpus_copy, fake_embedder):
+    folder = tmp_path / "kb"
+    first = ingest([corpus_copy], kb_dir=folder, embedder=fake_embedder)
+    assert first.ok and len(first.ingested) == 5
+    before = _snapshot(folder, fake_embedder)
+    counting = CountingEmbedder(fake_embedder)
+    second = ingest([corpus_copy], kb_dir=folder, embedder=counting)
+    assert second.ok and second.ingested == [] and len(second.unchanged) == 5
+    assert counting.passages == 0
+    assert _snapshot(folder, fake_embedder) == before
+
+
+def test_changed_file_replaces_its_old_rows(tmp_path, corpus_copy, fake_embedder):
+    folder = tmp_path / "kb"
+    ingest([corpus_copy], kb_dir=folder, embedder=fake_embedder)
+    path = corpus_copy / "004_fd08960ed22fac1b.txt"
+    path.write_text("Co robi kierowca?\nKierowca przewozi towary i dba o samochód. Planuje trasy dostaw.\n",
+                    encoding="utf-8")
+    report = ingest([corpus_copy], kb_dir=folder, embedder=fake_embedder)
+    assert report.ingested == ["004_fd08960ed22fac1b"] and len(report.unchanged) == 4
+    with KnowledgeBase.open(folder, embedder=fake_embedder) as kb:
+        doc = next(d for d in kb.docs() if d["doc_id"] == "004_fd08960ed22fac1b")
+        assert doc["title"] == "Co robi kierowca?" and doc["sentences"] == 2
+        hits = kb.search("koordynator spotkania", k=50, doc="004_fd08960ed22fac1b", kind="sentence")
+        assert hits and all("koordynator" not in hit.sentence for hit in hits)
+        assert len(kb.index) == sum(c for key, c in kb.store.counts().items() if key != "articles")
+
+
+def test_interrupted_ingest_leaves_the_previous_knowledge_base_readable(tmp_path, corpus_copy, fake_embedder):
+    folder = tmp_path / "kb"
+    ingest([corpus_copy / "000_8c161820aec857f8.txt"], kb_dir=folder, embedder=fake_embedder)
+    before = _snapshot(folder, fake_embedder)
+    with pytest.raises(KeyboardInterrupt):
+        ingest([corpus_copy], kb_dir=folder, embedder=CountingEmbedder(fake_embedder, fail_after_calls=2))
+    assert _snapshot(folder, fake_embedder) == before
+    with KnowledgeBase.open(folder, embedder=fake_embedder) as kb:
+        assert kb.search("seniorkoordinator", k=3)
+
+
+def test_crash_between_commit_and_index_write_rebuilds_the_index(tmp_path, corpus_copy, fake_embedder, monkeypatch):
+    folder = tmp_path / "kb"
+
+    original = VectorIndex.save
+
+    def crash(self, target, generation):
+        if generation > 0:  # the save after the ingest's commit
+            raise KeyboardInterrupt
+        original(self, target, generation)
+
+    monkeypatch.setattr(VectorIndex, "save", crash)
+    with pytest.raises(KeyboardInterrupt):
+        ingest([corpus_copy], kb_dir=folder, embedder=fake_embedder)
+    monkeypatch.undo()
+    with KnowledgeBase.open(folder, embedder=fake_embedder) as kb:
+        counts = kb.store.counts()
+        assert counts["articles"] == 5
+        assert len(kb.index) == counts["sentences"] + counts["duties"] + counts["skills"]
+    assert (folder / "index.faiss").exists()
+
+
+def test_bad_files_are_refused_by_name_and_the_others_still_ingest(tmp_path, corpus_copy, fake_embedder):
+    (corpus_copy / "empty.txt").write_text("", encoding="utf-8")
+    (corpus_copy / "binary.txt").write_bytes(bytes(range(256)) * 4)
+    report = ingest([corpus_copy], kb_dir=tmp_path / "kb", embedder=fake_embedder)
+    assert report.ok and len(report.ingested) == 5
+    refused = {entry.path.rsplit("/", 1)[-1]: entry.reason for entry in report.refused}
+    assert set(refused) == {"empty.txt", "binary.txt"}
+    assert "binary.txt" in report.summary() and "empty.txt" in report.summary()
+
+
+def test_opening_with_another_embedder_is_refused_with_how_to_rebuild(tmp_path, corpus_copy, fake_embedder):
+    folder = tmp_path / "kb"
+    ingest([corpus_copy / "000_8c161820aec857f8.txt"], kb_dir=folder, embedder=fake_embedder)
+    with pytest.raises(KBError, match="built with embedder 'fake'.*rebuild"):
+        ingest([corpus_copy], kb_dir=folder, embedder_name="e5")
+
+
+def test_opening_a_folder_without_knowledge_base_says_how_to_build_one(tmp_path):
+    with pytest.raises(KBError, match="python -m ingest"):
+        KnowledgeBase.open(tmp_path / "nothing")
+
+
+def test_corpus_articles_get_their_languages_and_question_titles(corpus_kb):
+    docs = {doc["doc_id"]: doc for doc in corpus_kb.docs()}
+    assert [docs[key]["lang"] for key in sorted(docs)] == ["sv", "sv", "vi", "sv", "pl"]
+    assert docs["000_8c161820aec857f8"]["title"] == "Hur blir jag seniorkoordinator?"
+    assert docs["002_5df17db3aa96b6b9"]["title"] == "Điều phối viên bộ phận là gì?"
+    assert docs["004_fd08960ed22fac1b"]["title"] == "Co robi koordynator spotkania?"
+    assert 20 <= docs["002_5df17db3aa96b6b9"]["sentences"] <= 32
