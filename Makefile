@@ -41,6 +41,7 @@ test-fast: install
 eval: install
 	$(PY) -m eval.extraction
 	$(PY) -m eval.search
+	$(PY) -m eval.grouping
 
 bench: install
 	$(PY) -m bench.run

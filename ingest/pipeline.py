@@ -18,6 +18,8 @@ import numpy as np
 
 from kb.embed import Embedder
 from kb.errors import KBError
+from kb.group import update_groups
+from kb.search import refresh_search
 from kb.knowledge import KnowledgeBase
 from kb.records import Article, Item, Refused, Sentence
 
@@ -148,6 +150,8 @@ def _ingest_one(kb: KnowledgeBase, index, article: Article, report: IngestReport
 
 def _after_ingest(kb: KnowledgeBase, doc_ids: list[str]) -> None:
     """Derived data that depends on the whole knowledge base (kept up to date after each ingest)."""
+    update_groups(kb.store)  # cross-language groups of duties and skills (kb.group)
+    refresh_search(kb)  # language statistics, corrected index and no-match threshold (kb.search)
 
 
 def _progress(records: Iterable, enabled: bool) -> Iterable:

@@ -61,11 +61,56 @@ def cmd_items(args: argparse.Namespace) -> None:
         print(f"{item['doc_id']}\t{item['lang']}\t{label}\t{item['confidence']:.2f}\t{item['text']}")
 
 
+def cmd_skills(args: argparse.Namespace) -> None:
+    """List skill groups across roles and languages."""
+    from kb.skills import format_skill
+
+    with _open(args) as kb:
+        groups = kb.skills(lang=args.lang, subtype=args.subtype, top=args.top)
+    if args.json:
+        print_json(groups)
+        return
+    if not groups:
+        print("no skills; try without --lang or --subtype")
+    for number, group in enumerate(groups, start=1):
+        print(f"{number:>3}. {format_skill(group)}")
+
+
+def cmd_export(args: argparse.Namespace) -> None:
+    """Export duties and skills to a file."""
+    from pathlib import Path
+
+    with _open(args) as kb:
+        path = kb.export(Path(args.out), format=args.format, kind=args.kind, lang=args.lang, doc=args.doc)
+    if args.json:
+        print_json({"path": str(path), "format": args.format or path.suffix.lstrip(".")})
+        return
+    print(f"wrote {path}")
+
+
+def cmd_compare(args: argparse.Namespace) -> None:
+    """Compare roles: similarity, shared duties and unique duties."""
+    from kb.compare import format_comparison
+
+    with _open(args) as kb:
+        result = kb.compare(*args.docs)
+    if args.json:
+        print_json({key: result[key] for key in ("docs", "similarity", "pairs")})
+        return
+    print(format_comparison(result))
+
+
 COMMANDS: dict[str, tuple[Callable, str, str]] = {
     "search": (cmd_search, "search duties, skills and sentences in any language",
                'python -m kb search "organise the director\'s diary" --lang sv -k 5'),
     "docs": (cmd_docs, "list the articles with their language and counts", "python -m kb docs --json"),
     "items": (cmd_items, "list extracted duties and skills", "python -m kb items --kind duty --lang pl --json"),
+    "skills": (cmd_skills, "list skill groups across roles and languages, most mentioned first",
+               "python -m kb skills --lang sv --subtype skill --top 20"),
+    "export": (cmd_export, "export duties and skills to CSV, JSONL, Excel or Parquet",
+               "python -m kb export --format xlsx --out items.xlsx --kind skill"),
+    "compare": (cmd_compare, "compare roles: similarity, aligned shared duties and what is unique to each",
+                "python -m kb compare 000 004 --json"),
 }
 
 
@@ -99,9 +144,34 @@ def _items_arguments(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--lang", metavar="CODE", help="only items in this language")
 
 
+def _skills_arguments(sub: argparse.ArgumentParser) -> None:
+    from kb.records import SKILL_SUBTYPES
+
+    sub.add_argument("--lang", metavar="CODE", help="only groups with a member in this language")
+    sub.add_argument("--subtype", choices=SKILL_SUBTYPES, help="only this kind of skill")
+    sub.add_argument("--top", metavar="N", type=int, help="only the N most mentioned groups")
+
+
+def _export_arguments(sub: argparse.ArgumentParser) -> None:
+    from kb.export import FORMATS
+
+    sub.add_argument("--format", choices=FORMATS, help="file format (default: from the --out suffix)")
+    sub.add_argument("--out", metavar="FILE", required=True, help="file to write")
+    sub.add_argument("--kind", choices=("duty", "skill"), help="only duties or only skills")
+    sub.add_argument("--lang", metavar="CODE", help="only items in this language")
+    sub.add_argument("--doc", metavar="ID", help="only this document id")
+
+
+def _compare_arguments(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("docs", nargs="+", metavar="DOC", help="two or more document ids (see 'python -m kb docs')")
+
+
 ARGUMENTS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
     "search": _search_arguments,
     "items": _items_arguments,
+    "skills": _skills_arguments,
+    "export": _export_arguments,
+    "compare": _compare_arguments,
 }
 
 

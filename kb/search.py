@@ -1,15 +1,38 @@
-"""Query -> embedding -> FAISS -> ranked hits from the store."""
+"""Query -> ranked hits: dense search over sentences, duties and skills, fused with keywords.
+
+The steps, each a pure function over an open ``KnowledgeBase``:
+
+1. embed the query once;
+2. dense candidates from the FAISS index of the chosen bias correction
+   (``kb.bias``: language subspace removed, hub penalty, by default), with the filters;
+3. group the candidates by source sentence: a duty, a skill and the sentence
+   they come from are one result, shown by its best-scoring unit, so a short
+   duty outranks the long sentence that dilutes it and no sentence shows twice;
+4. fuse with keyword search (``kb.fts``, BM25 over rare terms) by reciprocal
+   rank fusion; the dense first hit always stays in the results;
+5. refuse to answer when even the best dense score is below the knowledge
+   base's calibrated threshold (``kb.calibrate``): no good match, no noise.
+
+``Hit.score`` is the dense score of the shown unit under the correction (a
+cosine of projected vectors minus the hub penalty by default; the threshold
+applies to it), capped by the score of the hit above so that scores follow the
+fused order; ``Hit.extra`` keeps the uncapped ``dense_score`` and the
+``fused_score``.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 import numpy as np
 
+from kb import bias
 from kb.errors import KBError
 from kb.records import KINDS, Hit
 
 KIND_CHOICES = KINDS + ("all",)
+UNIT_CHOICES = ("all", "sentence")
 
 
 @dataclass(frozen=True)
@@ -29,6 +52,45 @@ class SearchRequest:
         return KINDS if self.kind == "all" else (self.kind,)
 
 
+@dataclass(frozen=True)
+class SearchOptions:
+    """How to rank: the method chosen by ``python -m eval.search`` is the default."""
+
+    units: str = "all"  # "sentence": the plain sentence index (the baseline)
+    correction: str = "project_hub"  # see kb.bias.CORRECTIONS
+    hybrid: bool = True  # fuse keyword (BM25) hits
+    group: bool = True  # one result per source sentence
+    min_score: float | None = None  # None: the knowledge base's calibrated threshold; -inf: never refuse
+    pool: int = 100  # dense candidates fetched before grouping and fusion (at least 10 k)
+    rrf_k: float = 60.0
+    keyword_weight: float = 1.0
+
+    def check(self) -> "SearchOptions":
+        """Refuse unknown option values, listing the valid ones."""
+        if self.units not in UNIT_CHOICES:
+            raise KBError(f"unknown unit set {self.units!r}", hint=f"use one of {', '.join(UNIT_CHOICES)}")
+        bias.check_correction(self.correction)
+        return self
+
+
+DEFAULT_OPTIONS = SearchOptions()
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A unit found by dense or keyword search, with its row from the store."""
+
+    unit_id: int
+    score: float  # dense similarity under the correction
+    row: dict
+    fused: float | None = None  # reciprocal-rank-fusion score, once fused
+
+    @property
+    def sentence_key(self) -> int:
+        """The id of the sentence the unit belongs to (a sentence is its own)."""
+        return int(self.row["sentence_id"] or self.row["id"])
+
+
 def validate(request: SearchRequest) -> None:
     """Refuse requests a user got wrong, with what to do."""
     if not request.query.strip():
@@ -38,32 +100,173 @@ def validate(request: SearchRequest) -> None:
     request.kinds()
 
 
-def dense_search(kb, request: SearchRequest, query_vector: np.ndarray) -> list[Hit]:
-    """Rank units by cosine similarity to the query vector, with the request's filters."""
-    filtered = request.kind != "all" or request.lang or request.doc_id
-    allowed = kb.store.unit_ids(kinds=request.kinds(), lang=request.lang, doc_id=request.doc_id) if filtered else None
-    pairs = kb.index.search(query_vector, request.k, allowed=allowed)
-    return to_hits(kb, pairs)
+def searched_kinds(request: SearchRequest, options: SearchOptions) -> tuple[str, ...]:
+    """The kinds to search: the request's, limited to sentences for the sentence-only baseline."""
+    kinds = request.kinds()
+    return tuple(kind for kind in kinds if kind == "sentence") if options.units == "sentence" else kinds
 
 
-def to_hits(kb, pairs: Sequence[tuple[int, float]]) -> list[Hit]:
-    """Turn (unit id, score) pairs into ranked hits with their sentences."""
-    rows = kb.store.units(unit_id for unit_id, _ in pairs)
-    hits = []
+def allowed_ids(kb, request: SearchRequest, kinds: Sequence[str]) -> list[int] | None:
+    """Unit ids the filters allow, or None when nothing is filtered."""
+    if set(kinds) == set(KINDS) and not request.lang and not request.doc_id:
+        return None
+    return kb.store.unit_ids(kinds=kinds, lang=request.lang, doc_id=request.doc_id)
+
+
+def rescore(kb, pairs: Sequence[tuple[int, float]], rows: dict[int, dict], query_vector: np.ndarray,
+            correction: str) -> list[tuple[int, float]]:
+    """Index scores turned into the correction's scores (z-scores per language for ``znorm``), best first."""
+    if correction != "znorm":
+        return list(pairs)
+    stats = bias.language_stats(kb)
+    means, stds = bias.znorm_params(query_vector, stats)
+    scored = []
     for unit_id, score in pairs:
-        row = rows.get(unit_id)
-        if row is None:  # the index is ahead of the store: skip, never crash
-            continue
+        row = stats.row(rows[unit_id]["lang"]) if unit_id in rows else None
+        scored.append((unit_id, score if row is None else float((score - means[row]) / stds[row])))
+    return sorted(scored, key=lambda pair: -pair[1])
+
+
+def dense_candidates(kb, request: SearchRequest, query_vector: np.ndarray,
+                     options: SearchOptions = DEFAULT_OPTIONS) -> list[Candidate]:
+    """Units ranked by dense similarity under the options' correction, with the filters."""
+    kinds = searched_kinds(request, options)
+    if not kinds:
+        return []
+    index = bias.dense_index(kb, options.correction)
+    corrected = bias.correct_query(kb, query_vector, options.correction)
+    pairs = index.search(corrected, max(options.pool, 10 * request.k), allowed=allowed_ids(kb, request, kinds))
+    rows = kb.store.units(unit_id for unit_id, _ in pairs)
+    pairs = rescore(kb, pairs, rows, query_vector, options.correction)
+    # a row missing from the store means the index is ahead of it: skip, never crash
+    return [Candidate(unit_id, score, rows[unit_id]) for unit_id, score in pairs if unit_id in rows]
+
+
+def query_language(query: str) -> str | None:
+    """The query's language, or None when the detector is not installed.
+
+    The one place where ``kb`` uses ``ingest``: the query must be identified by
+    the same detector that labelled the articles, or "other language" means nothing.
+    """
+    try:
+        from ingest.language import detect_language
+    except ImportError:  # kb used without the ingest package: literal spellings only
+        return None
+    return detect_language(query)
+
+
+def keyword_candidates(kb, request: SearchRequest, query_vector: np.ndarray, options: SearchOptions,
+                       known: dict[int, Candidate]) -> list[Candidate]:
+    """Units ranked by BM25 over the query's rare terms, each with its dense score."""
+    from kb.fts import keyword_search
+
+    kinds = searched_kinds(request, options)
+    pairs = keyword_search(kb.store.connection, request.query, max(options.pool, 10 * request.k),
+                           query_lang=query_language(request.query), kinds=kinds, lang=request.lang,
+                           doc_id=request.doc_id)
+    missing = [unit_id for unit_id, _ in pairs if unit_id not in known]
+    rows = kb.store.units(missing)
+    scores = dict(dense_scores(kb, [unit_id for unit_id in missing if unit_id in rows], rows, query_vector,
+                               options.correction))
+    return [known[unit_id] if unit_id in known else Candidate(unit_id, scores[unit_id], rows[unit_id])
+            for unit_id, _ in pairs if unit_id in known or unit_id in rows]
+
+
+def dense_scores(kb, ids: Sequence[int], rows: dict[int, dict], query_vector: np.ndarray,
+                 correction: str) -> list[tuple[int, float]]:
+    """The dense scores of given units (for keyword hits the dense search did not fetch)."""
+    if not ids:
+        return []
+    vectors = bias.dense_index(kb, correction).reconstruct(ids)
+    scores = vectors @ bias.correct_query(kb, query_vector, correction)
+    return rescore(kb, list(zip(ids, scores.tolist())), rows, query_vector, correction)
+
+
+def group_by_sentence(candidates: Sequence[Candidate]) -> list[Candidate]:
+    """The best candidate of each source sentence, in the input order."""
+    seen: set[int] = set()
+    grouped = []
+    for candidate in candidates:
+        if candidate.sentence_key not in seen:
+            seen.add(candidate.sentence_key)
+            grouped.append(candidate)
+    return grouped
+
+
+def fuse(dense: Sequence[Candidate], keyword: Sequence[Candidate], k: int,
+         options: SearchOptions = DEFAULT_OPTIONS) -> list[Candidate]:
+    """Reciprocal-rank fusion of two grouped rankings; the dense first hit is always kept."""
+    scores: dict[int, float] = {}
+    shown: dict[int, Candidate] = {}
+    for weight, ranking in ((1.0, dense), (options.keyword_weight, keyword)):
+        for rank, candidate in enumerate(ranking, start=1):
+            key = candidate.sentence_key
+            scores[key] = scores.get(key, 0.0) + weight / (options.rrf_k + rank)
+            shown.setdefault(key, candidate)  # the dense unit of a sentence wins: it is the better span
+    order = sorted(scores, key=lambda key: -scores[key])[:k]
+    if dense and dense[0].sentence_key not in order:
+        order[-1] = dense[0].sentence_key  # its fused score is below the others': the order holds
+    return [replace(shown[key], fused=scores[key]) for key in order]
+
+
+def to_hits(candidates: Sequence[Candidate]) -> list[Hit]:
+    """Candidates as ranked hits with their source sentences."""
+    hits: list[Hit] = []
+    for candidate in candidates:
+        row = candidate.row
+        # a hit that keywords moved up shows the score above it, so scores never rise down the list
+        score = min(candidate.score, hits[-1].score) if hits else candidate.score
         hits.append(Hit(rank=len(hits) + 1, score=score, doc_id=row["doc_id"], title=row["title"],
                         lang=row["lang"], kind=row["kind"], text=row["text"],
                         sentence=row["sentence"] or row["text"], start=row["start"], end=row["end"],
                         sentence_start=row["sentence_start"] if row["sentence_start"] is not None else row["start"],
                         sentence_end=row["sentence_end"] if row["sentence_end"] is not None else row["end"],
-                        subtype=row["subtype"], unit_id=unit_id))
+                        subtype=row["subtype"], unit_id=candidate.unit_id,
+                        extra={"dense_score": candidate.score, "fused_score": candidate.fused}))
     return hits
 
 
-def search(kb, request: SearchRequest) -> list[Hit]:
-    """Answer a search request against an open knowledge base."""
+def threshold(kb, options: SearchOptions) -> float:
+    """The score below which the best dense hit counts as no match."""
+    if options.min_score is not None:
+        return options.min_score
+    from kb.calibrate import stored_threshold
+
+    return stored_threshold(kb, options.correction)
+
+
+def search_vector(kb, request: SearchRequest, query_vector: np.ndarray,
+                  options: SearchOptions = DEFAULT_OPTIONS) -> list[Hit]:
+    """Answer a request whose query is already embedded (so a caller embeds it once)."""
+    options.check()
+    dense = dense_candidates(kb, request, query_vector, options)
+    if not dense or dense[0].score < threshold(kb, options):
+        return []
+    known = {candidate.unit_id: candidate for candidate in dense}
+    if options.group:
+        dense = group_by_sentence(dense)
+    if not options.hybrid:
+        return to_hits(dense[:request.k])
+    keyword = keyword_candidates(kb, request, query_vector, options, known)
+    if options.group:
+        keyword = group_by_sentence(keyword)
+    return to_hits(fuse(dense, keyword, request.k, options))
+
+
+def search(kb, request: SearchRequest, options: SearchOptions = DEFAULT_OPTIONS) -> list[Hit]:
+    """Answer a search request against an open knowledge base (an empty list: no good match)."""
     validate(request)
-    return dense_search(kb, request, kb.embedder.embed_query(request.query))
+    return search_vector(kb, request, kb.embedder.embed_query(request.query), options)
+
+
+def without_threshold(options: SearchOptions) -> SearchOptions:
+    """The same options with the no-match threshold switched off (for evaluation)."""
+    return replace(options, min_score=-math.inf)
+
+
+def refresh_search(kb, options: SearchOptions = DEFAULT_OPTIONS) -> None:
+    """Rebuild what search derives from the whole knowledge base (the post-ingest hook)."""
+    from kb.calibrate import store_thresholds
+
+    bias.refresh(kb, options.correction)
+    store_thresholds(kb)

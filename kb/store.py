@@ -57,6 +57,24 @@ CREATE VIEW IF NOT EXISTS sentences AS
 CREATE VIEW IF NOT EXISTS items AS
     SELECT id, doc_id, kind, subtype, lang, start, end, text, sentence_id, confidence, source
     FROM units WHERE kind IN ('duty', 'skill');
+
+CREATE TABLE IF NOT EXISTS groups (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    seed TEXT NOT NULL,
+    seed_lang TEXT NOT NULL,
+    seed_vector BLOB,
+    label TEXT NOT NULL DEFAULT '',
+    label_lang TEXT NOT NULL DEFAULT '',
+    subtype TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS group_members (
+    unit_id INTEGER PRIMARY KEY REFERENCES units(id) ON DELETE CASCADE,
+    group_id TEXT NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+    similarity REAL NOT NULL DEFAULT 1.0
+);
+CREATE INDEX IF NOT EXISTS group_members_group ON group_members(group_id);
 """
 
 UNIT_COLUMNS = ("id", "doc_id", "kind", "subtype", "lang", "start", "end", "text",
@@ -80,6 +98,9 @@ class Store:
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA foreign_keys=ON")
         connection.executescript(SCHEMA)
+        from kb.fts import ensure_fts  # here: kb.fts imports this module
+
+        ensure_fts(connection)
         return cls(connection, path)
 
     def close(self) -> None:
@@ -225,6 +246,53 @@ class Store:
             "SELECT (SELECT COUNT(*) FROM articles) AS articles, SUM(kind = 'sentence') AS sentences,"
             " SUM(kind = 'duty') AS duties, SUM(kind = 'skill') AS skills FROM units").fetchone()
         return {key: int(row[key] or 0) for key in ("articles", "sentences", "duties", "skills")}
+
+
+    # -- groups (cross-language grouping of duties and skills, see kb.group) ----
+    def unit_vectors(self, kinds: Sequence[str]) -> tuple[list[dict], np.ndarray]:
+        """Units of these kinds (id, doc_id, kind, subtype, lang, start, text) with their stored vectors."""
+        marks = ",".join("?" * len(kinds))
+        rows = self.connection.execute(
+            f"SELECT id, doc_id, kind, subtype, lang, start, text, vector FROM units"
+            f" WHERE kind IN ({marks}) AND vector IS NOT NULL ORDER BY doc_id, start, id", list(kinds)).fetchall()
+        vectors = [np.frombuffer(row["vector"], dtype=np.float32) for row in rows]
+        units = [{key: row[key] for key in row.keys() if key != "vector"} for row in rows]
+        return units, (np.vstack(vectors) if vectors else np.zeros((0, 0), dtype=np.float32))
+
+    def groups(self) -> list[dict]:
+        """Every group row (with its seed vector as an array or None)."""
+        rows = self.connection.execute("SELECT * FROM groups ORDER BY created_at, id").fetchall()
+        return [{**dict(row), "seed_vector": None if row["seed_vector"] is None
+                 else np.frombuffer(row["seed_vector"], dtype=np.float32)} for row in rows]
+
+    def group_members(self) -> dict[int, str]:
+        """The group id of every grouped unit."""
+        return {row[0]: row[1] for row in self.connection.execute("SELECT unit_id, group_id FROM group_members")}
+
+    def save_groups(self, groups: Sequence[dict], members: Sequence[tuple[int, str, float]]) -> None:
+        """Insert or update group rows and add (unit_id, group_id, similarity) memberships."""
+        for group in groups:
+            vector = group.get("seed_vector")
+            self.connection.execute(
+                "INSERT INTO groups(id, kind, seed, seed_lang, seed_vector, label, label_lang, subtype, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET label = excluded.label,"
+                " label_lang = excluded.label_lang, subtype = excluded.subtype",
+                (group["id"], group["kind"], group["seed"], group["seed_lang"],
+                 None if vector is None else vector_blob(vector), group.get("label", ""),
+                 group.get("label_lang", ""), group.get("subtype", ""), group.get("created_at") or now()))
+        self.connection.executemany(
+            "INSERT OR REPLACE INTO group_members(unit_id, group_id, similarity) VALUES (?, ?, ?)", members)
+
+    def clear_groups(self) -> None:
+        """Delete every group and membership (before a full regrouping)."""
+        self.connection.execute("DELETE FROM group_members")
+        self.connection.execute("DELETE FROM groups")
+
+    def unit_groups(self) -> dict[int, tuple[str, str]]:
+        """(group id, group label) of every grouped unit."""
+        rows = self.connection.execute(
+            "SELECT m.unit_id, g.id, g.label FROM group_members m JOIN groups g ON g.id = m.group_id")
+        return {row[0]: (row[1], row[2]) for row in rows}
 
 
 def unit_filters(*, kinds: Sequence[str] = (), lang: str | None = None, doc_id: str | None = None,

@@ -31,7 +31,8 @@ def test_search_json_hits_follow_the_contract_and_slice_the_file_text(corpus_kb_
         text = (ROOT / "corpus" / f"{hit['doc_id']}.txt").read_text(encoding="utf-8")
         assert text[hit["start"]:hit["end"]] == hit["text"]
         assert hit["text"] in hit["sentence"]
-    assert hits[0]["lang"] == "sv"
+    senior_coordinator = {"000_8c161820aec857f8", "001_05aa3d396a738bf4"}
+    assert any(hit["lang"] == "sv" and hit["doc_id"] in senior_coordinator for hit in hits[:5])
 
 
 def test_search_filters_by_language_and_kind_from_kb_dir_variable(corpus_kb_dir):

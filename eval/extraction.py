@@ -1,0 +1,128 @@
+"""Precision, recall and F1 of duty and skill extraction on the development set.
+
+``python -m eval.extraction`` runs the real stages (read, detect, split, extract with the
+e5 embedder) on ``tests/data/dev`` and prints a table per language and kind. Options:
+``--rules-only`` (no embedder), ``--errors`` (list misses and false positives),
+``--calibrate`` (grid-search the classifier's calibration and print the best values).
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import time
+from collections import defaultdict
+from dataclasses import replace
+
+from eval.common import CachingEmbedder, GoldArticle, dev_set, match
+from ingest.classify import PrototypeClassifier
+from ingest.extract import extract_article
+from kb.records import Item
+
+KINDS = ("duty", "skill")
+
+
+def run(dev: list[GoldArticle], classifier: PrototypeClassifier | None) -> dict[str, list[Item]]:
+    """Predicted items per doc_id."""
+    return {doc.doc_id: extract_article(doc.sentences, classifier) for doc in dev}
+
+
+def score(dev: list[GoldArticle], predicted: dict[str, list[Item]]) -> dict:
+    """Counts (tp, predicted, gold) per (lang, kind), per lang, per kind and overall; subtype accuracy."""
+    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    subtype_right = subtype_total = 0
+    for doc in dev:
+        items = predicted[doc.doc_id]
+        pairs = match(items, doc.items, doc.article.text)
+        origin = "corpus" if doc.path.startswith("corpus/") else "written"
+        for lang, kind in itertools.product((doc.lang, origin, "all"), KINDS + ("all",)):
+            counts[lang, kind][0] += sum(1 for g, _ in pairs if kind in ("all", doc.items[g]["kind"]))
+            counts[lang, kind][1] += sum(1 for item in items if kind in ("all", item.kind))
+            counts[lang, kind][2] += sum(1 for item in doc.items if kind in ("all", item["kind"]))
+        for g, p in pairs:
+            if doc.items[g]["kind"] == "skill":
+                subtype_total += 1
+                subtype_right += doc.items[g]["subtype"] == items[p].subtype
+    return {"counts": dict(counts), "subtype": (subtype_right, subtype_total)}
+
+
+def prf(tp: int, predicted: int, gold: int) -> tuple[float, float, float]:
+    """Precision, recall, F1 (0 where undefined)."""
+    precision = tp / predicted if predicted else 0.0
+    recall = tp / gold if gold else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
+
+
+def table(result: dict) -> str:
+    """The metrics as a fixed-width text table."""
+    lines = [f"{'lang':<7} {'kind':<6} {'P':>5} {'R':>5} {'F1':>5} {'tp':>4} {'pred':>5} {'gold':>5}"]
+    langs = sorted({lang for lang, _ in result["counts"]} - {"all", "corpus", "written"}) + ["corpus", "written", "all"]
+    for lang in langs:
+        for kind in KINDS + ("all",):
+            tp, predicted, gold = result["counts"].get((lang, kind), (0, 0, 0))
+            precision, recall, f1 = prf(tp, predicted, gold)
+            lines.append(f"{lang:<7} {kind:<6} {precision:5.2f} {recall:5.2f} {f1:5.2f} {tp:4d} {predicted:5d} {gold:5d}")
+    right, total = result["subtype"]
+    lines.append(f"skill subtype accuracy on matched skills: {right}/{total} = {right / max(total, 1):.2f}")
+    return "\n".join(lines)
+
+
+def errors(dev: list[GoldArticle], predicted: dict[str, list[Item]]) -> str:
+    """Misses (gold without a match) and false positives, per article."""
+    lines = []
+    for doc in dev:
+        items = predicted[doc.doc_id]
+        pairs = match(items, doc.items, doc.article.text)
+        matched_gold, matched_pred = {g for g, _ in pairs}, {p for _, p in pairs}
+        lines.append(f"== {doc.doc_id} ({doc.lang})")
+        lines += [f"  MISS {g['kind']}/{g['subtype']}: {g['text']}" for i, g in enumerate(doc.items) if i not in matched_gold]
+        lines += [f"  FP   {p.kind}/{p.subtype} {p.confidence:.2f} {p.source}: {p.text}"
+                  for i, p in enumerate(items) if i not in matched_pred]
+    return "\n".join(lines)
+
+
+def calibrate(dev: list[GoldArticle], classifier: PrototypeClassifier) -> tuple[float, object]:
+    """Grid-search bias, thresholds and rule weight for the best mean of duty and skill F1."""
+    best = (-1.0, classifier.calibration)
+    base = classifier.calibration
+    for bias, temperature, weight, threshold, model_threshold in itertools.product(
+            (0.0, 0.005, 0.01), (0.01,), (0.5, 0.6, 0.7), (0.4, 0.45, 0.5), (0.8, 0.9, 0.95, 1.01)):
+        classifier.calibration = replace(base, bias=bias, temperature=temperature, rule_weight=weight,
+                                         threshold=threshold, model_threshold=model_threshold)
+        counts = score(dev, run(dev, classifier))["counts"]
+        value = sum(prf(*counts[("all", kind)])[2] for kind in KINDS) / 2
+        if value > best[0]:
+            best = (value, classifier.calibration)
+    classifier.calibration = base
+    return best
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command line: print the metrics table (and optionally errors or a calibration)."""
+    parser = argparse.ArgumentParser(prog="python -m eval.extraction", description=__doc__.splitlines()[0])
+    parser.add_argument("--rules-only", action="store_true", help="run without the embedding classifier")
+    parser.add_argument("--errors", action="store_true", help="list misses and false positives")
+    parser.add_argument("--calibrate", action="store_true", help="grid-search the classifier calibration")
+    args = parser.parse_args(argv)
+    dev = dev_set()
+    classifier = None
+    if not args.rules_only:
+        from kb.embed import open_embedder
+
+        classifier = PrototypeClassifier(CachingEmbedder(open_embedder("e5")))
+    started = time.perf_counter()
+    predicted = run(dev, classifier)
+    seconds = time.perf_counter() - started
+    result = score(dev, predicted)
+    print(table(result))
+    print(f"{len(dev)} articles, {sum(len(d.sentences) for d in dev)} sentences, "
+          f"{seconds / len(dev):.2f} s per article ({'rules only' if classifier is None else 'rules + e5'})")
+    if args.errors:
+        print(errors(dev, predicted))
+    if args.calibrate and classifier is not None:
+        value, calibration = calibrate(dev, classifier)
+        print(f"best mean F1 {value:.3f} with {calibration}")
+
+
+if __name__ == "__main__":
+    main()

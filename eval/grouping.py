@@ -1,0 +1,100 @@
+"""``python -m eval.grouping``: pair precision and recall of cross-language grouping.
+
+The labelled set ``tests/data/groups.jsonl`` holds duties and skills in sv, pl,
+vi, en and de, each tagged with the concept it expresses. Two items of one
+concept should share a group, two of different concepts should not. The items
+are grouped together with the dev set's gold items (``tests/data/dev/gold``) as
+background, as they would be in a knowledge base, in a fixed shuffled order.
+Precision: of the labelled pairs placed in one group, the share that truly mean
+the same; recall: of the true pairs, the share placed in one group.
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+from pathlib import Path
+
+import numpy as np
+
+from kb.group import THRESHOLD, cluster
+
+ROOT = Path(__file__).resolve().parent.parent
+LABELLED = ROOT / "tests" / "data" / "groups.jsonl"
+GOLD = ROOT / "tests" / "data" / "dev" / "gold"
+
+
+def load_items() -> tuple[list[dict], list[dict]]:
+    """The labelled items and the background gold items (text, lang, kind)."""
+    labelled = [json.loads(line) for line in LABELLED.read_text(encoding="utf-8").splitlines() if line.strip()]
+    background = []
+    for path in sorted(GOLD.glob("*.json")):
+        document = json.loads(path.read_text(encoding="utf-8"))
+        background += [{"text": item["text"], "lang": document["lang"], "kind": item["kind"], "group": None}
+                       for item in document["items"]]
+    return labelled, background
+
+
+def pair_scores(items: list[dict], group_ids: list[str], concepts: set[str] | None = None) -> dict[str, float]:
+    """Pair precision, recall and F1 over the labelled items (optionally only some concepts)."""
+    true_positive = predicted = actual = 0
+    labelled = [(item, gid) for item, gid in zip(items, group_ids)
+                if item["group"] is not None and (concepts is None or item["group"] in concepts)]
+    for (a, group_a), (b, group_b) in itertools.combinations(labelled, 2):
+        if a["kind"] != b["kind"]:
+            continue
+        same, together = a["group"] == b["group"], group_a == group_b
+        true_positive += same and together
+        predicted += together
+        actual += same
+    precision = true_positive / predicted if predicted else 1.0
+    recall = true_positive / actual if actual else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1, "pairs_grouped": predicted, "true_pairs": actual}
+
+
+def evaluate(thresholds: list[float], seed: int = 0) -> dict:
+    """Group the items at each threshold and score them; also a two-fold calibration check."""
+    from kb.embed import open_embedder
+
+    labelled, background = load_items()
+    items = labelled + background
+    order = np.random.default_rng(seed).permutation(len(items))
+    items = [items[position] for position in order]
+    vectors = open_embedder("e5").embed_passages([item["text"] for item in items])
+    args = ([item["text"] for item in items], [item["lang"] for item in items], [item["kind"] for item in items])
+    runs = {threshold: cluster(*args, vectors, threshold=threshold) for threshold in thresholds}
+    table = {threshold: pair_scores(items, ids) for threshold, ids in runs.items()}
+    concepts = sorted({item["group"] for item in labelled})
+    folds = [set(concepts[0::2]), set(concepts[1::2])]
+    held_out = []
+    for calibrate, test in (folds, folds[::-1]):
+        best = max(thresholds, key=lambda t: pair_scores(items, runs[t], calibrate)["f1"])
+        held_out.append({"threshold": best, **pair_scores(items, runs[best], test)})
+    return {"items": len(labelled), "background": len(background), "table": table, "held_out": held_out}
+
+
+def main() -> None:
+    """Print the threshold sweep, the scores at the chosen threshold and the two-fold check."""
+    parser = argparse.ArgumentParser(prog="python -m eval.grouping", description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    args = parser.parse_args()
+    thresholds = sorted({round(value, 2) for value in np.arange(0.30, 0.61, 0.02)} | {THRESHOLD})
+    result = evaluate(thresholds)
+    if args.json:
+        print(json.dumps({**result, "table": {str(k): v for k, v in result["table"].items()},
+                          "threshold": THRESHOLD}, indent=2))
+        return
+    print(f"{result['items']} labelled items, {result['background']} background items (dev gold)")
+    print("threshold  precision  recall  f1     grouped pairs")
+    for threshold, scores in result["table"].items():
+        mark = "  <- chosen (kb.group.THRESHOLD)" if threshold == THRESHOLD else ""
+        print(f"{threshold:9.2f}  {scores['precision']:9.3f}  {scores['recall']:6.3f}  {scores['f1']:.3f}  "
+              f"{scores['pairs_grouped']:6d}{mark}")
+    for fold in result["held_out"]:
+        print(f"two-fold (calibrated on half the concepts, tested on the rest): threshold {fold['threshold']:.2f} "
+              f"precision {fold['precision']:.3f} recall {fold['recall']:.3f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,216 @@
+"""Duties and skills from sentences: cue-word rules plus an embedding classifier.
+
+``extract(sentences, embedder)`` is the pipeline stage. Two signals are combined:
+
+* rules (``ingest/rules.py``) read ``ingest/lang/<code>.json``: frames such as
+  "ansvarar för" / "odpowiada za" / "chịu trách nhiệm" / "responsible for" (a duty
+  follows), requirement frames ("kräver", "wymaga", "yêu cầu"), predicates ("... är
+  meriterande"), skill heads with their subtype ("examen", "doświadczenie", "kỹ năng"),
+  and section headings ("Arbetsuppgifter", "Wymagania:") whose bullets are items;
+* the prototype classifier (``ingest/classify.py``) scores every candidate span, rule
+  or plain clause, against labelled multilingual examples, so duties without a cue word
+  and languages without a data file are still found.
+
+A rule item's confidence mixes the rule's prior with the classifier's probability; a
+clause without any rule is kept only when the classifier alone is confident. With
+``embedder=None`` only the rules run (fast, deterministic). All spans of one article are
+embedded in one batched call.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import groupby
+from typing import Iterable, Iterator
+
+from ingest.classify import PrototypeClassifier, Verdict, classifier_for
+from ingest.lemmas import Token, tokenize
+from ingest.rules import Matches, Region, clauses, enumeration, load_rules, regions
+from kb.embed import Embedder
+from kb.records import Item, Sentence
+
+MODEL_SOURCE = "model:prototype"
+HEADER_MAX_TOKENS = 6
+LIST_ITEM_MAX_TOKENS = 25
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One region of a sentence with its enumerated parts (token ranges) under both readings."""
+
+    sentence: Sentence
+    tokens: list[Token]
+    matches: Matches
+    region: Region
+    duty_parts: list[tuple[int, int]]
+    skill_parts: list[tuple[int, int]]
+
+    def text(self, start: int, end: int) -> str:
+        """Sentence text of a token range."""
+        return self.sentence.text[self.tokens[start].start:self.tokens[end - 1].end]
+
+
+def extract(sentences: Iterable[Sentence], embedder: Embedder | None = None) -> Iterator[Item]:
+    """Duties and skills of each article's sentences; rules only when ``embedder`` is None."""
+    classifier = classifier_for(embedder) if embedder is not None else None
+    for _, article_sentences in groupby(sentences, key=lambda sentence: sentence.doc_id):
+        yield from extract_article(list(article_sentences), classifier)
+
+
+def extract_article(sentences: list[Sentence], classifier: PrototypeClassifier | None) -> list[Item]:
+    """The items of one article, in text order, without overlapping spans."""
+    candidates = list(_article_candidates(sentences))
+    if classifier is None:
+        scored = [item for candidate in candidates for item in _rule_items(candidate)]
+    else:
+        scored = _model_items(candidates, classifier)
+    return sorted(_without_overlaps(scored), key=lambda item: item.start)
+
+
+def _article_candidates(sentences: list[Sentence]) -> Iterator[Candidate]:
+    """Candidate regions of every clause, following section headings across sentences."""
+    section = ""
+    for sentence in sentences:
+        rules = load_rules(sentence.lang)
+        tokens = tokenize(sentence.text, sentence.lang)
+        matches = Matches(rules.match(tokens))
+        if matches.within("SECTION:none", 0, min(len(tokens), 2)):
+            section = "none"  # "Vi erbjuder ...", "Oferujemy ...": offers and company text
+            continue
+        if matches.within("FRAME", 0, len(tokens)) or len(tokens) > LIST_ITEM_MAX_TOKENS:
+            section = ""  # prose with its own cues ends a list
+        for span in clauses(tokens, sentence.text, matches):
+            heading = _heading(tokens, span, matches, sentence.text)
+            if heading is not None:
+                section = heading
+                continue
+            if section == "none":
+                continue
+            found = regions(tokens, span, matches, rules, section)
+            found.append(Region(span[0], span[1], "any", "", MODEL_SOURCE, 0.0))
+            for region in found:
+                yield _candidate(sentence, tokens, matches, region, rules)
+
+
+def _candidate(sentence: Sentence, tokens: list[Token], matches: Matches, region: Region, rules) -> Candidate:
+    duty = enumeration(tokens, Region(**{**region.__dict__, "kind": "duty"}), matches, rules)
+    skill = enumeration(tokens, Region(**{**region.__dict__, "kind": "skill"}), matches, rules)
+    return Candidate(sentence, tokens, matches, region, duty, skill)
+
+
+def _heading(tokens: list[Token], span: tuple[int, int], matches: Matches, text: str) -> str | None:
+    """The section kind a heading line starts ("duty", "skill", "none"), or None for other clauses."""
+    words = [token for token in tokens[span[0]:span[1]] if not token.is_punct]
+    if not words or len(words) > HEADER_MAX_TOKENS:
+        return None
+    following = text[tokens[span[1] - 1].end:].lstrip(" \t")
+    if following and following[0] not in ":\n":
+        return None
+    kinds = [label.split(":")[1] for label, _, _ in matches.within("SECTION", span[0], span[1])]
+    return kinds[0] if kinds else ("" if following.startswith(":") else None)
+
+
+def _head(candidate: Candidate, part: tuple[int, int]) -> str:
+    heads = candidate.matches.within("HEAD", part[0], part[1])
+    return heads[0][0].split(":")[1] if heads else ""
+
+
+def _rule_items(candidate: Candidate) -> list[Item]:
+    """Items of a rule region, scored by the rule's prior alone."""
+    region = candidate.region
+    if region.source == MODEL_SOURCE:
+        return []
+    kind = "duty" if region.kind == "any" else region.kind
+    parts = candidate.skill_parts if kind == "skill" else candidate.duty_parts
+    items = []
+    for part in parts:
+        head = _head(candidate, part)
+        if region.needs_head and not head:
+            continue
+        part_kind = "skill" if head and region.kind != "duty" else kind
+        subtype = (head or region.subtype or "skill") if part_kind == "skill" else ""
+        items.append(_item(candidate, part, part_kind, subtype, region.prior, region.source))
+    return items
+
+
+def _model_items(candidates: list[Candidate], classifier: PrototypeClassifier) -> list[Item]:
+    """Items of all candidates, kind and confidence from rules and classifier together."""
+    texts = []
+    for candidate in candidates:
+        whole = (candidate.region.start, candidate.region.end)
+        texts += [candidate.text(*span) for span in [whole] + candidate.duty_parts + candidate.skill_parts
+                  if span[1] > span[0]]
+    verdicts = iter(classifier.classify(texts))
+    items = []
+    for candidate in candidates:
+        region = candidate.region
+        overall = next(verdicts) if region.end > region.start else None
+        duty = [(part, next(verdicts)) for part in candidate.duty_parts]
+        skill = [(part, next(verdicts)) for part in candidate.skill_parts]
+        if overall is None:
+            continue
+        kind = overall.kind if region.kind == "any" else region.kind
+        parts = skill if kind == "skill" else _merge_non_duties(duty, classifier)
+        for part, verdict in parts:
+            if region.kind == "any" and len(parts) == 1 and part[1] - part[0] == 1:
+                continue  # a lone word after a modal is rarely a whole duty or skill
+            item = _scored_item(candidate, part, verdict, kind, classifier)
+            if item is not None:
+                items.append(item)
+    return items
+
+
+def _merge_non_duties(parts: list[tuple[tuple[int, int], Verdict]],
+                      classifier: PrototypeClassifier) -> list[tuple[tuple[int, int], Verdict]]:
+    """Join a part that is no duty by itself ("kalla rätter") to the duty before it."""
+    merged: list[tuple[tuple[int, int], Verdict]] = []
+    for part, verdict in parts:
+        if merged and classifier.probability(verdict, "duty") < 0.5:
+            (start, _), previous = merged[-1]
+            merged[-1] = ((start, part[1]), previous)
+        else:
+            merged.append((part, verdict))
+    return merged
+
+
+def _scored_item(candidate: Candidate, part: tuple[int, int], verdict: Verdict, kind: str,
+                 classifier: PrototypeClassifier) -> Item | None:
+    """One part as an item when the combined confidence clears its threshold."""
+    region, calibration = candidate.region, classifier.calibration
+    head = _head(candidate, part)
+    if region.needs_head and not head:
+        return None
+    if head and region.kind != "duty":
+        kind = "skill"
+    probability = classifier.probability(verdict, kind)
+    if region.source == MODEL_SOURCE:
+        words = sum(1 for token in candidate.tokens[part[0]:part[1]] if not token.is_punct)
+        confidence, keep = probability, probability >= calibration.model_threshold and words >= 2
+    else:
+        weight = calibration.rule_weight
+        confidence = weight * region.prior + (1 - weight) * probability
+        keep = confidence >= calibration.threshold
+    if not keep:
+        return None
+    subtype = (head or region.subtype or verdict.skill_subtype) if kind == "skill" else ""
+    source = region.source if region.source == MODEL_SOURCE else f"{region.source}+model"
+    return _item(candidate, part, kind, subtype, confidence, source)
+
+
+def _item(candidate: Candidate, part: tuple[int, int], kind: str, subtype: str, confidence: float,
+          source: str) -> Item:
+    sentence = candidate.sentence
+    start = sentence.start + candidate.tokens[part[0]].start
+    end = sentence.start + candidate.tokens[part[1] - 1].end
+    return Item(doc_id=sentence.doc_id, sentence_index=sentence.index, kind=kind, subtype=subtype,
+                start=start, end=end, text=candidate.text(*part), lang=sentence.lang,
+                confidence=round(float(confidence), 4), source=source)
+
+
+def _without_overlaps(items: list[Item]) -> list[Item]:
+    """Keep rule items before model-only ones and confident before doubtful; drop overlapping spans."""
+    order = sorted(items, key=lambda item: (item.source == MODEL_SOURCE, -item.confidence, item.start))
+    kept: list[Item] = []
+    for item in order:
+        if all(item.end <= other.start or item.start >= other.end for other in kept):
+            kept.append(item)
+    return kept

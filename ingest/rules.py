@@ -1,0 +1,321 @@
+"""Cue-word rules: per-language data files matched with spaCy's Matcher over lemmas.
+
+``ingest/lang/<code>.json`` holds the cue words of one language; adding a language
+means adding a file, and a language without one still yields plain clause candidates
+for the embedding classifier. Every cue is a phrase lemmatized like the text
+(simplemma; Vietnamese syllables), ``=word`` matches a word exactly. Keys:
+
+* ``frames``: ``{"name", "kind": duty|skill|any, "position": after|before, "prior",
+  "subtype"?, "needs_head"?, "needs_copula"?, "cues"}``: the item follows the cue
+  ("ansvarar för X", "wymaga X", modal + verb) or precedes a copula and the cue
+  ("X är meriterande"); one optional word may sit inside a multi-word cue;
+* ``heads``: ``{subtype: [nouns]}`` that make a phrase a skill of that subtype
+  ("examen", "doświadczenie", "kỹ năng"); with ``"compounds": true`` also as word endings;
+* ``sections``: ``{duty|skill|none: [headings]}`` ("Arbetsuppgifter", "Wymagania", "About us");
+* word lists: ``strip`` (leading subjects, modals, adverbs), ``conjunctions``,
+  ``prepositions`` (an enumeration after one belongs to its object), ``copulas``,
+  ``breaks`` (purpose and subordinate clauses), ``verb_markers`` ("att", "to"),
+  ``negations``, ``relatives`` ("som", "który": no split before them),
+  ``verb_suffixes`` and ``verb_pos`` (a split before a verb starts a new duty).
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable
+
+from ingest.lemmas import Token, blank_nlp, tokenize
+from kb.errors import KBError
+
+LANG_DIR = Path(__file__).resolve().parent / "lang"
+WORD_LISTS = ("strip", "conjunctions", "prepositions", "copulas", "breaks", "verb_markers", "negations", "relatives")
+CLAUSE_PUNCT = frozenset(";:!?()[]")
+BULLETS = frozenset("-•*–·▪◦●")
+EMPTY_DATA: dict = {"frames": [], "heads": {}, "sections": {}, "verb_suffixes": [], "verb_pos": []}
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One family of cue phrases: where its item lies and what kind it is."""
+
+    name: str
+    kind: str  # "duty" | "skill" | "any" (the classifier decides)
+    position: str  # "after" the cue, or "before" it (up to the copula)
+    prior: float
+    subtype: str = ""
+    needs_head: bool = False
+    needs_copula: bool = True
+
+
+@dataclass(frozen=True)
+class Region:
+    """A token range of a sentence that should hold duties or skills."""
+
+    start: int
+    end: int
+    kind: str
+    subtype: str
+    source: str
+    prior: float
+    needs_head: bool = False
+
+
+@dataclass(frozen=True)
+class LangRules:
+    """The loaded data of one language and its spaCy matcher."""
+
+    lang: str
+    frames: tuple[Frame, ...]
+    data: dict
+    matcher: object
+    head_lemmas: frozenset[str] = frozenset()
+
+    def match(self, tokens: list[Token]) -> list[tuple[str, int, int]]:
+        """(label, start, end) token matches of every cue list in the sentence."""
+        from spacy.tokens import Doc
+
+        if not tokens or not len(self.matcher):
+            return []
+        vocab = blank_nlp(self.lang).vocab
+        doc = Doc(vocab, words=[t.text for t in tokens], lemmas=[t.lemma or t.text.lower() for t in tokens])
+        return [(vocab.strings[label], start, end) for label, start, end in self.matcher(doc)]
+
+
+@lru_cache(maxsize=None)
+def load_rules(lang: str) -> LangRules:
+    """The rules of a language from ``ingest/lang/<lang>.json`` (empty rules when there is no file)."""
+    path = LANG_DIR / f"{lang}.json"
+    data = EMPTY_DATA
+    if path.is_file():
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as error:
+            raise KBError(f"invalid JSON ({error})", where=str(path), hint="fix the language data file") from error
+    frames = tuple(Frame(**{key: value for key, value in frame.items() if key != "cues"}) for frame in data["frames"])
+    heads = frozenset(t.lemma for subtype, cues in data["heads"].items() if subtype != "trait"
+                      for cue in cues for t in tokenize(cue, lang))
+    return LangRules(lang, frames, data, _build_matcher(lang, data), heads)
+
+
+def _build_matcher(lang: str, data: dict) -> object:
+    from spacy.matcher import Matcher
+
+    matcher = Matcher(blank_nlp(lang).vocab)
+    suffix = bool(data.get("compounds"))
+    groups: dict[str, list[str]] = {name.upper(): data.get(name, []) for name in WORD_LISTS}
+    groups.update({f"FRAME:{index}": frame["cues"] for index, frame in enumerate(data["frames"])})
+    groups.update({f"HEAD:{subtype}": cues for subtype, cues in data["heads"].items()})
+    groups.update({f"SECTION:{kind}": cues for kind, cues in data["sections"].items()})
+    for label, cues in groups.items():
+        patterns = [_pattern(cue, lang, suffix and label.startswith("HEAD"), label.startswith("FRAME")) for cue in cues]
+        patterns = [pattern for pattern in patterns if pattern]
+        if patterns:
+            matcher.add(label, patterns)
+    return matcher
+
+
+def _pattern(cue: str, lang: str, suffix: bool, gaps: bool = False) -> list[dict]:
+    """Token pattern for a cue: lemmas, ``=word`` for an exact word, compound endings for heads;
+    with ``gaps`` one optional word may stand between the words ("odpowiada także za")."""
+    pattern: list[dict] = []
+    for chunk in re.split(r"(=\S+)", cue):
+        if chunk.startswith("="):
+            pattern.append({"LOWER": chunk[1:].lower()})
+        elif chunk.strip():
+            pattern.extend({"LEMMA": token.lemma} for token in tokenize(chunk.strip(), lang))
+    if gaps and len(pattern) > 1:
+        gap = {"IS_PUNCT": False, "OP": "?"}
+        pattern = [step for token in pattern for step in (token, gap)][:-1]
+    if suffix and len(pattern) == 1 and "LEMMA" in pattern[0]:
+        lemma = pattern[0]["LEMMA"]
+        pattern = [{"LEMMA": {"REGEX": f"^\\w*{lemma}$"}}]
+    return pattern
+
+
+class Matches:
+    """Cue matches of one sentence, indexed by token for quick questions."""
+
+    def __init__(self, found: list[tuple[str, int, int]]) -> None:
+        self.found = sorted(found, key=lambda match: (match[1], -match[2]))
+
+    def starting(self, label: str, index: int) -> int:
+        """End of the longest ``label`` match starting at ``index``, or -1."""
+        ends = [end for name, start, end in self.found if name == label and start == index]
+        return max(ends, default=-1)
+
+    def within(self, prefix: str, start: int, end: int) -> list[tuple[str, int, int]]:
+        """Matches whose label starts with ``prefix`` and lie inside [start, end)."""
+        return [m for m in self.found if m[0].startswith(prefix) and start <= m[1] and m[2] <= end]
+
+
+def clauses(tokens: list[Token], text: str, matches: Matches) -> list[tuple[int, int]]:
+    """Token ranges between clause punctuation, line breaks and subordinating words."""
+    ranges, start, index = [], 0, 0
+    while index < len(tokens):
+        token = tokens[index]
+        brk = matches.starting("BREAKS", index)
+        inside_frame = any(s < index < e for _, s, e in matches.within("FRAME", 0, len(tokens)))
+        newline = index > 0 and "\n" in text[tokens[index - 1].end:token.start]
+        if newline and index > start:
+            ranges.append((start, index))
+            start = index
+        if token.text in CLAUSE_PUNCT or _full_stop(tokens, index) or (brk > 0 and not inside_frame):
+            if index > start:
+                ranges.append((start, index))
+            index = max(index + 1, brk)
+            start = index
+            continue
+        index += 1
+    if start < len(tokens):
+        ranges.append((start, len(tokens)))
+    return ranges
+
+
+def _full_stop(tokens: list[Token], index: int) -> bool:
+    """A full stop inside a sentence ends a clause unless it follows an abbreviation ("kat. B")."""
+    if tokens[index].text not in (".", "…") or index + 1 >= len(tokens):
+        return tokens[index].text in (".", "…")
+    previous = tokens[index - 1].text if index else ""
+    return tokens[index + 1].text[:1].isupper() and len(previous) > 3
+
+
+def regions(tokens: list[Token], span: tuple[int, int], matches: Matches, rules: LangRules,
+            section: str) -> list[Region]:
+    """Regions of one clause that the frames, heads and the current section point at."""
+    lo, hi = span
+    tag = f"rule:{rules.lang}"
+    if section in ("duty", "skill"):
+        return [Region(lo, hi, section, "", f"{tag}:section", 0.75)]
+    frame_hits = _longest((int(label.split(":")[1]), start, end) for label, start, end in matches.within("FRAME", lo, hi))
+    copulas = [start for _, start, _ in matches.within("COPULAS", lo, hi)]
+    found: list[Region] = []
+    for number, (index, start, end) in enumerate(frame_hits):
+        frame = rules.frames[index]
+        source = f"{tag}:{frame.name}"
+        if frame.position == "after":
+            stop = frame_hits[number + 1][1] if number + 1 < len(frame_hits) else hi
+            stop = min([stop] + [c for c in copulas if c > end])
+            found.append(Region(end, max(stop, end), frame.kind, frame.subtype, source, frame.prior, frame.needs_head))
+            continue
+        before = [c for c in copulas if c < start]
+        if frame.needs_copula and not before:
+            continue
+        left = max([lo] + [e for _, s, e in frame_hits if e <= start and s != start])
+        found.append(Region(left, before[-1] if before else start, frame.kind, frame.subtype, source, frame.prior))
+    starts = [start for _, start, _ in frame_hits]
+    return found + _head_regions(span, matches, found, copulas + starts, tag)
+
+
+def _longest(hits: Iterable[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """Frame matches without overlaps, longest first, in sentence order."""
+    kept: list[tuple[int, int, int]] = []
+    for hit in sorted(hits, key=lambda h: (h[1] - h[2], h[1])):
+        if all(hit[2] <= other[1] or hit[1] >= other[2] for other in kept):
+            kept.append(hit)
+    return sorted(kept, key=lambda h: h[1])
+
+
+def _head_regions(span: tuple[int, int], matches: Matches, found: list[Region], stops: list[int],
+                  tag: str) -> list[Region]:
+    """A region around each skill head that no frame region covers."""
+    lo, hi = span
+    extra: list[Region] = []
+    for label, start, _ in matches.within("HEAD", lo, hi):
+        if any(r.start <= start < r.end for r in found + extra):
+            continue
+        if any(s <= start < e for _, s, e in matches.within("BREAKS", lo, hi)):
+            continue
+        left = max([lo] + [r.end for r in found if r.end <= start] + [c + 1 for c in stops if c < start])
+        right = min([hi] + [c for c in stops if c > start] + [r.start for r in found if r.start > start])
+        extra.append(Region(left, right, "skill", label.split(":")[1], f"{tag}:head", 0.7))
+    return extra
+
+
+def enumeration(tokens: list[Token], region: Region, matches: Matches, rules: LangRules) -> list[tuple[int, int]]:
+    """Split a region into one token range per enumerated duty or skill."""
+    lo, hi = region.start, region.end
+    parts, start, protected, index = [], lo, False, lo
+    in_list = False
+    while index < hi:
+        conj_end = matches.starting("CONJUNCTIONS", index)
+        is_sep = tokens[index].text in (",", "/") or conj_end > 0
+        if matches.starting("PREPOSITIONS", index) > 0:
+            protected = True
+        if not is_sep:
+            index += 1
+            continue
+        after = max(index + 1, conj_end)
+        if _split_here(tokens, region, matches, rules, (start, index, after, hi), protected, in_list):
+            if index > start:
+                parts.append((start, index))
+            start, protected = after, False
+            in_list = tokens[index].text == ","
+        index = after
+    if start < hi:
+        parts.append((start, hi))
+    parts = [_strip(tokens, part, matches) for part in parts]
+    parts = [part for part in parts if part[1] > part[0] and matches.starting("NEGATIONS", part[0]) < 0
+             and not _bare_head(tokens, part, rules)]
+    return parts if region.kind == "skill" else _merge_fragments(parts)
+
+
+def _bare_head(tokens: list[Token], part: tuple[int, int], rules: LangRules) -> bool:
+    """A skill head word alone ("kompetens", "skills") names no particular skill."""
+    return part[1] - part[0] == 1 and tokens[part[0]].lemma in rules.head_lemmas
+
+
+def _split_here(tokens: list[Token], region: Region, matches: Matches, rules: LangRules,
+                bounds: tuple[int, int, int, int], protected: bool, in_list: bool) -> bool:
+    """Whether a comma or conjunction starts a new enumerated item."""
+    start, index, after, hi = bounds
+    if after >= hi:
+        return False
+    nxt = tokens[after]
+    if matches.starting("RELATIVES", after) > 0:
+        return False
+    suffixes = tuple(rules.data.get("verb_suffixes", []))
+    if (matches.starting("VERB_MARKERS", after) > 0 or nxt.pos in rules.data.get("verb_pos", [])
+            or (suffixes and nxt.lemma.endswith(suffixes))):
+        return True
+    if protected:
+        return False
+    if tokens[index].text == "," or region.kind != "skill":
+        return True
+    heads = (matches.within("HEAD", start, index), matches.within("HEAD", after, hi))
+    return in_list or all(heads) or (index - start <= 1 and hi - after <= 1)
+
+
+def _strip(tokens: list[Token], part: tuple[int, int], matches: Matches) -> tuple[int, int]:
+    """Drop leading subjects, modals, adverbs and conjunctions and trailing punctuation."""
+    start, end = part
+    while start < end:
+        skip = max(matches.starting(label, start) for label in ("STRIP", "CONJUNCTIONS", "VERB_MARKERS", "COPULAS"))
+        if tokens[start].is_punct:
+            skip = start + 1
+        if skip <= start:
+            break
+        start = skip
+    while end > start and (tokens[end - 1].is_punct or matches.starting("CONJUNCTIONS", end - 1) > 0):
+        end -= 1
+    return start, end
+
+
+def _merge_fragments(parts: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """One-word parts share the object or head of a neighbour ("design, build and maintain X")."""
+    merged: list[tuple[int, int]] = []
+    pending: int | None = None
+    for start, end in parts:
+        if end - start <= 1 and not merged:
+            pending = start if pending is None else pending
+            continue
+        if end - start <= 1:
+            merged[-1] = (merged[-1][0], end)
+            continue
+        merged.append((pending if pending is not None else start, end))
+        pending = None
+    if pending is not None:
+        merged.append((pending, parts[-1][1]))
+    return merged

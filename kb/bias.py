@@ -1,0 +1,295 @@
+"""Correction of the embeddings' bias toward the query's language.
+
+A multilingual encoder gives every text a component that says which language
+it is in, so a query scores higher against sentences of its own language
+whatever they mean. Two corrections are implemented and measured by
+``python -m eval.search``:
+
+* ``center``: subtract each language's mean passage vector, then renormalize.
+  The language component is shared by all passages of a language and drops
+  out; what remains is what the passage says. The index holds the corrected
+  vectors (the store keeps the raw ones).
+* ``project``: remove the language subspace from passages *and* queries.
+  The directions in which the languages' mean vectors differ (an SVD of the
+  centered means, rank = languages - 1) carry language identity; projecting
+  them out of both sides removes the query's own-language pull, which
+  ``center`` cannot touch because it only corrects passages. (This is the
+  "language information removal" of Yang et al. 2021.)
+* ``project_hub`` (the default): ``project``, then a hubness correction. Some
+  units (short generic phrases) are close to every query and crowd the top of
+  unrelated searches. As in CSLS (Conneau et al. 2018), each unit's score is
+  lowered by half its mean similarity to a sample of queries: here a fixed
+  set of generic, off-topic queries in eight languages (``HUB_PROBES``). The
+  penalty is stored as an extra dimension of the indexed vectors (the query
+  gets a 1 there), so FAISS still ranks exactly.
+* ``znorm``: keep the raw vectors and standardize the scores per language,
+  ``(q.x - q.mean_L) / sqrt(q' Cov_L q)``, from each language's mean and
+  covariance, so that every language's scores have mean 0 and variance 1.
+
+A language with few units has a noisy mean that also holds its articles'
+topic, so each language's statistics are shrunk toward the whole knowledge
+base's with a prior of ``PRIOR_UNITS`` units.
+
+The statistics and the corrected index live in ``<kb>/search/``, stamped with
+the store generation: stale files are rebuilt from the database on first use,
+and the post-ingest hook rebuilds them right away.
+"""
+from __future__ import annotations
+
+import json
+import os
+import threading
+import weakref
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from kb.embed import normalize
+from kb.errors import KBError
+from kb.index import VectorIndex
+
+CORRECTIONS = ("none", "center", "project", "project_hub", "znorm")
+INDEXED = ("center", "project", "project_hub")  # corrections whose corrected vectors get their own index
+SEARCH_DIR = "search"
+STATS_FILE = "language_stats.npz"
+STATS_META = "language_stats.json"
+PRIOR_UNITS = 20.0
+HUB_WEIGHT = 0.5  # CSLS: 2 cos - r_query - r_unit ranks like cos - r_unit / 2
+# Generic queries about topics no job article is about, three per language, one topic each.
+HUB_PROBES = (
+    "how do airplanes stay in the air", "poems about the sea", "best smartphone this year",
+    "vikingatidens historia", "billigaste elbilen", "hur långt är det till månen",
+    "jak naprawić przebitą dętkę rowerową", "przepis na pierogi z kapustą", "najwyższe góry w Europie",
+    "giá vàng hôm nay", "học tiếng Anh trực tuyến miễn phí", "lịch sử triều Nguyễn",
+    "Ergebnisse der Bundestagswahl", "Urlaub am Meer in Italien", "Geschichte der Dinosaurier",
+    "paroles de chansons d'amour", "musées gratuits à Paris", "histoire de la Révolution française",
+    "mejores playas de España", "historia del arte moderno", "cómo tejer una bufanda",
+    "il miglior gelato di Roma", "melhores filmes de comédia", "stock market news today",
+)
+_cache: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_lock = threading.RLock()  # the app searches from several threads
+
+
+@dataclass(frozen=True)
+class LanguageStats:
+    """Per-language mean and covariance of the raw unit vectors."""
+
+    generation: int
+    langs: tuple[str, ...]
+    counts: np.ndarray  # (L,)
+    means: np.ndarray  # (L, d), shrunk toward the global mean
+    covariances: np.ndarray  # (L, d, d), shrunk toward the global covariance
+
+    @property
+    def language_basis(self) -> np.ndarray:
+        """Orthonormal rows spanning the differences between the language means, (L-1, d)."""
+        if len(self.langs) < 2:
+            return np.zeros((0, self.means.shape[1]), np.float32)
+        differences = self.means - self.means.mean(axis=0)
+        _, singular, rows = np.linalg.svd(differences.astype(np.float64), full_matrices=False)
+        keep = singular > 1e-6 * singular[0]
+        return rows[keep].astype(np.float32)
+
+    def row(self, lang: str) -> int | None:
+        """The row of a language in the arrays, or None if the knowledge base has none of it."""
+        return self.langs.index(lang) if lang in self.langs else None
+
+
+def check_correction(name: str) -> str:
+    """Refuse an unknown correction name, listing the valid ones."""
+    if name not in CORRECTIONS:
+        raise KBError(f"unknown bias correction {name!r}", hint=f"use one of {', '.join(CORRECTIONS)}")
+    return name
+
+
+def _unit_batches(store, batch: int = 4096):
+    cursor = store.connection.execute("SELECT id, lang, vector FROM units WHERE vector IS NOT NULL ORDER BY id")
+    while rows := cursor.fetchmany(batch):
+        ids = np.array([row[0] for row in rows], dtype=np.int64)
+        langs = [row[1] for row in rows]
+        yield ids, langs, np.vstack([np.frombuffer(row[2], dtype=np.float32) for row in rows])
+
+
+def compute_stats(store, dim: int) -> LanguageStats:
+    """Per-language means and covariances of the stored vectors, in one streaming pass."""
+    sums: dict[str, np.ndarray] = {}
+    outer: dict[str, np.ndarray] = {}
+    counts: dict[str, int] = {}
+    for _, langs, vectors in _unit_batches(store):
+        vectors = vectors.astype(np.float64)
+        for lang in set(langs):
+            chosen = vectors[[i for i, value in enumerate(langs) if value == lang]]
+            sums[lang] = sums.get(lang, np.zeros(dim)) + chosen.sum(axis=0)
+            outer[lang] = outer.get(lang, np.zeros((dim, dim))) + chosen.T @ chosen
+            counts[lang] = counts.get(lang, 0) + len(chosen)
+    langs = tuple(sorted(counts))
+    generation = store.generation
+    if not langs:
+        return LanguageStats(generation, (), np.zeros(0), np.zeros((0, dim), np.float32),
+                             np.zeros((0, dim, dim), np.float32))
+    total = sum(counts.values())
+    global_mean = sum(sums.values()) / total
+    global_cov = sum(outer.values()) / total - np.outer(global_mean, global_mean)
+    means, covariances = [], []
+    for lang in langs:
+        n = counts[lang]
+        mean = (sums[lang] + PRIOR_UNITS * global_mean) / (n + PRIOR_UNITS)
+        own_cov = outer[lang] / n - np.outer(sums[lang] / n, sums[lang] / n)
+        covariances.append((n * own_cov + PRIOR_UNITS * global_cov) / (n + PRIOR_UNITS))
+        means.append(mean)
+    return LanguageStats(generation, langs, np.array([counts[lang] for lang in langs]),
+                         np.array(means, dtype=np.float32), np.array(covariances, dtype=np.float32))
+
+
+def center(vectors: np.ndarray, langs: list[str], stats: LanguageStats) -> np.ndarray:
+    """Vectors minus their language's mean, renormalized (method ``center``)."""
+    rows = [stats.row(lang) for lang in langs]
+    means = np.vstack([stats.means[row] if row is not None else np.zeros(vectors.shape[1], np.float32)
+                       for row in rows]) if rows else np.zeros_like(vectors)
+    return normalize(vectors - means)
+
+
+def project(vectors: np.ndarray, basis: np.ndarray) -> np.ndarray:
+    """Vectors (or one vector) without their components in the language subspace, renormalized."""
+    return normalize(vectors - (vectors @ basis.T) @ basis)
+
+
+def correct_passages(vectors: np.ndarray, langs: list[str], stats: LanguageStats, correction: str,
+                     probes: np.ndarray | None = None) -> np.ndarray:
+    """Passage vectors as the index of a correction holds them (``probes``: projected HUB_PROBES vectors)."""
+    if correction == "center":
+        return center(vectors, langs, stats)
+    if correction in ("project", "project_hub"):
+        projected = project(vectors, stats.language_basis)
+        if correction == "project":
+            return projected
+        penalty = -HUB_WEIGHT * (projected @ probes.T).mean(axis=1, keepdims=True)
+        return np.hstack([projected, penalty.astype(np.float32)])
+    return vectors
+
+
+def correct_query(kb, query_vector: np.ndarray, correction: str) -> np.ndarray:
+    """The query vector as a correction compares it with its index."""
+    if correction in ("project", "project_hub"):
+        projected = project(query_vector, language_stats(kb).language_basis)
+        return np.append(projected, np.float32(1.0)) if correction == "project_hub" else projected
+    return query_vector
+
+
+def index_dim(dim: int, correction: str) -> int:
+    """The dimension of a correction's index (the hub penalty adds one)."""
+    return dim + 1 if correction == "project_hub" else dim
+
+
+def hub_probes(kb, stats: LanguageStats) -> np.ndarray:
+    """The projected vectors of the generic probe queries."""
+    vectors = np.vstack([kb.embedder.embed_query(text) for text in HUB_PROBES])
+    return project(vectors, stats.language_basis)
+
+
+def znorm_params(query: np.ndarray, stats: LanguageStats) -> tuple[np.ndarray, np.ndarray]:
+    """Per-language (mean, std) of the query's cosine with that language's units (method ``znorm``)."""
+    means = stats.means @ query
+    variances = np.einsum("i,lij,j->l", query, stats.covariances, query)
+    return means, np.sqrt(np.maximum(variances, 1e-8))
+
+
+# -- files --------------------------------------------------------------------------------------
+def _folder(kb) -> Path:
+    return Path(kb.folder) / SEARCH_DIR
+
+
+def save_stats(folder: Path, stats: LanguageStats) -> None:
+    """Write the statistics atomically (temporary file, then rename)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    temporary = folder / (STATS_FILE + ".tmp.npz")
+    np.savez(temporary, counts=stats.counts, means=stats.means, covariances=stats.covariances)
+    os.replace(temporary, folder / STATS_FILE)
+    meta_tmp = folder / (STATS_META + ".tmp")
+    meta_tmp.write_text(json.dumps({"generation": stats.generation, "langs": list(stats.langs)}), encoding="utf-8")
+    os.replace(meta_tmp, folder / STATS_META)
+
+
+def load_stats(folder: Path, generation: int) -> LanguageStats | None:
+    """The saved statistics if they match the store generation, else None."""
+    try:
+        meta = json.loads((folder / STATS_META).read_text(encoding="utf-8"))
+        if meta.get("generation") != generation:
+            return None
+        with np.load(folder / STATS_FILE) as arrays:
+            return LanguageStats(generation, tuple(meta["langs"]), arrays["counts"], arrays["means"],
+                                 arrays["covariances"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def build_corrected_index(kb, stats: LanguageStats, correction: str) -> VectorIndex:
+    """A FAISS index of the corrected vectors, ids = unit row ids."""
+    probes = hub_probes(kb, stats) if correction == "project_hub" else None
+    return VectorIndex.build(index_dim(kb.settings.dim, correction),
+                             ((ids, correct_passages(vectors, langs, stats, correction, probes))
+                              for ids, langs, vectors in _unit_batches(kb.store)))
+
+
+@dataclass
+class _State:
+    generation: int
+    stats: LanguageStats
+    indexes: dict = field(default_factory=dict)
+
+
+def _state(kb) -> _State:
+    with _lock:
+        return _load_state(kb)
+
+
+def _load_state(kb) -> _State:
+    generation = kb.store.generation
+    state = _cache.get(kb)
+    if state is None or state.generation != generation:
+        folder = _folder(kb)
+        stats = load_stats(folder, generation)
+        if stats is None:
+            stats = compute_stats(kb.store, kb.settings.dim)
+            save_stats(folder, stats)
+        state = _State(generation, stats)
+        _cache[kb] = state
+    return state
+
+
+def language_stats(kb) -> LanguageStats:
+    """The knowledge base's per-language statistics (loaded, or computed if stale)."""
+    return _state(kb).stats
+
+
+def dense_index(kb, correction: str) -> VectorIndex:
+    """The index a correction searches: the raw one, or that of its corrected vectors."""
+    if check_correction(correction) not in INDEXED:
+        return kb.index
+    with _lock:
+        return _corrected_index(kb, correction)
+
+
+def _corrected_index(kb, correction: str) -> VectorIndex:
+    state = _state(kb)
+    if correction not in state.indexes:
+        folder = _folder(kb) / correction
+        index = VectorIndex.load(folder, index_dim(kb.settings.dim, correction), state.generation)
+        if index is None:
+            folder.mkdir(parents=True, exist_ok=True)
+            index = build_corrected_index(kb, state.stats, correction)
+            index.save(folder, state.generation)
+        state.indexes[correction] = index
+    return state.indexes[correction]
+
+
+def refresh(kb, correction: str) -> None:
+    """Recompute the statistics and the corrected index after an ingest (the post-ingest hook)."""
+    folder = _folder(kb)
+    stats = compute_stats(kb.store, kb.settings.dim)
+    save_stats(folder, stats)
+    if correction in INDEXED:
+        (folder / correction).mkdir(parents=True, exist_ok=True)
+        build_corrected_index(kb, stats, correction).save(folder / correction, stats.generation)
+    _cache.pop(kb, None)

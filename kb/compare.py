@@ -1,0 +1,121 @@
+"""Role-to-role comparison: similarity, aligned shared duties and what is unique to each role.
+
+Works across languages because it uses the same centered vectors as grouping
+(each language's mean vector removed, see ``kb.group``), read from the database:
+nothing is embedded again. Similarities are cosines of those centered vectors,
+so 0.40 (``kb.group.THRESHOLD``) already means "the same duty".
+"""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from kb.errors import KBError
+from kb.group import THRESHOLD, center, language_means
+
+MIN_ITEMS = 3  # a role with fewer duties and skills is compared by its sentences instead
+SHARED_THRESHOLD = THRESHOLD
+
+
+def compare(kb, doc_ids: list[str]) -> dict:
+    """Similarity matrix of the roles and, for every pair, aligned shared duties and unique ones."""
+    doc_ids = list(dict.fromkeys(resolve_doc_id(kb, doc_id) for doc_id in doc_ids))
+    if len(doc_ids) < 2:
+        raise KBError("compare needs at least two different document ids",
+                      hint="list the ids with 'python -m kb docs'")
+    profiles = {doc_id: {} for doc_id in doc_ids}
+    for name, kinds in (("items", ("duty", "skill")), ("sentences", ("sentence",))):
+        units, vectors = kb.store.unit_vectors(kinds)
+        centered = center(vectors, [unit["lang"] for unit in units],
+                          language_means(vectors, [unit["lang"] for unit in units]))
+        for doc_id in doc_ids:
+            positions = [p for p, unit in enumerate(units) if unit["doc_id"] == doc_id]
+            profiles[doc_id][name] = ([units[p] for p in positions], centered[positions])
+    size = len(doc_ids)
+    matrix = np.eye(size)
+    pairs = []
+    for i, j in itertools.combinations(range(size), 2):
+        a, b = profiles[doc_ids[i]], profiles[doc_ids[j]]
+        matrix[i, j] = matrix[j, i] = role_similarity(a, b)
+        shared, unique_a, unique_b = align_duties(a["items"], b["items"])
+        pairs.append({"a": doc_ids[i], "b": doc_ids[j], "similarity": round(float(matrix[i, j]), 4),
+                      "shared": shared, "unique_a": unique_a, "unique_b": unique_b})
+    pairs.sort(key=lambda pair: -pair["similarity"])
+    return {"docs": doc_ids, "titles": {doc_id: kb.article(doc_id)["title"] for doc_id in doc_ids},
+            "similarity": [[round(float(value), 4) for value in row] for row in matrix], "pairs": pairs}
+
+
+def resolve_doc_id(kb, doc_id: str) -> str:
+    """The document id itself, or the one id it is a unique prefix of (``000`` for ``000_8c16...``)."""
+    if kb.store.article(doc_id) is not None:
+        return doc_id
+    matches = [doc["doc_id"] for doc in kb.docs() if doc["doc_id"].startswith(doc_id)]
+    if len(matches) == 1:
+        return matches[0]
+    hint = f"it matches {', '.join(matches[:5])}; type more of it" if matches else \
+        "list the ids with 'python -m kb docs'"
+    raise KBError(f"no article {doc_id!r}" if not matches else f"ambiguous document id {doc_id!r}", hint=hint)
+
+
+def role_similarity(a: dict, b: dict) -> float:
+    """Best-match similarity of items averaged with that of sentences (sentences only when a role has few items).
+
+    Sentences cover what the extractor missed, items weigh what the role does; on the corpus the blend
+    separates the two senior-coordinator articles from the rest more clearly than either alone.
+    """
+    sentences = best_match(a["sentences"][1], b["sentences"][1])
+    if min(len(a["items"][0]), len(b["items"][0])) < MIN_ITEMS:
+        return sentences
+    return (best_match(a["items"][1], b["items"][1]) + sentences) / 2
+
+
+def best_match(vectors_a: np.ndarray, vectors_b: np.ndarray) -> float:
+    """Mean of best-match similarities in both directions."""
+    if len(vectors_a) == 0 or len(vectors_b) == 0:
+        return 0.0
+    scores = vectors_a @ vectors_b.T
+    return float((scores.max(axis=1).mean() + scores.max(axis=0).mean()) / 2)
+
+
+def align_duties(a: tuple[list[dict], np.ndarray], b: tuple[list[dict], np.ndarray],
+                 threshold: float = SHARED_THRESHOLD) -> tuple[list[dict], list[str], list[str]]:
+    """One-to-one duty pairs above the threshold (best first), and the duties left on each side."""
+    units_a, vectors_a = _duties(a)
+    units_b, vectors_b = _duties(b)
+    shared, used_a, used_b = [], set(), set()
+    if units_a and units_b:
+        scores = vectors_a @ vectors_b.T
+        for flat in np.argsort(-scores, axis=None):
+            i, j = divmod(int(flat), len(units_b))
+            if scores[i, j] < threshold:
+                break
+            if i in used_a or j in used_b:
+                continue
+            used_a.add(i)
+            used_b.add(j)
+            shared.append({"a_text": units_a[i]["text"], "b_text": units_b[j]["text"],
+                           "similarity": round(float(scores[i, j]), 4)})
+    unique_a = [unit["text"] for k, unit in enumerate(units_a) if k not in used_a]
+    unique_b = [unit["text"] for k, unit in enumerate(units_b) if k not in used_b]
+    return shared, unique_a, unique_b
+
+
+def _duties(profile: tuple[list[dict], np.ndarray]) -> tuple[list[dict], np.ndarray]:
+    """Only the duties of a role's item profile."""
+    units, vectors = profile
+    positions = [p for p, unit in enumerate(units) if unit["kind"] == "duty"]
+    return [units[p] for p in positions], vectors[positions] if len(positions) else np.zeros((0, 1))
+
+
+def format_comparison(result: dict) -> str:
+    """The comparison as plain text: the matrix, then each pair's shared and unique duties."""
+    lines = ["role similarity (best-match centered cosines of items and sentences):"]
+    lines += [f"  {doc_id:>12}  " + "  ".join(f"{value:.3f}" for value in row)
+              for doc_id, row in zip(result["docs"], result["similarity"])]
+    for pair in result["pairs"]:
+        lines.append(f"\n{pair['a']} vs {pair['b']}: {pair['similarity']:.3f}, {len(pair['shared'])} shared duties")
+        lines += [f"  = {s['similarity']:.3f}  {s['a_text']}  <->  {s['b_text']}" for s in pair["shared"]]
+        lines += [f"  only {pair['a']}: {text}" for text in pair["unique_a"]]
+        lines += [f"  only {pair['b']}: {text}" for text in pair["unique_b"]]
+    return "\n".join(lines)

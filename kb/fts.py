@@ -1,0 +1,117 @@
+"""Keyword search over the units with SQLite FTS5 (BM25).
+
+Dense embeddings blur literal terms: an acronym, a product or a certificate
+("MBA", "SAP", "Excel", "DGUV V3") is better found by its spelling. The FTS5
+table ``units_fts`` indexes the ``units`` text as external content (no copy of
+the text), kept in step by triggers, so every writer of ``units`` updates it.
+
+Only *literal* query terms are searched, because ordinary word overlap pulls
+hits toward the query's own language, the very bias the dense ranking corrects.
+A term is literal when it is rare in the knowledge base (a term in many units,
+"the", "och", "và", is common wording) and either is written like a code or an
+acronym in the query (an upper-case letter after the first, or a digit: "MBA",
+"PostgreSQL", "V3") or, at least four letters long, occurs only in units of
+other languages than the query's ("Excel" in a German query matching a
+Vietnamese sentence).
+"""
+from __future__ import annotations
+
+import re
+import sqlite3
+from typing import Sequence
+
+from kb.store import unit_filters
+
+# Diacritics are kept: in Vietnamese they tell different words apart ("bán" sell, "bàn" table).
+FTS_SCHEMA = """
+CREATE VIRTUAL TABLE IF NOT EXISTS units_fts USING fts5(
+    text, content='units', content_rowid='id', tokenize='unicode61 remove_diacritics 0');
+CREATE VIRTUAL TABLE IF NOT EXISTS units_fts_vocab USING fts5vocab(units_fts, 'row');
+CREATE TRIGGER IF NOT EXISTS units_fts_insert AFTER INSERT ON units BEGIN
+    INSERT INTO units_fts(rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER IF NOT EXISTS units_fts_delete AFTER DELETE ON units BEGIN
+    INSERT INTO units_fts(units_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+CREATE TRIGGER IF NOT EXISTS units_fts_update AFTER UPDATE OF text ON units BEGIN
+    INSERT INTO units_fts(units_fts, rowid, text) VALUES ('delete', old.id, old.text);
+    INSERT INTO units_fts(rowid, text) VALUES (new.id, new.text);
+END;
+"""
+
+# A term found in more than this share of the units is common wording, not a literal term.
+MAX_TERM_SHARE = 0.02
+# ... but a term in at most this many units always counts as rare (small knowledge bases).
+MIN_RARE_COUNT = 3
+MAX_QUERY_TERMS = 16
+# Short words shared by chance across languages ("de", "del", "an") are not literal terms.
+MIN_FOREIGN_LENGTH = 4
+WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def ensure_fts(connection: sqlite3.Connection) -> None:
+    """Create the FTS5 table and its triggers; fill it once for a database that predates it."""
+    existed = connection.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'units_fts'").fetchone()
+    connection.executescript(FTS_SCHEMA)
+    if not existed and connection.execute("SELECT 1 FROM units LIMIT 1").fetchone():
+        connection.execute("INSERT INTO units_fts(units_fts) VALUES ('rebuild')")
+
+
+def query_terms(query: str) -> list[str]:
+    """The query's distinct words as typed, in order."""
+    terms: list[str] = []
+    for word in WORD.findall(query):
+        if word.lower() not in [term.lower() for term in terms]:
+            terms.append(word)
+    return terms[:MAX_QUERY_TERMS]
+
+
+def looks_literal(word: str) -> bool:
+    """Written like an acronym, a code or a product name: an upper-case letter after the first, or a digit."""
+    return any(char.isupper() for char in word[1:]) or any(char.isdigit() for char in word)
+
+
+def _quote(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+def literal_terms(connection: sqlite3.Connection, query: str, query_lang: str | None) -> list[str]:
+    """The query's literal terms (lower-cased) that occur in the knowledge base; see the module docstring."""
+    words = query_terms(query)
+    if not words:
+        return []
+    total = connection.execute("SELECT COUNT(*) FROM units").fetchone()[0]
+    limit = max(MIN_RARE_COUNT, MAX_TERM_SHARE * total)
+    lowered = [word.lower() for word in words]
+    marks = ",".join("?" * len(lowered))
+    counts = dict(connection.execute(f"SELECT term, doc FROM units_fts_vocab WHERE term IN ({marks})", lowered))
+    literal = []
+    for word, term in zip(words, lowered):
+        if not 0 < counts.get(term, 0) <= limit:
+            continue
+        if looks_literal(word) or (query_lang and len(term) >= MIN_FOREIGN_LENGTH
+                                   and query_lang not in _term_languages(connection, term)):
+            literal.append(term)
+    return literal
+
+
+def _term_languages(connection: sqlite3.Connection, term: str) -> set[str]:
+    rows = connection.execute("SELECT DISTINCT u.lang FROM units_fts f JOIN units u ON u.id = f.rowid"
+                              " WHERE units_fts MATCH ?", (_quote(term),))
+    return {row[0] for row in rows}
+
+
+def keyword_search(connection: sqlite3.Connection, query: str, k: int, *, query_lang: str | None = None,
+                   kinds: Sequence[str] = (), lang: str | None = None,
+                   doc_id: str | None = None) -> list[tuple[int, float]]:
+    """The k best (unit id, BM25 score) pairs for the query's literal terms; higher is better."""
+    terms = literal_terms(connection, query, query_lang)
+    if not terms or k <= 0:
+        return []
+    where, params = unit_filters(kinds=kinds, lang=lang, doc_id=doc_id)
+    rows = connection.execute(
+        f"SELECT f.rowid, bm25(units_fts) AS rank FROM units_fts f JOIN units u ON u.id = f.rowid"
+        f" WHERE units_fts MATCH ? AND {where} ORDER BY rank LIMIT ?", [" OR ".join(map(_quote, terms)), *params, k])
+    # FTS5's bm25() is negative, lower is better: flip it so that higher is better like cosines.
+    return [(int(row[0]), -float(row[1])) for row in rows]

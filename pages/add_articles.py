@@ -1,0 +1,42 @@
+"""Add articles page: upload .txt/.md/.html files and ingest them through the same pipeline."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+import app_support
+
+
+def show_results(results: list[dict]) -> None:
+    """One message per file, then the results table."""
+    for row in results:
+        if row["status"] == "added":
+            st.success(f"{row['file']}: added as {row['doc_id']} (language {row['language']}, "
+                       f"{row['sentences']} sentences, {row['items']} duties and skills)")
+        elif row["status"] == "unchanged":
+            st.info(f"{row['file']}: {row['reason']}")
+        else:
+            st.error(f"{row['file']}: {row['status']}: {row['reason']}")
+    st.dataframe(pd.DataFrame(results), hide_index=True, width="stretch", key="upload_table")
+
+
+app_support.page_setup("Add articles")
+folder = app_support.kb_dir()
+st.caption(f"Files are saved under `{folder / app_support.UPLOADS_FOLDER}` and ingested into `{folder}` "
+           "with the same pipeline as `python -m ingest`; the other pages see them at once.")
+
+files = st.file_uploader("Job descriptions (.txt, .md, .html), in any language", type=list(app_support.UPLOAD_TYPES),
+                         accept_multiple_files=True, key="upload_files")
+if st.button("Add to the knowledge base", type="primary", key="upload_ingest", disabled=not files):
+    app_support.run_or_error(app_support.ensure_kb, folder)
+    paths = app_support.save_uploads(folder, files)
+    progress = st.progress(0.0, text="Starting…")
+    st.session_state["upload_results"] = app_support.ingest_uploads(
+        folder, paths, lambda number, path: progress.progress(number / len(paths), text=f"Ingesting {path.name}…"))
+    progress.progress(1.0, text="Done")
+    st.rerun()  # so that the sidebar counts include the new articles
+
+if "upload_results" in st.session_state:
+    show_results(st.session_state["upload_results"])
+elif not files:
+    st.info("Choose one or more files, then press Add to the knowledge base.")

@@ -1,0 +1,58 @@
+"""Build gold/<doc_id>.json from annotations.txt by locating each annotated text.
+
+Run from the repository root: ``python tests/data/dev/build_gold.py``. Each item's
+text is searched forward from the previous item's start, so offsets are never
+counted by hand; a text that is not found stops the build with its line number.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[2]
+
+
+def parse(lines: list[str]) -> list[dict]:
+    """Annotation blocks as dicts with doc_id, lang, path and (line, kind, subtype, text) items."""
+    docs: list[dict] = []
+    for number, line in enumerate(lines, 1):
+        line = line.rstrip("\n")
+        if line.startswith("# doc:"):
+            doc_id, *fields = line[len("# doc:"):].split()
+            meta = dict(field.split("=", 1) for field in fields)
+            docs.append({"doc_id": doc_id, "lang": meta["lang"], "path": meta["path"], "items": []})
+        elif line.strip() and not line.startswith("#"):
+            label, text = (part.strip() for part in line.split("|", 1))
+            kind, _, subtype = label.partition("/")
+            docs[-1]["items"].append((number, kind, subtype, text))
+    return docs
+
+
+def locate(doc: dict) -> dict:
+    """The gold record for one block, with offsets into the decoded article text."""
+    text = (ROOT / doc["path"]).read_text(encoding="utf-8-sig")
+    items, cursor = [], 0
+    for number, kind, subtype, item_text in doc["items"]:
+        start = text.find(item_text, cursor)
+        if start < 0:
+            sys.exit(f"annotations.txt:{number}: {item_text!r} not found in {doc['path']} after offset {cursor}")
+        items.append({"kind": kind, "subtype": subtype, "text": item_text,
+                      "start": start, "end": start + len(item_text)})
+        cursor = start
+    return {"doc_id": doc["doc_id"], "lang": doc["lang"], "path": doc["path"], "items": items}
+
+
+def main() -> None:
+    """Write one gold file per annotated article."""
+    (HERE / "gold").mkdir(exist_ok=True)
+    for doc in parse((HERE / "annotations.txt").read_text(encoding="utf-8").splitlines()):
+        record = locate(doc)
+        out = HERE / "gold" / f"{doc['doc_id']}.json"
+        out.write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        print(f"{out.relative_to(ROOT)}: {len(record['items'])} items")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,101 @@
+"""Role comparison: JSON schema, cross-language pairs, the two senior-coordinator articles."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kb.cli import main
+from kb.compare import align_duties
+from kb.errors import KBError
+from kb_builder import build_kb
+
+LABELLED = Path(__file__).parent / "data" / "groups.jsonl"
+SV_A = [("duty", "", "hantera chefens scheman"), ("duty", "", "hantera researrangemang"),
+        ("duty", "", "ta screeningsamtal"), ("duty", "", "koordinera utbildningstillfällen"),
+        ("skill", "education", "kandidatexamen i företagsekonomi")]
+SV_B = [("duty", "", "hanterar ett verkställande schema"), ("duty", "", "ordnar transport och hotellrum för resor"),
+        ("duty", "", "screenar inkommande telefonsamtal"), ("duty", "", "ge råd till företagsledningen")]
+PL = [("duty", "", "oszacować koszty spotkania"), ("duty", "", "rezerwować sale konferencyjne"),
+      ("duty", "", "przygotować materiały dla uczestników"), ("skill", "skill", "umiejętności organizacyjne")]
+
+
+def _background(lang: str) -> tuple[str, list]:
+    """Other roles' items from the labelled set, so that the language means are those of a real knowledge base."""
+    rows = [json.loads(line) for line in LABELLED.read_text(encoding="utf-8").splitlines()]
+    return lang, [(row["kind"], "skill" if row["kind"] == "skill" else "", row["text"]) for row in rows
+                  if row["lang"] == lang and row["group"] not in ("travel", "calendar", "screen_calls")]
+
+
+def _check_schema(result: dict) -> None:
+    docs = result["docs"]
+    assert len(result["similarity"]) == len(docs) and all(len(row) == len(docs) for row in result["similarity"])
+    for pair in result["pairs"]:
+        assert set(pair) >= {"a", "b", "similarity", "shared", "unique_a", "unique_b"}
+        assert pair["a"] in docs and pair["b"] in docs and isinstance(pair["similarity"], float)
+        for shared in pair["shared"]:
+            assert set(shared) == {"a_text", "b_text", "similarity"}
+        assert all(isinstance(text, str) for text in pair["unique_a"] + pair["unique_b"])
+
+
+def test_shared_duties_are_aligned_across_articles(tmp_path: Path, e5) -> None:
+    docs = {"a": ("sv", SV_A), "b": ("sv", SV_B), "p": ("pl", PL), "sv_other": _background("sv"),
+            "pl_other": _background("pl")}
+    with build_kb(tmp_path / "kb", e5, docs) as kb:
+        result = kb.compare("a", "b", "p")
+        _check_schema(result)
+        pair = next(p for p in result["pairs"] if {p["a"], p["b"]} == {"a", "b"})
+        aligned = {(s["a_text"], s["b_text"]) for s in pair["shared"]}
+        assert ("hantera chefens scheman", "hanterar ett verkställande schema") in aligned
+        assert ("ta screeningsamtal", "screenar inkommande telefonsamtal") in aligned
+        assert "koordinera utbildningstillfällen" in pair["unique_a"]
+
+
+def test_compare_refuses_unknown_and_single_ids(tmp_path: Path, fake_embedder) -> None:
+    with build_kb(tmp_path / "kb", fake_embedder, {"a": ("sv", SV_A), "b": ("sv", SV_B)}) as kb:
+        with pytest.raises(KBError, match="no article 'zzz'.*python -m kb docs"):
+            kb.compare("a", "zzz")
+        with pytest.raises(KBError, match="at least two"):
+            kb.compare("a", "a")
+
+
+def test_align_duties_is_one_to_one() -> None:
+    import numpy as np
+
+    units = [{"kind": "duty", "text": "x"}, {"kind": "duty", "text": "y"}]
+    vectors = np.eye(2, dtype=np.float32)
+    shared, unique_a, unique_b = align_duties((units, vectors), (units[:1], vectors[:1]))
+    assert [(s["a_text"], s["b_text"]) for s in shared] == [("x", "x")] and unique_a == ["y"] and unique_b == []
+
+
+@pytest.mark.slow
+def test_senior_coordinator_articles_are_the_most_similar_pair(corpus_kb) -> None:
+    ids = [doc["doc_id"] for doc in corpus_kb.docs() if doc["doc_id"][:3] in ("000", "001", "002", "003", "004")]
+    result = corpus_kb.compare(*ids)
+    best = result["pairs"][0]
+    assert {best["a"][:3], best["b"][:3]} == {"000", "001"}, [(p["a"], p["b"], p["similarity"]) for p in result["pairs"]]
+
+
+@pytest.mark.slow
+def test_cli_compare_json_for_a_swedish_and_a_polish_role(corpus_kb_dir: Path, capsys) -> None:
+    assert main(["compare", "000", "004", "--kb", str(corpus_kb_dir), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert set(result) == {"docs", "similarity", "pairs"}
+    assert [doc[:3] for doc in result["docs"]] == ["000", "004"]
+    _check_schema(result)
+
+
+def test_cli_compare_unknown_id_prints_one_error_line(tmp_path: Path, fake_embedder, capsys) -> None:
+    build_kb(tmp_path / "kb", fake_embedder, {"a": ("sv", SV_A)}).close()
+    assert main(["compare", "a", "nope", "--kb", str(tmp_path / "kb")]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith("error: no article 'nope'") and error.count("\n") == 1
+
+
+@pytest.mark.parametrize("command", ["skills", "export", "compare"])
+def test_new_commands_have_help_with_an_example(command: str, capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    assert exit_info.value.code == 0
+    assert f"example: python -m kb {command}" in capsys.readouterr().out

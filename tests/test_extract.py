@@ -1,0 +1,179 @@
+"""Duty and skill extraction: rule families per language, enumerations, offsets, subtypes, end to end."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ingest.extract import extract
+from kb.records import Item, Sentence
+
+ROOT = Path(__file__).resolve().parents[1]
+DEV = ROOT / "tests" / "data" / "dev"
+
+
+def sentences_of(lang: str, *texts: str, doc_id: str = "doc") -> tuple[str, list[Sentence]]:
+    """An article text made of ``texts`` (one per line) and its Sentence records with real offsets."""
+    article, sentences = "Title line\n", []
+    for index, text in enumerate(texts):
+        start = len(article)
+        article += text + "\n"
+        sentences.append(Sentence(doc_id, index, start, start + len(text), text, lang))
+    return article, sentences
+
+
+def items_of(lang: str, *texts: str) -> list[Item]:
+    """Rules-only items of the given sentences."""
+    return list(extract(sentences_of(lang, *texts)[1]))
+
+
+def texts(items: list[Item], kind: str | None = None) -> list[str]:
+    return [item.text for item in items if kind is None or item.kind == kind]
+
+
+@pytest.mark.parametrize("lang, sentence, expected", [
+    ("sv", "Som sjuksköterska ansvarar du för omvårdnaden av patienter.", "omvårdnaden av patienter"),
+    ("sv", "Koordinatorer kan vara ansvariga för att hantera konferenser.", "hantera konferenser"),
+    ("pl", "Kierownik odpowiada także za planowanie grafiku pracy.", "planowanie grafiku pracy"),
+    ("vi", "Trưởng nhóm chịu trách nhiệm quản lý ngân sách dự án.", "quản lý ngân sách dự án"),
+    ("en", "The assistant is responsible for booking travel.", "booking travel"),
+])
+def test_responsibility_frames_yield_the_duty_after_them(lang: str, sentence: str, expected: str) -> None:
+    assert texts(items_of(lang, sentence), "duty") == [expected]
+
+
+@pytest.mark.parametrize("lang, sentence, expected", [
+    ("sv", "Du kommer att besvara frågor från kunder.", "besvara frågor från kunder"),
+    ("pl", "Asystent może przygotowywać umowy z klientami.", "przygotowywać umowy z klientami"),
+    ("vi", "Nhân viên sẽ kiểm tra hàng hóa trong kho.", "kiểm tra hàng hóa trong kho"),
+    ("en", "The clerk will file incoming invoices.", "file incoming invoices"),
+])
+def test_modal_verb_frames_yield_a_duty_without_subject_or_modal(lang: str, sentence: str, expected: str) -> None:
+    assert texts(items_of(lang, sentence), "duty") == [expected]
+
+
+@pytest.mark.parametrize("lang, sentence, expected, subtype", [
+    ("sv", "Tjänsten kräver erfarenhet av ekonomiarbete.", "erfarenhet av ekonomiarbete", "experience"),
+    ("sv", "De flesta har en kandidatexamen i företagsekonomi.", "en kandidatexamen i företagsekonomi", "education"),
+    ("pl", "Wymagamy doświadczenia w sprzedaży.", "doświadczenia w sprzedaży", "experience"),
+    ("pl", "Przydatna jest znajomość języka niemieckiego.", "znajomość języka niemieckiego", "knowledge"),
+    ("vi", "Yêu cầu kinh nghiệm quản lý kho.", "kinh nghiệm quản lý kho", "experience"),
+    ("vi", "Kỹ năng lãnh đạo cũng rất quan trọng.", "Kỹ năng lãnh đạo cũng rất quan trọng", "skill"),
+    ("en", "The job requires a degree in nursing.", "a degree in nursing", "education"),
+    ("en", "Knowledge of employment law is essential.", "Knowledge of employment law", "knowledge"),
+])
+def test_requirement_frames_and_heads_yield_skills_with_their_subtype(lang: str, sentence: str, expected: str,
+                                                                      subtype: str) -> None:
+    skills = [item for item in items_of(lang, sentence) if item.kind == "skill"]
+    assert [(item.text, item.subtype) for item in skills] == [(expected, subtype)]
+
+
+@pytest.mark.parametrize("lang, sentence, expected", [
+    ("sv", "Analys- och dokumentationserfaring inkluderar uppgifter som att intervjua personal, skapa "
+           "flödesscheman, bestämma processineffektivitet och skriva processmanualer.",
+     ["intervjua personal", "skapa flödesscheman", "bestämma processineffektivitet", "skriva processmanualer"]),
+    ("pl", "Do obowiązków należy przyjmowanie towaru, kompletowanie zamówień i obsługa klientów.",
+     ["przyjmowanie towaru", "kompletowanie zamówień", "obsługa klientów"]),
+    ("vi", "Nhân viên chịu trách nhiệm nhập hàng, kiểm kê kho và giao hàng cho khách.",
+     ["nhập hàng", "kiểm kê kho", "giao hàng cho khách"]),
+    ("en", "Duties include answering phones, filing documents and ordering office supplies.",
+     ["answering phones", "filing documents", "ordering office supplies"]),
+])
+def test_enumerated_duties_become_one_item_each(lang: str, sentence: str, expected: list[str]) -> None:
+    assert texts(items_of(lang, sentence), "duty") == expected
+
+
+@pytest.mark.parametrize("lang, sentence, expected", [
+    ("sv", "Koordinatorn ska samarbeta med läkare, sjuksköterskor och kuratorer.",
+     ["samarbeta med läkare, sjuksköterskor och kuratorer"]),
+    ("en", "You will design, build and maintain backend services.", ["design, build and maintain backend services"]),
+    ("pl", "Specjaliści mogą oszacować koszty spotkania, konferencji lub wydarzenia.",
+     ["oszacować koszty spotkania, konferencji lub wydarzenia"]),
+])
+def test_shared_objects_and_heads_keep_an_enumeration_in_one_item(lang: str, sentence: str,
+                                                                 expected: list[str]) -> None:
+    assert texts(items_of(lang, sentence)) == expected
+
+
+@pytest.mark.parametrize("lang, sentence, expected", [
+    ("sv", "Du är noggrann, flexibel och stresstålig.", ["noggrann", "flexibel", "stresstålig"]),
+    ("en", "You are patient, friendly and reliable.", ["patient", "friendly", "reliable"]),
+    ("pl", "Nauczyciel powinien być cierpliwy i komunikatywny.", ["cierpliwy", "komunikatywny"]),
+])
+def test_listed_traits_become_one_trait_each(lang: str, sentence: str, expected: list[str]) -> None:
+    found = items_of(lang, sentence)
+    assert texts(found) == expected
+    assert {item.subtype for item in found} == {"trait"}
+
+
+@pytest.mark.parametrize("lang, sentence", [
+    ("sv", "Företaget grundades 1990 och har 200 anställda i Göteborg."),
+    ("sv", "Det finns flera karriärvägar och metoder för att bli en processkoordinator."),
+    ("pl", "Firma działa na rynku od 20 lat i ma biura w Krakowie."),
+    ("vi", "Công ty được thành lập năm 2010 tại Hà Nội."),
+    ("en", "Our company was founded in 2001 and has offices in Oslo."),
+    ("en", "The Bureau of Labor Statistics projects employment to grow."),
+])
+def test_company_descriptions_and_career_advice_yield_nothing(lang: str, sentence: str) -> None:
+    assert items_of(lang, sentence) == []
+
+
+@pytest.mark.parametrize("lang, lines, expected", [
+    ("sv", ["Arbetsuppgifter:", "Boka möten åt ledningen", "Svara i telefon", "Vi erbjuder friskvårdsbidrag."],
+     [("duty", "Boka möten åt ledningen"), ("duty", "Svara i telefon")]),
+    ("pl", ["Wymagania:", "prawo jazdy kat. B,", "sumienność i dokładność."],
+     [("skill", "prawo jazdy kat. B"), ("skill", "sumienność"), ("skill", "dokładność")]),
+    ("en", ["Responsibilities", "Monitor production systems", "About us", "We build tools for hospitals."],
+     [("duty", "Monitor production systems")]),
+])
+def test_list_items_under_a_section_heading_take_the_heading_kind(lang: str, lines: list[str],
+                                                                 expected: list[tuple[str, str]]) -> None:
+    assert [(item.kind, item.text) for item in items_of(lang, *lines)] == expected
+
+
+def test_item_offsets_slice_back_to_the_item_text_in_the_article() -> None:
+    article, sentences = sentences_of("sv", "Företaget har 50 anställda.",
+                                      "Du kommer att administrera läkemedel och dokumentera i journalen.",
+                                      "Vi söker dig som har erfarenhet av akutsjukvård.")
+    found = list(extract(sentences))
+    assert len(found) == 3
+    for item in found:
+        assert article[item.start:item.end] == item.text
+        assert 0.0 <= item.confidence <= 1.0 and item.source.startswith("rule:sv:")
+
+
+def test_language_without_data_file_yields_no_rule_items_and_does_not_fail() -> None:
+    assert items_of("de", "Sie sind verantwortlich für die Wartung der Anlagen.") == []
+
+
+def test_development_gold_offsets_slice_back_to_their_text() -> None:
+    for path in sorted((DEV / "gold").glob("*.json")):
+        record = json.loads(path.read_text(encoding="utf-8"))
+        text = (ROOT / record["path"]).read_text(encoding="utf-8-sig")
+        for item in record["items"]:
+            assert text[item["start"]:item["end"]] == item["text"], (path.name, item["text"])
+            assert item["kind"] in ("duty", "skill")
+
+
+@pytest.fixture(scope="module")
+def corpus_items() -> dict[str, list[Item]]:
+    """Items of three corpus articles through the real stages and the real e5 embedder."""
+    from ingest.language import detect, detect_sentences
+    from ingest.read import read
+    from ingest.sentences import split
+    from kb.embed import open_embedder
+
+    paths = [ROOT / "corpus" / name for name in
+             ("002_5df17db3aa96b6b9.txt", "003_7fe56a1790d248dd.txt", "004_fd08960ed22fac1b.txt")]
+    found = list(extract(detect_sentences(split(detect(read(paths)))), open_embedder("e5")))
+    return {prefix: [item for item in found if item.doc_id.startswith(prefix)] for prefix in ("002", "003", "004")}
+
+
+@pytest.mark.parametrize("doc, expected", [
+    ("003", "intervjua personal"), ("003", "skapa flödesscheman"), ("003", "skriva processmanualer"),
+    ("004", "oszacować koszty spotkania"), ("002", "giữ các hồ sơ chính xác"), ("002", "kỹ năng lãnh đạo"),
+])
+def test_corpus_articles_yield_their_duties_and_skills(corpus_items: dict[str, list[Item]], doc: str,
+                                                       expected: str) -> None:
+    assert any(expected in item.text for item in corpus_items[doc]), texts(corpus_items[doc])
