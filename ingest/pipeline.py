@@ -16,7 +16,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from kb.embed import Embedder
+from kb.embed import Embedder, memo_for
 from kb.errors import KBError
 from kb.group import update_groups
 from kb.search import refresh_search
@@ -116,10 +116,11 @@ def ingest(paths: Sequence[str | Path], kb_dir: str | Path | None = None, embedd
 
 def _ingest_one(kb: KnowledgeBase, index, article: Article, report: IngestReport) -> None:
     """Process, embed and store one article inside a savepoint; a failure skips only this file."""
+    embedder = memo_for(kb.embedder)  # extraction's vectors of item texts are reused below
     try:
-        processed = process(article, kb.embedder)
-        vectors = kb.embedder.embed_passages([s.text for s in processed.sentences] +
-                                             [i.text for i in processed.items])
+        processed = process(article, embedder)
+        vectors = embedder.embed_passages([s.text for s in processed.sentences] +
+                                          [i.text for i in processed.items])
     except KBError as error:
         report.refused.append(Refused(article.path, str(error)))
         return
@@ -127,6 +128,8 @@ def _ingest_one(kb: KnowledgeBase, index, article: Article, report: IngestReport
         log.exception("%s: ingest failed", article.path)
         report.failed.append(Refused(article.path, f"{error.__class__.__name__}: {error}"))
         return
+    finally:
+        embedder.clear()
     store, count = kb.store, len(processed.sentences)
     store.connection.execute("SAVEPOINT article")
     try:

@@ -10,6 +10,7 @@ Two backends share the ``Embedder`` protocol:
 from __future__ import annotations
 
 import threading
+import weakref
 from typing import Callable, Iterable, Iterator, Protocol, Sequence
 
 import numpy as np
@@ -136,3 +137,44 @@ def embed_stream(embedder: Embedder, texts: Iterable[str]) -> Iterator[np.ndarra
             batch = []
     if batch:
         yield embedder.embed_passages(batch)
+
+
+class MemoEmbedder:
+    """Remembers passage vectors by text, so a text embedded twice in one article costs once.
+
+    The ingest pipeline clears it after each article, which keeps memory bounded.
+    """
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.dim = inner.dim
+        self._vectors: dict[str, np.ndarray] = {}
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed only the texts not seen since the last ``clear``."""
+        missing = list(dict.fromkeys(text for text in texts if text not in self._vectors))
+        if missing:
+            self._vectors.update(zip(missing, self.inner.embed_passages(missing)))
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.vstack([self._vectors[text] for text in texts])
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """Queries are not remembered."""
+        return self.inner.embed_query(text)
+
+    def clear(self) -> None:
+        """Forget the remembered vectors."""
+        self._vectors.clear()
+
+
+_MEMOS: "weakref.WeakKeyDictionary[object, MemoEmbedder]" = weakref.WeakKeyDictionary()
+
+
+def memo_for(embedder: Embedder) -> MemoEmbedder:
+    """The one MemoEmbedder of an embedder (stable, so caches keyed on it stay valid)."""
+    memo = _MEMOS.get(embedder)
+    if memo is None:
+        memo = _MEMOS[embedder] = MemoEmbedder(embedder)
+    return memo

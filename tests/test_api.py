@@ -1,12 +1,27 @@
 """The README's Python API example runs against a real knowledge base."""
 from __future__ import annotations
 
+import re
 import runpy
 from pathlib import Path
 
 import pytest
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "api_example.py"
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "docs" / "api_example.py"
+
+
+def readme_example() -> str:
+    """The python code block of the README's 'Python API' section."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Python API", 1)[1]
+    match = re.search(r"```python\n(.*?)```", section, re.S)
+    assert match, "README has no python block in its Python API section"
+    return match.group(1)
+
+
+def test_readme_example_is_the_runnable_example_file() -> None:
+    assert readme_example().strip() in EXAMPLE.read_text(encoding="utf-8")
 
 
 @pytest.mark.slow
