@@ -9,6 +9,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from kb.embed import MemoEmbedder
 from kb.records import Article, Item, Sentence
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -97,23 +98,18 @@ def match(predicted: list[Item], gold: list[dict], text: str) -> list[tuple[int,
     return result
 
 
-class CachingEmbedder:
-    """Wraps an embedder and remembers vectors by text, so repeated evaluation runs are fast."""
+class CachingEmbedder(MemoEmbedder):
+    """A MemoEmbedder that can keep its vectors in a file, so repeated evaluation runs are fast."""
 
-    def __init__(self, embedder) -> None:
-        self.embedder = embedder
-        self.name, self.dim = embedder.name, embedder.dim
-        self.cache: dict[str, np.ndarray] = {}
+    def __init__(self, embedder, path: Path | None = None) -> None:
+        super().__init__(embedder)
+        self.path = path
+        if path is not None and path.is_file():
+            with np.load(path) as stored:
+                self._vectors = dict(zip(stored["texts"].tolist(), stored["vectors"]))
 
-    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed the texts not seen before in one call, then return all vectors in order."""
-        missing = list(dict.fromkeys(text for text in texts if text not in self.cache))
-        if missing:
-            self.cache.update(zip(missing, self.embedder.embed_passages(missing)))
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return np.vstack([self.cache[text] for text in texts])
-
-    def embed_query(self, text: str) -> np.ndarray:
-        """Delegate queries unchanged."""
-        return self.embedder.embed_query(text)
+    def save(self) -> None:
+        """Write the remembered vectors to ``path`` (if any) for the next run."""
+        if self.path is not None and self._vectors:
+            texts = list(self._vectors)
+            np.savez(self.path, texts=np.array(texts), vectors=np.vstack([self._vectors[t] for t in texts]))

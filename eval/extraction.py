@@ -3,7 +3,9 @@
 ``python -m eval.extraction`` runs the real stages (read, detect, split, extract with the
 e5 embedder) on ``tests/data/dev`` and prints a table per language and kind. Options:
 ``--rules-only`` (no embedder), ``--errors`` (list misses and false positives),
-``--calibrate`` (grid-search the classifier's calibration and print the best values).
+``--calibrate`` (grid-search the classifier's calibration and print the best values),
+``--holdout`` (calibrate on half of the articles and score the other half, both ways),
+``--cache FILE.npz`` (keep embeddings between runs).
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import itertools
 import time
 from collections import defaultdict
 from dataclasses import replace
+from pathlib import Path
 
 from eval.common import CachingEmbedder, GoldArticle, dev_set, match
 from ingest.classify import PrototypeClassifier
@@ -81,16 +84,38 @@ def errors(dev: list[GoldArticle], predicted: dict[str, list[Item]]) -> str:
     return "\n".join(lines)
 
 
-def calibrate(dev: list[GoldArticle], classifier: PrototypeClassifier) -> tuple[float, object]:
+FULL_GRID = ((0.0, 0.005, 0.01), (0.01,), (0.5, 0.6, 0.7), (0.4, 0.45, 0.5), (0.8, 0.9, 0.95, 1.01))
+SMALL_GRID = ((0.0, 0.005, 0.01), (0.01,), (0.7,), (0.4, 0.5), (0.9, 1.01))
+
+
+def mean_f1(dev: list[GoldArticle], classifier: PrototypeClassifier) -> float:
+    """Mean of overall duty F1 and skill F1."""
+    counts = score(dev, run(dev, classifier))["counts"]
+    return sum(prf(*counts.get(("all", kind), (0, 0, 0)))[2] for kind in KINDS) / 2
+
+
+def holdout(dev: list[GoldArticle], classifier: PrototypeClassifier) -> list[str]:
+    """Calibrate on one half of the articles and score the other, both ways; the honest check."""
+    halves = (dev[0::2], dev[1::2])
+    stored, lines = classifier.calibration, []
+    for name, (tune, test) in (("A->B", halves), ("B->A", halves[::-1])):
+        value, calibration = calibrate(tune, classifier, SMALL_GRID)
+        classifier.calibration = calibration
+        held = mean_f1(test, classifier)
+        classifier.calibration = stored
+        lines.append(f"{name}: tuned mean F1 {value:.3f}, held-out {held:.3f} (stored calibration on the "
+                     f"held-out half: {mean_f1(test, classifier):.3f}) with {calibration}")
+    return lines
+
+
+def calibrate(dev: list[GoldArticle], classifier: PrototypeClassifier, grid: tuple = FULL_GRID) -> tuple[float, object]:
     """Grid-search bias, thresholds and rule weight for the best mean of duty and skill F1."""
     best = (-1.0, classifier.calibration)
     base = classifier.calibration
-    for bias, temperature, weight, threshold, model_threshold in itertools.product(
-            (0.0, 0.005, 0.01), (0.01,), (0.5, 0.6, 0.7), (0.4, 0.45, 0.5), (0.8, 0.9, 0.95, 1.01)):
+    for bias, temperature, weight, threshold, model_threshold in itertools.product(*grid):
         classifier.calibration = replace(base, bias=bias, temperature=temperature, rule_weight=weight,
                                          threshold=threshold, model_threshold=model_threshold)
-        counts = score(dev, run(dev, classifier))["counts"]
-        value = sum(prf(*counts[("all", kind)])[2] for kind in KINDS) / 2
+        value = mean_f1(dev, classifier)
         if value > best[0]:
             best = (value, classifier.calibration)
     classifier.calibration = base
@@ -103,22 +128,29 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rules-only", action="store_true", help="run without the embedding classifier")
     parser.add_argument("--errors", action="store_true", help="list misses and false positives")
     parser.add_argument("--calibrate", action="store_true", help="grid-search the classifier calibration")
+    parser.add_argument("--holdout", action="store_true",
+                        help="calibrate on half of the articles, report on the other half (both ways)")
+    parser.add_argument("--cache", type=Path, help="keep embeddings in this .npz file between runs")
     args = parser.parse_args(argv)
     dev = dev_set()
     classifier = None
     if not args.rules_only:
         from kb.embed import open_embedder
 
-        classifier = PrototypeClassifier(CachingEmbedder(open_embedder("e5")))
+        classifier = PrototypeClassifier(CachingEmbedder(open_embedder("e5"), args.cache))
     started = time.perf_counter()
     predicted = run(dev, classifier)
     seconds = time.perf_counter() - started
     result = score(dev, predicted)
+    if classifier is not None:
+        classifier.embedder.save()
     print(table(result))
     print(f"{len(dev)} articles, {sum(len(d.sentences) for d in dev)} sentences, "
           f"{seconds / len(dev):.2f} s per article ({'rules only' if classifier is None else 'rules + e5'})")
     if args.errors:
         print(errors(dev, predicted))
+    if args.holdout and classifier is not None:
+        print("\n".join(holdout(dev, classifier)))
     if args.calibrate and classifier is not None:
         value, calibration = calibrate(dev, classifier)
         print(f"best mean F1 {value:.3f} with {calibration}")

@@ -24,7 +24,9 @@ from typing import Iterable, Iterator
 
 from ingest.classify import PrototypeClassifier, Verdict, classifier_for
 from ingest.lemmas import Token, tokenize
-from ingest.rules import Matches, Region, clauses, enumeration, load_rules, regions
+from ingest.subjects import is_verb
+from ingest.enumeration import enumeration
+from ingest.rules import Matches, Region, clauses, load_rules, regions
 from kb.embed import Embedder
 from kb.records import Item, Sentence
 
@@ -69,6 +71,7 @@ def extract_article(sentences: list[Sentence], classifier: PrototypeClassifier |
 def _article_candidates(sentences: list[Sentence]) -> Iterator[Candidate]:
     """Candidate regions of every clause, following section headings across sentences."""
     section = ""
+    title = _title_lemmas(sentences[0]) if sentences else frozenset()
     for sentence in sentences:
         rules = load_rules(sentence.lang)
         tokens = tokenize(sentence.text, sentence.lang)
@@ -76,8 +79,10 @@ def _article_candidates(sentences: list[Sentence]) -> Iterator[Candidate]:
         if matches.within("SECTION:none", 0, min(len(tokens), 2)):
             section = "none"  # "Vi erbjuder ...", "Oferujemy ...": offers and company text
             continue
-        if matches.within("FRAME", 0, len(tokens)) or len(tokens) > LIST_ITEM_MAX_TOKENS:
-            section = ""  # prose with its own cues ends a list
+        strong = [label for label, _, _ in matches.within("FRAME", 0, len(tokens))
+                  if not rules.frames[int(label.split(":")[1])].subject]
+        if strong or len(tokens) > LIST_ITEM_MAX_TOKENS:
+            section = ""  # prose with its own cues ends a list; a modal inside a list item does not
         for span in clauses(tokens, sentence.text, matches):
             heading = _heading(tokens, span, matches, sentence.text)
             if heading is not None:
@@ -85,10 +90,23 @@ def _article_candidates(sentences: list[Sentence]) -> Iterator[Candidate]:
                 continue
             if section == "none":
                 continue
-            found = regions(tokens, span, matches, rules, section)
+            found = regions(tokens, span, matches, rules, section, title)
             found.append(Region(span[0], span[1], "any", "", MODEL_SOURCE, 0.0))
             for region in found:
                 yield _candidate(sentence, tokens, matches, region, rules)
+
+
+def _title_lemmas(sentence: Sentence) -> frozenset[str]:
+    """Content words of an article's first line, which names the role ("Co robi koordynator spotkania?")."""
+    rules = load_rules(sentence.lang)
+    tokens = tokenize(sentence.text, sentence.lang)
+    if len(tokens) > HEADER_MAX_TOKENS * 2 or sentence.text.rstrip().endswith((".", "!", ":")):
+        return frozenset()
+    matches = Matches(rules.match(tokens))
+    function = {index for label in ("STRIP", "CONJUNCTIONS", "PREPOSITIONS", "COPULAS", "BREAKS", "RELATIVES")
+                for _, start, end in matches.within(label, 0, len(tokens)) for index in range(start, end)}
+    return frozenset(token.lemma for index, token in enumerate(tokens) if index not in function
+                     and token.text.isalpha() and len(token.lemma) >= 4 and not is_verb(token, rules.data))
 
 
 def _candidate(sentence: Sentence, tokens: list[Token], matches: Matches, region: Region, rules) -> Candidate:
@@ -151,12 +169,19 @@ def _model_items(candidates: list[Candidate], classifier: PrototypeClassifier) -
         kind = overall.kind if region.kind == "any" else region.kind
         parts = skill if kind == "skill" else _merge_non_duties(duty, classifier)
         for part, verdict in parts:
-            if region.kind == "any" and len(parts) == 1 and part[1] - part[0] == 1:
+            if (region.kind == "any" or region.source.endswith(":role_verb")) and len(parts) == 1 \
+                    and _words(candidate, part) < 2:
                 continue  # a lone word after a modal is rarely a whole duty or skill
             item = _scored_item(candidate, part, verdict, kind, classifier)
             if item is not None:
                 items.append(item)
     return items
+
+
+def _words(candidate: Candidate, part: tuple[int, int]) -> float:
+    """Word count of a part; ``syllables_per_word`` in the data counts Vietnamese syllables as words."""
+    per_word = load_rules(candidate.sentence.lang).data.get("syllables_per_word", 1)
+    return sum(1 for token in candidate.tokens[part[0]:part[1]] if not token.is_punct) / per_word
 
 
 def _merge_non_duties(parts: list[tuple[tuple[int, int], Verdict]],

@@ -16,7 +16,11 @@ for the embedding classifier. Every cue is a phrase lemmatized like the text
   ``prepositions`` (an enumeration after one belongs to its object), ``copulas``,
   ``breaks`` (purpose and subordinate clauses), ``verb_markers`` ("att", "to"),
   ``negations``, ``relatives`` ("som", "który": no split before them),
-  ``verb_suffixes`` and ``verb_pos`` (a split before a verb starts a new duty).
+  ``verb_suffixes`` and ``verb_pos`` (a split before a verb starts a new duty);
+* subjects (``ingest/subjects.py``): ``roles``, ``role_pronouns``, ``advice``, ``present_verb``;
+  ``role_copulas`` ("fungera som") name the role rather than a duty.
+
+Splitting a region into enumerated items lives in ``ingest/enumeration.py``.
 """
 from __future__ import annotations
 
@@ -28,10 +32,12 @@ from pathlib import Path
 from typing import Iterable
 
 from ingest.lemmas import Token, blank_nlp, tokenize
+from ingest.subjects import advice, role_subject, role_verb
 from kb.errors import KBError
 
 LANG_DIR = Path(__file__).resolve().parent / "lang"
-WORD_LISTS = ("strip", "conjunctions", "prepositions", "copulas", "breaks", "verb_markers", "negations", "relatives")
+WORD_LISTS = ("strip", "conjunctions", "prepositions", "copulas", "breaks", "verb_markers", "negations", "relatives",
+              "roles", "role_pronouns", "advice", "role_copulas")
 CLAUSE_PUNCT = frozenset(";:!?()[]")
 BULLETS = frozenset("-•*–·▪◦●")
 EMPTY_DATA: dict = {"frames": [], "heads": {}, "sections": {}, "verb_suffixes": [], "verb_pos": []}
@@ -48,6 +54,7 @@ class Frame:
     subtype: str = ""
     needs_head: bool = False
     needs_copula: bool = True
+    subject: bool = False  # only when the subject is the role (modal frames)
 
 
 @dataclass(frozen=True)
@@ -110,7 +117,8 @@ def _build_matcher(lang: str, data: dict) -> object:
     groups.update({f"HEAD:{subtype}": cues for subtype, cues in data["heads"].items()})
     groups.update({f"SECTION:{kind}": cues for kind, cues in data["sections"].items()})
     for label, cues in groups.items():
-        patterns = [_pattern(cue, lang, suffix and label.startswith("HEAD"), label.startswith("FRAME")) for cue in cues]
+        compound = suffix and label.startswith(("HEAD", "ROLES"))
+        patterns = [_pattern(cue, lang, compound, label.startswith("FRAME")) for cue in cues]
         patterns = [pattern for pattern in patterns if pattern]
         if patterns:
             matcher.add(label, patterns)
@@ -182,19 +190,30 @@ def _full_stop(tokens: list[Token], index: int) -> bool:
     return tokens[index + 1].text[:1].isupper() and len(previous) > 3
 
 
+ROLE_FRAME = Frame("role_verb", "duty", "after", 0.6, needs_copula=False)
+
+
 def regions(tokens: list[Token], span: tuple[int, int], matches: Matches, rules: LangRules,
-            section: str) -> list[Region]:
-    """Regions of one clause that the frames, heads and the current section point at."""
+            section: str, title: frozenset[str] = frozenset()) -> list[Region]:
+    """Regions of one clause that the frames, heads and the current section point at;
+    ``title`` holds the lemmas of the article title (the role's own name)."""
     lo, hi = span
     tag = f"rule:{rules.lang}"
     if section in ("duty", "skill"):
         return [Region(lo, hi, section, "", f"{tag}:section", 0.75)]
-    frame_hits = _longest((int(label.split(":")[1]), start, end) for label, start, end in matches.within("FRAME", lo, hi))
+    hits = [(int(label.split(":")[1]), start, end) for label, start, end in matches.within("FRAME", lo, hi)]
+    is_advice = advice(tokens, matches)
+    verb = None if is_advice else role_verb(tokens, span, matches, rules.data, title)
+    if verb is not None:
+        hits.append((len(rules.frames), verb, verb))
+    frame_hits = _longest(hits)
     copulas = [start for _, start, _ in matches.within("COPULAS", lo, hi)]
     found: list[Region] = []
     for number, (index, start, end) in enumerate(frame_hits):
-        frame = rules.frames[index]
+        frame = rules.frames[index] if index < len(rules.frames) else ROLE_FRAME
         source = f"{tag}:{frame.name}"
+        if frame.subject and (is_advice or not role_subject(tokens, lo, (start, end), matches, title)):
+            continue
         if frame.position == "after":
             stop = frame_hits[number + 1][1] if number + 1 < len(frame_hits) else hi
             stop = min([stop] + [c for c in copulas if c > end])
@@ -232,90 +251,3 @@ def _head_regions(span: tuple[int, int], matches: Matches, found: list[Region], 
         right = min([hi] + [c for c in stops if c > start] + [r.start for r in found if r.start > start])
         extra.append(Region(left, right, "skill", label.split(":")[1], f"{tag}:head", 0.7))
     return extra
-
-
-def enumeration(tokens: list[Token], region: Region, matches: Matches, rules: LangRules) -> list[tuple[int, int]]:
-    """Split a region into one token range per enumerated duty or skill."""
-    lo, hi = region.start, region.end
-    parts, start, protected, index = [], lo, False, lo
-    in_list = False
-    while index < hi:
-        conj_end = matches.starting("CONJUNCTIONS", index)
-        is_sep = tokens[index].text in (",", "/") or conj_end > 0
-        if matches.starting("PREPOSITIONS", index) > 0:
-            protected = True
-        if not is_sep:
-            index += 1
-            continue
-        after = max(index + 1, conj_end)
-        if _split_here(tokens, region, matches, rules, (start, index, after, hi), protected, in_list):
-            if index > start:
-                parts.append((start, index))
-            start, protected = after, False
-            in_list = tokens[index].text == ","
-        index = after
-    if start < hi:
-        parts.append((start, hi))
-    parts = [_strip(tokens, part, matches) for part in parts]
-    parts = [part for part in parts if part[1] > part[0] and matches.starting("NEGATIONS", part[0]) < 0
-             and not _bare_head(tokens, part, rules)]
-    return parts if region.kind == "skill" else _merge_fragments(parts)
-
-
-def _bare_head(tokens: list[Token], part: tuple[int, int], rules: LangRules) -> bool:
-    """A skill head word alone ("kompetens", "skills") names no particular skill."""
-    return part[1] - part[0] == 1 and tokens[part[0]].lemma in rules.head_lemmas
-
-
-def _split_here(tokens: list[Token], region: Region, matches: Matches, rules: LangRules,
-                bounds: tuple[int, int, int, int], protected: bool, in_list: bool) -> bool:
-    """Whether a comma or conjunction starts a new enumerated item."""
-    start, index, after, hi = bounds
-    if after >= hi:
-        return False
-    nxt = tokens[after]
-    if matches.starting("RELATIVES", after) > 0:
-        return False
-    suffixes = tuple(rules.data.get("verb_suffixes", []))
-    if (matches.starting("VERB_MARKERS", after) > 0 or nxt.pos in rules.data.get("verb_pos", [])
-            or (suffixes and nxt.lemma.endswith(suffixes))):
-        return True
-    if protected:
-        return False
-    if tokens[index].text == "," or region.kind != "skill":
-        return True
-    heads = (matches.within("HEAD", start, index), matches.within("HEAD", after, hi))
-    return in_list or all(heads) or (index - start <= 1 and hi - after <= 1)
-
-
-def _strip(tokens: list[Token], part: tuple[int, int], matches: Matches) -> tuple[int, int]:
-    """Drop leading subjects, modals, adverbs and conjunctions and trailing punctuation."""
-    start, end = part
-    while start < end:
-        skip = max(matches.starting(label, start) for label in ("STRIP", "CONJUNCTIONS", "VERB_MARKERS", "COPULAS"))
-        if tokens[start].is_punct:
-            skip = start + 1
-        if skip <= start:
-            break
-        start = skip
-    while end > start and (tokens[end - 1].is_punct or matches.starting("CONJUNCTIONS", end - 1) > 0):
-        end -= 1
-    return start, end
-
-
-def _merge_fragments(parts: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """One-word parts share the object or head of a neighbour ("design, build and maintain X")."""
-    merged: list[tuple[int, int]] = []
-    pending: int | None = None
-    for start, end in parts:
-        if end - start <= 1 and not merged:
-            pending = start if pending is None else pending
-            continue
-        if end - start <= 1:
-            merged[-1] = (merged[-1][0], end)
-            continue
-        merged.append((pending if pending is not None else start, end))
-        pending = None
-    if pending is not None:
-        merged.append((pending, parts[-1][1]))
-    return merged

@@ -177,3 +177,59 @@ def corpus_items() -> dict[str, list[Item]]:
 def test_corpus_articles_yield_their_duties_and_skills(corpus_items: dict[str, list[Item]], doc: str,
                                                        expected: str) -> None:
     assert any(expected in item.text for item in corpus_items[doc]), texts(corpus_items[doc])
+
+
+@pytest.mark.parametrize("lang, sentence, expected", [
+    ("sv", "En kock tillagar mat i restaurangens kök.", ["tillagar mat i restaurangens kök"]),
+    ("pl", "Nauczyciel prowadzi lekcje w szkole podstawowej.", ["prowadzi lekcje w szkole podstawowej"]),
+    ("vi", "Anh ta tổ chức các cuộc họp với khách hàng.", ["tổ chức các cuộc họp với khách hàng"]),
+    ("en", "She prepares monthly payroll reports.", ["prepares monthly payroll reports"]),
+])
+def test_role_subject_with_present_tense_verb_yields_the_verb_phrase(lang: str, sentence: str,
+                                                                     expected: list[str]) -> None:
+    assert texts(items_of(lang, sentence), "duty") == expected
+
+
+@pytest.mark.parametrize("lang, sentence, expected", [
+    ("sv", "Koordinatorn hanterar scheman, ordnar transport och hotellrum för resor och screenar inkommande samtal.",
+     ["hanterar scheman", "ordnar transport och hotellrum för resor", "screenar inkommande samtal"]),
+    ("pl", "Magazynier przyjmuje towar, kompletuje zamówienia według listy i obsługuje wózek widłowy.",
+     ["przyjmuje towar", "kompletuje zamówienia według listy", "obsługuje wózek widłowy"]),
+    ("vi", "Kế toán viên kiểm tra chứng từ và lập báo cáo thuế.", ["kiểm tra chứng từ", "lập báo cáo thuế"]),
+    ("en", "The nurse monitors patients, administers medication and updates records.",
+     ["monitors patients", "administers medication", "updates records"]),
+])
+def test_coordinated_verb_phrases_split_before_each_verb(lang: str, sentence: str, expected: list[str]) -> None:
+    assert texts(items_of(lang, sentence), "duty") == expected
+
+
+@pytest.mark.parametrize("lang, sentence", [
+    ("sv", "Ledande befattningshavare måste kunna granska ett flödesschema."),
+    ("pl", "Dyrektorzy mogą zatwierdzać budżet firmy."),
+    ("vi", "Giám đốc có thể phê duyệt ngân sách của công ty."),
+    ("en", "Executives must approve the annual budget."),
+])
+def test_modal_frames_of_other_people_yield_nothing(lang: str, sentence: str) -> None:
+    assert items_of(lang, sentence) == []
+
+
+@pytest.mark.parametrize("lang, sentence", [
+    ("sv", "Om du vill bli kock kan du börja som diskare på en restaurang."),
+    ("pl", "Jeśli chcesz zostać nauczycielem, musisz zdobyć praktykę w szkole."),
+    ("vi", "Nếu bạn muốn trở thành kế toán, bạn nên tham gia thực tập tại công ty."),
+    ("en", "If you want to become a nurse, you should volunteer at a hospital."),
+])
+def test_career_advice_to_the_reader_yields_no_duties(lang: str, sentence: str) -> None:
+    assert items_of(lang, sentence) == []
+
+
+@pytest.mark.parametrize("lang, sentence, expected", [
+    ("pl", "Koordynator aktualizuje listę gości, którzy mogą uczestniczyć w spotkaniu.", ["aktualizuje listę gości"]),
+    ("en", "The coordinator updates the list of guests who may attend the meeting.", ["updates the list of guests"]),
+    ("sv", "Koordinatorn fungerar som en länk mellan avdelningarna.", []),
+    ("en", "The assistant serves as a link between departments.", []),
+    ("sv", "Det finns ingen formell utbildning för yrket.", []),
+])
+def test_relative_clauses_role_names_and_negated_heads_add_no_items(lang: str, sentence: str,
+                                                                    expected: list[str]) -> None:
+    assert texts(items_of(lang, sentence)) == expected

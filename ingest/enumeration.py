@@ -1,0 +1,117 @@
+"""Enumerations: split a rule region into one token range per duty or skill.
+
+Commas and conjunctions split a region unless a preposition protects its object
+("samarbeta med läkare, sjuksköterskor och kuratorer") or the parts share a head; a
+verb after the separator (``verb_markers``, ``verb_suffixes``, ``verb_pos``, or a
+present-tense form by ``present_verb``) always starts a new duty, and a region opened by
+a role-subject verb splits only there ("hanterar X, ordnar Y och screenar Z").
+"""
+from __future__ import annotations
+
+from ingest.lemmas import Token
+from ingest.rules import LangRules, Matches, Region
+from ingest.subjects import is_verb
+
+TRAILING = ("PREPOSITIONS", "RELATIVES", "CONJUNCTIONS", "COPULAS", "VERB_MARKERS", "BREAKS")
+
+
+def enumeration(tokens: list[Token], region: Region, matches: Matches, rules: LangRules) -> list[tuple[int, int]]:
+    """Split a region into one token range per enumerated duty or skill."""
+    lo, hi = region.start, region.end
+    parts, start, protected, index = [], lo, False, lo
+    in_list = False
+    while index < hi:
+        conj_end = matches.starting("CONJUNCTIONS", index)
+        is_sep = tokens[index].text in (",", "/") or conj_end > 0
+        if matches.starting("PREPOSITIONS", index) > 0:
+            protected = True
+        if not is_sep:
+            index += 1
+            continue
+        after = max(index + 1, conj_end)
+        if _split_here(tokens, region, matches, rules, (start, index, after, hi), protected, in_list):
+            if index > start:
+                parts.append((start, index))
+            start, protected = after, False
+            in_list = tokens[index].text == ","
+        index = after
+    if start < hi:
+        parts.append((start, hi))
+    trailing = TRAILING if rules.data.get("trim_trailing", True) else ()
+    parts = [_strip(tokens, part, matches, trailing) for part in parts]
+    parts = [part for part in parts if part[1] > part[0] and matches.starting("NEGATIONS", part[0]) < 0
+             and not _bare_head(tokens, part, rules) and not _aside(part, region, matches)]
+    return parts if region.kind == "skill" else _merge_fragments(parts)
+
+
+def _aside(part: tuple[int, int], region: Region, matches: Matches) -> bool:
+    """A head that no frame asks for, inside a prepositional phrase ("Utöver utbildning") or a
+    negated clause ("finns ingen formell utbildning"), is talk about skills, not a requirement;
+    "fungerar som <title>" names the role, not a duty (``role_copulas``)."""
+    if region.kind != "skill" and matches.starting("ROLE_COPULAS", part[0]) > 0:
+        return True
+    if not region.source.endswith(":head"):
+        return False
+    return matches.starting("PREPOSITIONS", part[0]) > 0 or bool(matches.within("NEGATIONS", part[0], part[1]))
+
+
+def _bare_head(tokens: list[Token], part: tuple[int, int], rules: LangRules) -> bool:
+    """A skill head word alone ("kompetens", "skills") names no particular skill."""
+    return part[1] - part[0] == 1 and tokens[part[0]].lemma in rules.head_lemmas
+
+
+def _split_here(tokens: list[Token], region: Region, matches: Matches, rules: LangRules,
+                bounds: tuple[int, int, int, int], protected: bool, in_list: bool) -> bool:
+    """Whether a comma or conjunction starts a new enumerated item."""
+    start, index, after, hi = bounds
+    if after >= hi:
+        return False
+    nxt = tokens[after]
+    if matches.starting("RELATIVES", after) > 0:
+        return False
+    suffixes = tuple(rules.data.get("verb_suffixes", []))
+    if (matches.starting("VERB_MARKERS", after) > 0 or nxt.pos in rules.data.get("verb_pos", [])
+            or (suffixes and nxt.lemma.endswith(suffixes)) or is_verb(nxt, rules.data)):
+        return True
+    if region.source.endswith(":role_verb"):
+        return False  # coordinated present-tense verb phrases split only before the next verb
+    if protected:
+        return False
+    if tokens[index].text == "," or region.kind != "skill":
+        return True
+    heads = (matches.within("HEAD", start, index), matches.within("HEAD", after, hi))
+    return in_list or all(heads) or (index - start <= 1 and hi - after <= 1)
+
+
+def _strip(tokens: list[Token], part: tuple[int, int], matches: Matches, trailing: tuple[str, ...]) -> tuple[int, int]:
+    """Drop leading subjects, modals, adverbs and conjunctions, trailing punctuation and function words
+    (``trim_trailing: false`` in the data where function words double as content syllables, as in Vietnamese)."""
+    start, end = part
+    while start < end:
+        skip = max(matches.starting(label, start) for label in ("STRIP", "CONJUNCTIONS", "VERB_MARKERS", "COPULAS"))
+        if tokens[start].is_punct:
+            skip = start + 1
+        if skip <= start:
+            break
+        start = skip
+    while end > start and (tokens[end - 1].is_punct or any(matches.starting(label, end - 1) == end for label in trailing)):
+        end -= 1
+    return start, end
+
+
+def _merge_fragments(parts: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """One-word parts share the object or head of a neighbour ("design, build and maintain X")."""
+    merged: list[tuple[int, int]] = []
+    pending: int | None = None
+    for start, end in parts:
+        if end - start <= 1 and not merged:
+            pending = start if pending is None else pending
+            continue
+        if end - start <= 1:
+            merged[-1] = (merged[-1][0], end)
+            continue
+        merged.append((pending if pending is not None else start, end))
+        pending = None
+    if pending is not None:
+        merged.append((pending, parts[-1][1]))
+    return merged
