@@ -3,14 +3,15 @@
 Commas and conjunctions split a region unless a preposition protects its object
 ("samarbeta med läkare, sjuksköterskor och kuratorer") or the parts share a head; a
 verb after the separator (``verb_markers``, ``verb_suffixes``, ``verb_pos``, or a
-present-tense form by ``present_verb``) always starts a new duty, and a region opened by
+present-tense form by ``present_verb``) always starts a new duty, and so does a verbal noun
+(``verbal_noun_endings``: "prowadzenie", "booking") in a duty region, and a region opened by
 a role-subject verb splits only there ("hanterar X, ordnar Y och screenar Z").
 """
 from __future__ import annotations
 
 from ingest.lemmas import Token
 from ingest.rules import LangRules, Matches, Region
-from ingest.subjects import is_verb
+from ingest.subjects import is_verb, verbal_noun
 
 TRAILING = ("PREPOSITIONS", "RELATIVES", "CONJUNCTIONS", "COPULAS", "VERB_MARKERS", "BREAKS")
 
@@ -20,6 +21,7 @@ def enumeration(tokens: list[Token], region: Region, matches: Matches, rules: La
     lo, hi = region.start, region.end
     parts, start, protected, index = [], lo, False, lo
     in_list = False
+    closing: list[int] = []  # starts of parts after a conjunction
     while index < hi:
         conj_end = matches.starting("CONJUNCTIONS", index)
         is_sep = tokens[index].text in (",", "/") or conj_end > 0
@@ -30,6 +32,8 @@ def enumeration(tokens: list[Token], region: Region, matches: Matches, rules: La
             continue
         after = max(index + 1, conj_end)
         if _split_here(tokens, region, matches, rules, (start, index, after, hi), protected, in_list):
+            if conj_end > 0:
+                closing.append(after)
             if index > start:
                 parts.append((start, index))
             start, protected = after, False
@@ -41,7 +45,8 @@ def enumeration(tokens: list[Token], region: Region, matches: Matches, rules: La
     parts = [_strip(tokens, part, matches, trailing) for part in parts]
     parts = [part for part in parts if part[1] > part[0] and matches.starting("NEGATIONS", part[0]) < 0
              and not _bare_head(tokens, part, rules) and not _aside(part, region, matches)]
-    return parts if region.kind == "skill" else _merge_fragments(parts)
+    firm = frozenset(_strip(tokens, (start, hi), matches, ())[0] for start in closing) if region.subject else frozenset()
+    return parts if region.kind == "skill" else _merge_fragments(parts, firm)
 
 
 def _aside(part: tuple[int, int], region: Region, matches: Matches) -> bool:
@@ -73,10 +78,12 @@ def _split_here(tokens: list[Token], region: Region, matches: Matches, rules: La
     if (matches.starting("VERB_MARKERS", after) > 0 or nxt.pos in rules.data.get("verb_pos", [])
             or (suffixes and nxt.lemma.endswith(suffixes)) or is_verb(nxt, rules.data)):
         return True
+    if region.kind == "duty" and verbal_noun(nxt, rules.data):
+        return True  # "kontakt z rodzicami oraz prowadzenie dziennika": a verbal noun heads a new duty
     if region.source.endswith(":role_verb"):
         return False  # coordinated present-tense verb phrases split only before the next verb
-    if protected:
-        return False
+    if protected and not (in_list and tokens[index].text != ","):
+        return False  # "hantera X, koordinera möten med Y och Z": the last conjunction closes the outer list
     if tokens[index].text == "," or region.kind != "skill":
         return True
     heads = (matches.within("HEAD", start, index), matches.within("HEAD", after, hi))
@@ -99,15 +106,16 @@ def _strip(tokens: list[Token], part: tuple[int, int], matches: Matches, trailin
     return start, end
 
 
-def _merge_fragments(parts: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """One-word parts share the object or head of a neighbour ("design, build and maintain X")."""
+def _merge_fragments(parts: list[tuple[int, int]], firm: frozenset[int] = frozenset()) -> list[tuple[int, int]]:
+    """One-word parts share the object or head of a neighbour ("design, build and maintain X"),
+    except a last item that starts at a ``firm`` index (it closes a list of its own)."""
     merged: list[tuple[int, int]] = []
     pending: int | None = None
     for start, end in parts:
         if end - start <= 1 and not merged:
             pending = start if pending is None else pending
             continue
-        if end - start <= 1:
+        if end - start <= 1 and start not in firm:
             merged[-1] = (merged[-1][0], end)
             continue
         merged.append((pending if pending is not None else start, end))

@@ -19,6 +19,9 @@ for the embedding classifier. Every cue is a phrase lemmatized like the text
   ``verb_suffixes`` and ``verb_pos`` (a split before a verb starts a new duty);
 * subjects (``ingest/subjects.py``): ``roles``, ``role_pronouns``, ``advice``, ``present_verb``;
   ``role_copulas`` ("fungera som") name the role rather than a duty.
+* predicate subjects: under a skill predicate ("... är alla nödvändiga färdigheter") a subject
+  opened by an infinitive marker, a present-tense verb or a verbal noun (``verbal_noun_endings``:
+  "-anie", "-ing") lists duties, unless a ``learning_verbs`` word ("lära sig") follows the marker.
 
 Splitting a region into enumerated items lives in ``ingest/enumeration.py``.
 """
@@ -32,12 +35,12 @@ from pathlib import Path
 from typing import Iterable
 
 from ingest.lemmas import Token, blank_nlp, tokenize
-from ingest.subjects import advice, role_subject, role_verb
+from ingest.subjects import advice, is_verb, role_subject, role_verb, verbal_noun
 from kb.errors import KBError
 
 LANG_DIR = Path(__file__).resolve().parent / "lang"
 WORD_LISTS = ("strip", "conjunctions", "prepositions", "copulas", "breaks", "verb_markers", "negations", "relatives",
-              "roles", "role_pronouns", "advice", "role_copulas")
+              "roles", "role_pronouns", "advice", "role_copulas", "learning_verbs")
 CLAUSE_PUNCT = frozenset(";:!?()[]")
 BULLETS = frozenset("-•*–·▪◦●")
 EMPTY_DATA: dict = {"frames": [], "heads": {}, "sections": {}, "verb_suffixes": [], "verb_pos": []}
@@ -68,6 +71,7 @@ class Region:
     source: str
     prior: float
     needs_head: bool = False
+    subject: bool = False  # the subject of a predicate frame ("X och Y är en del av jobbet")
 
 
 @dataclass(frozen=True)
@@ -208,7 +212,11 @@ def regions(tokens: list[Token], span: tuple[int, int], matches: Matches, rules:
         hits.append((len(rules.frames), verb, verb))
     frame_hits = _longest(hits)
     copulas = [start for _, start, _ in matches.within("COPULAS", lo, hi)]
+    # a predicate cue with no copula on either side ("obejmować zadania związane z X") is a plain word
+    frame_hits = [hit for hit in frame_hits if hit[0] >= len(rules.frames) or rules.frames[hit[0]].position == "after"
+                  or not rules.frames[hit[0]].needs_copula or copulas]
     found: list[Region] = []
+    cues: list[tuple[int, int]] = []  # cue words of predicate frames that yielded a region
     for number, (index, start, end) in enumerate(frame_hits):
         frame = rules.frames[index] if index < len(rules.frames) else ROLE_FRAME
         source = f"{tag}:{frame.name}"
@@ -217,15 +225,55 @@ def regions(tokens: list[Token], span: tuple[int, int], matches: Matches, rules:
         if frame.position == "after":
             stop = frame_hits[number + 1][1] if number + 1 < len(frame_hits) else hi
             stop = min([stop] + [c for c in copulas if c > end])
-            found.append(Region(end, max(stop, end), frame.kind, frame.subtype, source, frame.prior, frame.needs_head))
+            kind, subtype = frame.kind, frame.subtype
+            if kind == "duty" and matches.starting("COPULAS", end) > 0:
+                kind, subtype = "skill", "trait"  # "Det är viktigt att vara stresstålig": a trait, not a duty
+            found.append(Region(end, max(stop, end), kind, subtype, source, frame.prior, frame.needs_head))
             continue
         before = [c for c in copulas if c < start]
+        after = [matches.starting("COPULAS", c) for c in copulas if c >= end]
+        if frame.needs_copula and not before and frame.kind == "duty" and after:
+            # inverted: "Kolejnym aspektem pracy jest utrzymywanie list", "Another duty is booking travel"
+            stop = frame_hits[number + 1][1] if number + 1 < len(frame_hits) else hi
+            if after[0] < stop and verbal_subject(tokens, after[0], matches, rules.data):
+                found.append(Region(after[0], stop, frame.kind, frame.subtype, source, frame.prior))
+                cues.append((start, end))
+            continue
         if frame.needs_copula and not before:
             continue
         left = max([lo] + [e for _, s, e in frame_hits if e <= start and s != start])
-        found.append(Region(left, before[-1] if before else start, frame.kind, frame.subtype, source, frame.prior))
+        kind = frame.kind
+        if kind == "skill" and verbal_subject(tokens, left, matches, rules.data):
+            kind = "duty"  # "att hantera X, koordinera Y ... är alla nödvändiga färdigheter": activities
+        found.append(Region(left, before[-1] if before else start, kind, frame.subtype, source, frame.prior,
+                            subject=True))
+        cues.append((start, end))
     starts = [start for _, start, _ in frame_hits]
-    return found + _head_regions(span, matches, found, copulas + starts, tag)
+    return found + _head_regions(tokens, span, matches, found, copulas + starts, tag, cues, rules.data)
+
+
+def verbal_subject(tokens: list[Token], start: int, matches: Matches, data: dict) -> bool:
+    """Whether a subject phrase names an activity: an infinitive marker at or just before it
+    ("att hantera", "to book"), a verb, or a verbal noun (``verbal_noun_endings``: "-anie", "-ing");
+    a copula, modal or learning verb (``learning_verbs``: "att lära sig", "learning") states a trait or
+    skill instead."""
+    if start >= len(tokens):
+        return False
+    index = start
+    marker = matches.starting("VERB_MARKERS", start)
+    if marker > 0:
+        index = marker
+    elif not any(end == start for _, _, end in matches.within("VERB_MARKERS", max(0, start - 3), start)):
+        index = -1
+    if 0 <= index < len(tokens):
+        return not any(matches.starting(label, index) > 0 for label in ("COPULAS", "STRIP", "LEARNING_VERBS"))
+    if matches.starting("LEARNING_VERBS", start) > 0:
+        return False
+    first = tokens[start]
+    if verbal_noun(first, data):
+        return True
+    # present-tense endings only: a POS tag "V" also marks skill nouns ("giao tiếp")
+    return is_verb(first, {key: value for key, value in data.items() if key != "verb_pos"})
 
 
 def _longest(hits: Iterable[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
@@ -237,17 +285,23 @@ def _longest(hits: Iterable[tuple[int, int, int]]) -> list[tuple[int, int, int]]
     return sorted(kept, key=lambda h: h[1])
 
 
-def _head_regions(span: tuple[int, int], matches: Matches, found: list[Region], stops: list[int],
-                  tag: str) -> list[Region]:
-    """A region around each skill head that no frame region covers."""
+def _head_regions(tokens: list[Token], span: tuple[int, int], matches: Matches, found: list[Region],
+                  stops: list[int], tag: str, cues: list[tuple[int, int]], data: dict) -> list[Region]:
+    """A region around each skill head that no frame region covers; a head inside a predicate cue
+    ("... är en färdighet som tar tid") is the predicate, and a head followed by a present-tense verb
+    of its own is the subject of a general statement; neither is a skill of its own."""
     lo, hi = span
     extra: list[Region] = []
+    tensed = {key: value for key, value in data.items() if key != "verb_pos"}  # "V" tags skill nouns too
     for label, start, _ in matches.within("HEAD", lo, hi):
-        if any(r.start <= start < r.end for r in found + extra):
+        if any(r.start <= start < r.end for r in found + extra) or any(s <= start < e for s, e in cues):
             continue
         if any(s <= start < e for _, s, e in matches.within("BREAKS", lo, hi)):
             continue
         left = max([lo] + [r.end for r in found if r.end <= start] + [c + 1 for c in stops if c < start])
         right = min([hi] + [c for c in stops if c > start] + [r.start for r in found if r.start > start])
+        if any(is_verb(tokens[index], tensed) for index in range(start + 1, right)
+               if not matches.within("RELATIVES", start, index)):
+            continue  # "Dokumentationserfarenhet inkluderar uppgifter": the head is the subject of a statement
         extra.append(Region(left, right, "skill", label.split(":")[1], f"{tag}:head", 0.7))
     return extra

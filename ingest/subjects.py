@@ -46,6 +46,13 @@ def is_verb(token: Token, data: dict) -> bool:
             and len(lemma) > 2)
 
 
+def verbal_noun(token: Token, data: dict) -> bool:
+    """A noun made from a verb by its ending (``verbal_noun_endings``: "-anie", "-enie", "-ing")."""
+    endings = tuple(data.get("verbal_noun_endings", []))
+    word = token.text.lower()
+    return bool(endings) and word.isalpha() and len(word) > 5 and word.endswith(endings)
+
+
 def role_subject(tokens: list[Token], lo: int, cue: tuple[int, int], matches: MatchIndex,
                  title: frozenset[str]) -> bool:
     """Whether the subject before (or right after) a cue is the role, or there is none."""

@@ -233,3 +233,54 @@ def test_career_advice_to_the_reader_yields_no_duties(lang: str, sentence: str) 
 def test_relative_clauses_role_names_and_negated_heads_add_no_items(lang: str, sentence: str,
                                                                     expected: list[str]) -> None:
     assert texts(items_of(lang, sentence)) == expected
+
+
+@pytest.mark.parametrize("lang, sentence, expected", [
+    ("sv", "Att hantera researrangemang, koordinera möten med andra chefers assistenter och screeningsamtal är "
+           "alla nödvändiga färdigheter för en assistent.",
+     ["hantera researrangemang", "koordinera möten med andra chefers assistenter", "screeningsamtal"]),
+    ("sv", "Att boka möten är en av de primära uppgifterna för en assistent.", ["boka möten"]),
+    ("pl", "Oszacowanie kosztów i zakup są częścią pracy koordynatora.", ["Oszacowanie kosztów", "zakup"]),
+    ("vi", "Lập kế hoạch và đặt phòng là các nhiệm vụ của điều phối viên.", ["Lập kế hoạch", "đặt phòng"]),
+    ("en", "Booking travel and screening calls are all necessary skills for an assistant.",
+     ["Booking travel", "screening calls"]),
+])
+def test_activities_listed_as_subject_of_a_predicate_are_duties(lang: str, sentence: str,
+                                                                 expected: list[str]) -> None:
+    items = items_of(lang, sentence)
+    assert texts(items, "duty") == expected
+    assert texts(items, "skill") == []  # the predicate's own head ("färdigheter") is no skill
+
+
+@pytest.mark.parametrize("lang, sentence, expected", [
+    ("sv", "Goda språkkunskaper är meriterande.", "Goda språkkunskaper"),
+    ("sv", "Att lära sig olika ledningstekniker är nödvändigt.", "lära sig olika ledningstekniker"),
+    ("en", "Knowledge of employment law is an essential skill.", "Knowledge of employment law"),
+])
+def test_skills_as_subject_of_a_skill_predicate_stay_skills(lang: str, sentence: str, expected: str) -> None:
+    items = items_of(lang, sentence)
+    assert texts(items, "skill") == [expected]
+    assert texts(items, "duty") == []
+
+
+@pytest.mark.parametrize("lang, sentence, expected", [
+    ("pl", "Kolejnym aspektem koordynowania spotkań jest utrzymywanie ról obecności.", ["utrzymywanie ról obecności"]),
+    ("pl", "Nauczyciel odpowiada za kontakt z rodzicami uczniów oraz prowadzenie dziennika elektronicznego.",
+     ["kontakt z rodzicami uczniów", "prowadzenie dziennika elektronicznego"]),
+    ("en", "Another duty is booking travel.", ["booking travel"]),
+    ("pl", "Kolejnym aspektem pracy jest wysokie wynagrodzenie.", []),
+    ("pl", "Wszystko to jest tylko częścią tego, co robią planiści.", []),
+])
+def test_verbal_nouns_head_duties_after_a_duty_predicate(lang: str, sentence: str, expected: list[str]) -> None:
+    assert texts(items_of(lang, sentence), "duty") == expected
+
+
+@pytest.mark.parametrize("lang, sentence, expected", [
+    ("sv", "Att skriva tydliga instruktioner är en färdighet som tar tid och övning att utveckla.", []),
+    ("sv", "Dokumentationserfarenhet inkluderar uppgifter som att intervjua personal.", []),
+    ("sv", "Det är viktigt att vara stresstålig, noggrann och kreativ.", ["stresstålig", "noggrann", "kreativ"]),
+    ("sv", "Tjänsten kräver erfarenhet av ekonomiarbete.", ["erfarenhet av ekonomiarbete"]),
+])
+def test_skill_words_in_general_statements_are_no_requirements(lang: str, sentence: str,
+                                                               expected: list[str]) -> None:
+    assert texts(items_of(lang, sentence), "skill") == expected
