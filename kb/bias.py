@@ -42,6 +42,7 @@ import threading
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
@@ -142,12 +143,31 @@ def compute_stats(store, dim: int) -> LanguageStats:
                          np.array(means, dtype=np.float32), np.array(covariances, dtype=np.float32))
 
 
+def language_means(vectors: np.ndarray, langs: Sequence[str], shrink: int = PRIOR_UNITS) -> dict[str, np.ndarray]:
+    """Each language's mean vector, shrunk toward the mean of all vectors when it has few (in memory)."""
+    if len(vectors) == 0:
+        return {}
+    overall = vectors.mean(axis=0)
+    langs_array = np.asarray(langs)
+    means = {}
+    for lang in sorted(set(langs)):
+        rows = vectors[langs_array == lang]
+        weight = len(rows) / (len(rows) + shrink)
+        means[lang] = weight * rows.mean(axis=0) + (1 - weight) * overall
+    return means
+
+
+def subtract_language_means(vectors: np.ndarray, langs: Sequence[str], means: dict[str, np.ndarray]) -> np.ndarray:
+    """Vectors minus their language's mean, renormalized; a language without a mean uses the mean of the means."""
+    if len(vectors) == 0:
+        return vectors
+    fallback = np.mean(list(means.values()), axis=0) if means else np.zeros(vectors.shape[1], np.float32)
+    return normalize(vectors - np.vstack([means.get(lang, fallback) for lang in langs]))
+
+
 def center(vectors: np.ndarray, langs: list[str], stats: LanguageStats) -> np.ndarray:
     """Vectors minus their language's mean, renormalized (method ``center``)."""
-    rows = [stats.row(lang) for lang in langs]
-    means = np.vstack([stats.means[row] if row is not None else np.zeros(vectors.shape[1], np.float32)
-                       for row in rows]) if rows else np.zeros_like(vectors)
-    return normalize(vectors - means)
+    return subtract_language_means(vectors, langs, dict(zip(stats.langs, stats.means)))
 
 
 def project(vectors: np.ndarray, basis: np.ndarray) -> np.ndarray:

@@ -12,7 +12,8 @@ import itertools
 import numpy as np
 
 from kb.errors import KBError
-from kb.group import THRESHOLD, center, language_means
+from kb.bias import language_means, subtract_language_means
+from kb.group import SHRINK_ITEMS, THRESHOLD
 
 MIN_ITEMS = 3  # a role with fewer duties and skills is compared by its sentences instead
 SHARED_THRESHOLD = THRESHOLD
@@ -27,8 +28,8 @@ def compare(kb, doc_ids: list[str]) -> dict:
     profiles = {doc_id: {} for doc_id in doc_ids}
     for name, kinds in (("items", ("duty", "skill")), ("sentences", ("sentence",))):
         units, vectors = kb.store.unit_vectors(kinds)
-        centered = center(vectors, [unit["lang"] for unit in units],
-                          language_means(vectors, [unit["lang"] for unit in units]))
+        langs = [unit["lang"] for unit in units]
+        centered = subtract_language_means(vectors, langs, language_means(vectors, langs, SHRINK_ITEMS))
         for doc_id in doc_ids:
             positions = [p for p, unit in enumerate(units) if unit["doc_id"] == doc_id]
             profiles[doc_id][name] = ([units[p] for p in positions], centered[positions])

@@ -25,6 +25,7 @@ from typing import Sequence
 
 import numpy as np
 
+from kb.bias import language_means, subtract_language_means
 from kb.store import Store, now
 
 GROUP_KINDS = ("duty", "skill")
@@ -79,29 +80,6 @@ def group_id(kind: str, seed_text: str) -> str:
     return "g" + hashlib.sha1(f"{kind}:{normalize_text(seed_text)}".encode("utf-8")).hexdigest()[:12]
 
 
-def language_means(vectors: np.ndarray, langs: Sequence[str], shrink: int = SHRINK_ITEMS) -> dict[str, np.ndarray]:
-    """Each language's mean vector, shrunk toward the mean of all vectors when it has few."""
-    if len(vectors) == 0:
-        return {}
-    overall = vectors.mean(axis=0)
-    langs_array = np.asarray(langs)
-    means = {}
-    for lang in sorted(set(langs)):
-        rows = vectors[langs_array == lang]
-        weight = len(rows) / (len(rows) + shrink)
-        means[lang] = weight * rows.mean(axis=0) + (1 - weight) * overall
-    return means
-
-
-def center(vectors: np.ndarray, langs: Sequence[str], means: dict[str, np.ndarray]) -> np.ndarray:
-    """Vectors minus their language's mean, L2-normalized again (inner products are cosines)."""
-    if len(vectors) == 0:
-        return vectors
-    fallback = np.mean(list(means.values()), axis=0) if means else np.zeros(vectors.shape[1], np.float32)
-    shifted = vectors - np.vstack([means.get(lang, fallback) for lang in langs])
-    return (shifted / np.maximum(np.linalg.norm(shifted, axis=1, keepdims=True), 1e-12)).astype(np.float32)
-
-
 def assign(groups: list[Group], kind: str, text: str, lang: str, unit_id: int, vector: np.ndarray,
            threshold: float = THRESHOLD) -> tuple[Group, float]:
     """Put one item in the best group of its kind (lemma match first, else nearest centroid) or a new one."""
@@ -130,7 +108,7 @@ def assign(groups: list[Group], kind: str, text: str, lang: str, unit_id: int, v
 def cluster(texts: Sequence[str], langs: Sequence[str], kinds: Sequence[str], vectors: np.ndarray,
             threshold: float = THRESHOLD) -> list[str]:
     """Group items from scratch; returns each item's group id (used by the evaluation)."""
-    centered = center(vectors, langs, language_means(vectors, langs))
+    centered = subtract_language_means(vectors, langs, language_means(vectors, langs, SHRINK_ITEMS))
     groups: list[Group] = []
     return [assign(groups, kind, text, lang, position, centered[position], threshold)[0].id
             for position, (text, lang, kind) in enumerate(zip(texts, langs, kinds))]
@@ -145,8 +123,8 @@ def update_groups(store: Store, full: bool = False, threshold: float = THRESHOLD
             store.clear_groups()
         members = store.group_members()
         langs = [unit["lang"] for unit in units]
-        means = language_means(vectors, langs)
-        centered = center(vectors, langs, means)
+        means = language_means(vectors, langs, SHRINK_ITEMS)
+        centered = subtract_language_means(vectors, langs, means)
         position_of = {unit["id"]: position for position, unit in enumerate(units)}
         groups = _load_groups(store, units, centered, members, position_of, means)
         added = []
@@ -185,7 +163,7 @@ def _load_groups(store: Store, units: list[dict], centered: np.ndarray, members:
         group.members.append(unit_id)
     for group in groups:
         if not group.members and group.seed_vector is not None and len(group.total):
-            group.total = center(group.seed_vector[None, :], [group.seed_lang], means)[0]
+            group.total = subtract_language_means(group.seed_vector[None, :], [group.seed_lang], means)[0]
     return groups
 
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kb.group import THRESHOLD, cluster, group_id, language_means, lemma_key, update_groups
+from kb.bias import language_means
+from kb.group import THRESHOLD, cluster, group_id, lemma_key, update_groups
 from kb_builder import add_doc, build_kb
 
 LABELLED = Path(__file__).parent / "data" / "groups.jsonl"
