@@ -21,17 +21,31 @@ def enumeration(tokens: list[Token], region: Region, matches: Matches, rules: La
     lo, hi = region.start, region.end
     parts, start, protected, index = [], lo, False, lo
     in_list = False
+    verb_list = region.kind != "skill" and _verb_list(tokens, region, matches, rules)
+    vague: list[tuple[int, int]] = []  # "a range of tasks" before the relative clause that lists them
     closing: list[int] = []  # starts of parts after a conjunction
     while index < hi:
         conj_end = matches.starting("CONJUNCTIONS", index)
         is_sep = tokens[index].text in (",", "/") or conj_end > 0
-        if matches.starting("PREPOSITIONS", index) > 0:
+        if matches.starting("PREPOSITIONS", index) > 0 and not _inside(matches, "STRIP", index):
             protected = True
+        clause = _task_list(tokens, index, matches, rules) if region.kind != "skill" else -1
+        if clause > 0:
+            vague.append((start, index))  # "uppgifter som hanterar X, ordnar Y": the clause lists the duties
+            parts.append((start, index))
+            start = index = clause
+            protected = False
+            continue
         if not is_sep:
             index += 1
             continue
         after = max(index + 1, conj_end)
-        if _split_here(tokens, region, matches, rules, (start, index, after, hi), protected, in_list):
+        role_copula = _role_copula(tokens, (start, index), matches)
+        if verb_list and not role_copula and not _verb_start(tokens, after, region, matches, rules):
+            index = after  # "ordnar transport och hotellrum": the object goes on until the next verb
+            continue
+        if role_copula or \
+                _split_here(tokens, region, matches, rules, (start, index, after, hi), protected, in_list):
             if conj_end > 0:
                 closing.append(after)
             if index > start:
@@ -42,11 +56,57 @@ def enumeration(tokens: list[Token], region: Region, matches: Matches, rules: La
     if start < hi:
         parts.append((start, hi))
     trailing = TRAILING if rules.data.get("trim_trailing", True) else ()
+    raw_parts = parts
     parts = [_strip(tokens, part, matches, trailing) for part in parts]
+    parts = [part for part, raw in zip(parts, raw_parts) if raw not in vague]
     parts = [part for part in parts if part[1] > part[0] and matches.starting("NEGATIONS", part[0]) < 0
              and not _bare_head(tokens, part, rules) and not _aside(part, region, matches)]
     firm = frozenset(_strip(tokens, (start, hi), matches, ())[0] for start in closing) if region.subject else frozenset()
     return parts if region.kind == "skill" else _merge_fragments(parts, firm)
+
+
+def _inside(matches: Matches, label: str, index: int) -> bool:
+    """Whether a ``label`` match covers the token at ``index`` ("till och med": an adverb, not a preposition)."""
+    return any(start <= index < end for _, start, end in matches.within(label, max(0, index - 4), index + 5))
+
+
+def _verb_start(tokens: list[Token], index: int, region: Region, matches: Matches, rules: LangRules,
+                nouns: bool = True) -> bool:
+    """Whether the token at ``index`` opens a verb phrase (or, in a duty region with ``nouns``, a verbal noun)."""
+    if index >= len(tokens):
+        return False
+    token = tokens[index]
+    suffixes = tuple(rules.data.get("verb_suffixes", []))
+    if verbal_noun(token, rules.data):
+        return nouns and region.kind == "duty"
+    return (matches.starting("VERB_MARKERS", index) > 0 or token.pos in rules.data.get("verb_pos", [])
+            or bool(suffixes and token.lemma.endswith(suffixes)) or is_verb(token, rules.data))
+
+
+def _verb_list(tokens: list[Token], region: Region, matches: Matches, rules: LangRules) -> bool:
+    """Whether a region lists verb phrases: a comma followed by a verb that is no POS-tag guess
+    ("hanterar X, ordnar Y och Z"); then a conjunction splits only before the next verb."""
+    if rules.data.get("verb_pos"):
+        return False  # POS tags also mark nouns as verbs ("bán hàng"): no reliable verb list
+    return any(tokens[index].text == "," and _verb_start(tokens, index + 1, region, matches, rules, nouns=False)
+               for index in range(region.start, region.end - 1))
+
+
+def _task_list(tokens: list[Token], index: int, matches: Matches, rules: LangRules) -> int:
+    """Where the duties start when a relative clause opened by a verb follows a word for tasks
+    (``task_nouns``: "uppgifter som hanterar X", "zadań, które obejmują X"); -1 elsewhere."""
+    relative = index + 1 if tokens[index].text == "," else index
+    after = matches.starting("RELATIVES", relative) if relative < len(tokens) else -1
+    if after < 0 or index == 0 or after >= len(tokens):
+        return -1
+    ends_task = any(end == index for _, _, end in matches.within("TASK_NOUNS", max(0, index - 3), index))
+    return after if ends_task and is_verb(tokens[after], rules.data) else -1
+
+
+def _role_copula(tokens: list[Token], part: tuple[int, int], matches: Matches) -> bool:
+    """A comma ends "fungera som en assistent" so that the duties after it stand alone."""
+    start, end = _strip(tokens, part, matches, ())
+    return end < len(tokens) and tokens[part[1]].text == "," and matches.starting("ROLE_COPULAS", start) > 0
 
 
 def _aside(part: tuple[int, int], region: Region, matches: Matches) -> bool:

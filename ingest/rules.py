@@ -18,7 +18,8 @@ for the embedding classifier. Every cue is a phrase lemmatized like the text
   ``negations``, ``relatives`` ("som", "który": no split before them),
   ``verb_suffixes`` and ``verb_pos`` (a split before a verb starts a new duty);
 * subjects (``ingest/subjects.py``): ``roles``, ``role_pronouns``, ``advice``, ``present_verb``;
-  ``role_copulas`` ("fungera som") name the role rather than a duty.
+  ``role_copulas`` ("fungera som") name the role rather than a duty; ``task_nouns`` ("uppgifter",
+  "zadania") before a relative clause opened by a verb mean the clause lists the duties.
 * predicate subjects: under a skill predicate ("... är alla nödvändiga färdigheter") a subject
   opened by an infinitive marker, a present-tense verb or a verbal noun (``verbal_noun_endings``:
   "-anie", "-ing") lists duties, unless a ``learning_verbs`` word ("lära sig") follows the marker.
@@ -40,7 +41,7 @@ from kb.errors import KBError
 
 LANG_DIR = Path(__file__).resolve().parent / "lang"
 WORD_LISTS = ("strip", "conjunctions", "prepositions", "copulas", "breaks", "verb_markers", "negations", "relatives",
-              "roles", "role_pronouns", "advice", "role_copulas", "learning_verbs")
+              "roles", "role_pronouns", "advice", "role_copulas", "learning_verbs", "task_nouns", "purpose")
 CLAUSE_PUNCT = frozenset(";:!?()[]")
 BULLETS = frozenset("-•*–·▪◦●")
 EMPTY_DATA: dict = {"frames": [], "heads": {}, "sections": {}, "verb_suffixes": [], "verb_pos": []}
@@ -174,6 +175,8 @@ def clauses(tokens: list[Token], text: str, matches: Matches) -> list[tuple[int,
         if newline and index > start:
             ranges.append((start, index))
             start = index
+        if brk > 0 and _vague_before_purpose(tokens, (start, index), matches):
+            brk = -1  # "theo dõi họ để đạt được X": the purpose says what the vague verb is for
         if token.text in CLAUSE_PUNCT or _full_stop(tokens, index) or (brk > 0 and not inside_frame):
             if index > start:
                 ranges.append((start, index))
@@ -184,6 +187,21 @@ def clauses(tokens: list[Token], text: str, matches: Matches) -> list[tuple[int,
     if start < len(tokens):
         ranges.append((start, len(tokens)))
     return ranges
+
+
+def _vague_before_purpose(tokens: list[Token], span: tuple[int, int], matches: Matches) -> bool:
+    """Whether a purpose clause (``purpose``: "för att", "aby", "để") follows a phrase too vague to stand
+    alone: one that ends in a pronoun ("följa upp dem", "theo dõi họ") or is a lone word."""
+    start, index = span
+    if matches.starting("PURPOSE", index) < 0 or index == start:
+        return False
+    last = index - 1
+    if any(matches.starting(label, i) == index for label in ("STRIP", "ROLE_PRONOUNS") for i in range(max(start, index - 2), index)):
+        return True
+    segment = [i for i in range(start, index) if not tokens[i].is_punct]
+    separators = [i for i in segment if tokens[i].text == "," or matches.starting("CONJUNCTIONS", i) > 0]
+    words = [i for i in segment if not separators or i > separators[-1]]
+    return len(words) <= 1 and not tokens[last].is_punct
 
 
 def _full_stop(tokens: list[Token], index: int) -> bool:
@@ -215,6 +233,8 @@ def regions(tokens: list[Token], span: tuple[int, int], matches: Matches, rules:
     # a predicate cue with no copula on either side ("obejmować zadania związane z X") is a plain word
     frame_hits = [hit for hit in frame_hits if hit[0] >= len(rules.frames) or rules.frames[hit[0]].position == "after"
                   or not rules.frames[hit[0]].needs_copula or copulas]
+    frame_hits = [hit for number, hit in enumerate(frame_hits) if not _attribute(tokens, hit, frame_hits[:number],
+                                                                                  matches, rules)]
     found: list[Region] = []
     cues: list[tuple[int, int]] = []  # cue words of predicate frames that yielded a region
     for number, (index, start, end) in enumerate(frame_hits):
@@ -250,6 +270,25 @@ def regions(tokens: list[Token], span: tuple[int, int], matches: Matches, rules:
         cues.append((start, end))
     starts = [start for _, start, _ in frame_hits]
     return found + _head_regions(tokens, span, matches, found, copulas + starts, tag, cues, rules.data)
+
+
+FUNCTION_LISTS = ("STRIP", "COPULAS", "CONJUNCTIONS", "VERB_MARKERS", "RELATIVES", "ROLES", "ROLE_PRONOUNS",
+                  "PREPOSITIONS", "NEGATIONS", "FRAME")
+
+
+def _attribute(tokens: list[Token], hit: tuple[int, int, int], earlier: list[tuple[int, int, int]],
+               matches: Matches, rules: LangRules) -> bool:
+    """A duty or modal cue right after a noun of an earlier frame's item modifies that noun
+    ("współpracować z personelem odpowiedzialnym za X", "quyết định các mục tiêu có thể đạt được")."""
+    index, start, _ = hit
+    if index >= len(rules.frames) or rules.frames[index].kind == "skill" or start == 0:
+        return False
+    if not any(rules.frames[i].position == "after" for i, _, _ in earlier if i < len(rules.frames)):
+        return False
+    previous = tokens[start - 1]
+    if previous.is_punct or not previous.text.isalpha():
+        return False
+    return not any(s <= start - 1 < e for label in FUNCTION_LISTS for _, s, e in matches.within(label, max(0, start - 6), start))
 
 
 def verbal_subject(tokens: list[Token], start: int, matches: Matches, data: dict) -> bool:

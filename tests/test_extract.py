@@ -203,6 +203,46 @@ def test_coordinated_verb_phrases_split_before_each_verb(lang: str, sentence: st
     assert texts(items_of(lang, sentence), "duty") == expected
 
 
+@pytest.mark.parametrize("lang, sentence, expected", [
+    ("sv", "Assistenten kan även fungera som receptionist, sköta flera uppgifter som bokar möten, "
+           "beställer kaffe och kontorsmaterial och besvarar samtal.",
+     ["bokar möten", "beställer kaffe och kontorsmaterial", "besvarar samtal"]),
+    ("pl", "Asystentka może pełnić wiele zadań, które obejmują rezerwację sal i odbieranie telefonów.", None),
+])
+def test_a_relative_clause_after_a_word_for_tasks_lists_the_duties(lang: str, sentence: str,
+                                                                  expected: list[str] | None) -> None:
+    found = texts(items_of(lang, sentence), "duty")
+    if expected is None:  # the vague "many tasks" phrase is never a duty of its own
+        assert found and not any(text.endswith(("zadań", "zadania")) for text in found)
+    else:
+        assert found == expected
+
+
+@pytest.mark.parametrize("lang, sentence, expected", [
+    ("pl", "Koordynator może współpracować z personelem odpowiedzialnym za sprzątanie sali.",
+     "współpracować z personelem odpowiedzialnym za sprzątanie sali"),
+    ("sv", "Samordnaren kan kontakta personal ansvarig för städningen.", "kontakta personal ansvarig för städningen"),
+    ("en", "The assistant will contact the staff responsible for cleaning the rooms.",
+     "contact the staff responsible for cleaning the rooms"),
+    ("vi", "Trưởng nhóm sẽ quyết định các mục tiêu có thể đạt được cho nhóm.",
+     "quyết định các mục tiêu có thể đạt được cho nhóm"),
+])
+def test_a_cue_that_modifies_the_object_of_a_duty_stays_inside_it(lang: str, sentence: str, expected: str) -> None:
+    assert texts(items_of(lang, sentence), "duty") == [expected]
+
+
+@pytest.mark.parametrize("lang, sentence, expected", [
+    ("vi", "Nhân viên sẽ theo dõi họ để đạt được các mục tiêu của nhóm.",
+     "theo dõi họ để đạt được các mục tiêu của nhóm"),
+    ("sv", "Du kommer att följa upp dem för att säkerställa kvaliteten.",
+     "följa upp dem för att säkerställa kvaliteten"),
+    ("sv", "Du kommer att planera måltider för att säkerställa kvaliteten.", "planera måltider"),
+])
+def test_a_purpose_clause_stays_only_when_the_duty_is_vague_without_it(lang: str, sentence: str,
+                                                                      expected: str) -> None:
+    assert texts(items_of(lang, sentence), "duty") == [expected]
+
+
 @pytest.mark.parametrize("lang, sentence", [
     ("sv", "Ledande befattningshavare måste kunna granska ett flödesschema."),
     ("pl", "Dyrektorzy mogą zatwierdzać budżet firmy."),
