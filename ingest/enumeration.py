@@ -21,7 +21,8 @@ def enumeration(tokens: list[Token], region: Region, matches: Matches, rules: La
     lo, hi = region.start, region.end
     parts, start, protected, index = [], lo, False, lo
     in_list = False
-    verb_list = region.kind != "skill" and _verb_list(tokens, region, matches, rules)
+    # a predicate's subject ("X, Y och Z är nödvändiga färdigheter") lists activities, verbs or not
+    verb_list = region.kind != "skill" and not region.subject and _verb_list(tokens, region, matches, rules)
     vague: list[tuple[int, int]] = []  # "a range of tasks" before the relative clause that lists them
     closing: list[int] = []  # starts of parts after a conjunction
     while index < hi:
@@ -79,8 +80,12 @@ def _verb_start(tokens: list[Token], index: int, region: Region, matches: Matche
     suffixes = tuple(rules.data.get("verb_suffixes", []))
     if verbal_noun(token, rules.data):
         return nouns and region.kind == "duty"
-    return (matches.starting("VERB_MARKERS", index) > 0 or token.pos in rules.data.get("verb_pos", [])
-            or bool(suffixes and token.lemma.endswith(suffixes)) or is_verb(token, rules.data))
+    if matches.starting("VERB_MARKERS", index) > 0 or matches.starting("DUTY_VERBS", index) > 0:
+        return True
+    if rules.data.get("duty_verbs") and not token.pos and not region.source.endswith(":role_verb"):
+        return False  # outside present-tense lists a present-tense ending alone ("trips", "chefer") is no proof
+    return (token.pos in rules.data.get("verb_pos", []) or bool(suffixes and token.lemma.endswith(suffixes))
+            or is_verb(token, rules.data))
 
 
 def _verb_list(tokens: list[Token], region: Region, matches: Matches, rules: LangRules) -> bool:
@@ -135,7 +140,8 @@ def _split_here(tokens: list[Token], region: Region, matches: Matches, rules: La
     if matches.starting("RELATIVES", after) > 0:
         return False
     suffixes = tuple(rules.data.get("verb_suffixes", []))
-    if (matches.starting("VERB_MARKERS", after) > 0 or nxt.pos in rules.data.get("verb_pos", [])
+    if (matches.starting("VERB_MARKERS", after) > 0 or matches.starting("DUTY_VERBS", after) > 0
+            or nxt.pos in rules.data.get("verb_pos", [])
             or (suffixes and nxt.lemma.endswith(suffixes)) or is_verb(nxt, rules.data)):
         return True
     if region.kind == "duty" and verbal_noun(nxt, rules.data):

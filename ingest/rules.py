@@ -16,7 +16,8 @@ for the embedding classifier. Every cue is a phrase lemmatized like the text
   ``prepositions`` (an enumeration after one belongs to its object), ``copulas``,
   ``breaks`` (purpose and subordinate clauses), ``verb_markers`` ("att", "to"),
   ``negations``, ``relatives`` ("som", "który": no split before them),
-  ``verb_suffixes`` and ``verb_pos`` (a split before a verb starts a new duty);
+  ``verb_suffixes``, ``verb_pos`` and ``duty_verbs`` (common verbs of job duties, for languages whose
+  infinitives have no telling ending: a split before a verb starts a new duty);
 * subjects (``ingest/subjects.py``): ``roles``, ``role_pronouns``, ``advice``, ``present_verb``;
   ``role_copulas`` ("fungera som") name the role rather than a duty; ``task_nouns`` ("uppgifter",
   "zadania") before a relative clause opened by a verb mean the clause lists the duties.
@@ -41,7 +42,7 @@ from kb.errors import KBError
 
 LANG_DIR = Path(__file__).resolve().parent / "lang"
 WORD_LISTS = ("strip", "conjunctions", "prepositions", "copulas", "breaks", "verb_markers", "negations", "relatives",
-              "roles", "role_pronouns", "advice", "role_copulas", "learning_verbs", "task_nouns", "purpose")
+              "roles", "role_pronouns", "advice", "role_copulas", "learning_verbs", "task_nouns", "purpose", "duty_verbs")
 CLAUSE_PUNCT = frozenset(";:!?()[]")
 BULLETS = frozenset("-•*–·▪◦●")
 EMPTY_DATA: dict = {"frames": [], "heads": {}, "sections": {}, "verb_suffixes": [], "verb_pos": []}

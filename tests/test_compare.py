@@ -77,6 +77,30 @@ def test_senior_coordinator_articles_are_the_most_similar_pair(corpus_kb) -> Non
     assert {best["a"][:3], best["b"][:3]} == {"000", "001"}, [(p["a"], p["b"], p["similarity"]) for p in result["pairs"]]
 
 
+def _shared_pair(corpus_kb, a_words: tuple[str, ...], b_words: tuple[str, ...]) -> list[dict]:
+    ids = [doc["doc_id"] for doc in corpus_kb.docs() if doc["doc_id"][:3] in ("000", "001")]
+    pair = corpus_kb.compare(*ids)["pairs"][0]
+    if not pair["a"].startswith("000"):
+        a_words, b_words = b_words, a_words
+    return [shared for shared in pair["shared"] if any(word in shared["a_text"] for word in a_words)
+            and any(word in shared["b_text"] for word in b_words)]
+
+
+@pytest.mark.slow
+def test_senior_coordinator_articles_align_their_schedule_duties(corpus_kb) -> None:
+    assert _shared_pair(corpus_kb, ("schema", "scheman", "kalender"), ("schema",))
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="known gap: e5-small scores these paraphrases under the alignment threshold")
+@pytest.mark.parametrize("a_words, b_words", [
+    (("researrangemang",), ("resor", "transport")),
+    (("screeningsamtal",), ("screenar",)),
+])
+def test_senior_coordinator_articles_align_travel_and_screening(corpus_kb, a_words, b_words) -> None:
+    assert _shared_pair(corpus_kb, a_words, b_words)
+
+
 @pytest.mark.slow
 def test_cli_compare_json_for_a_swedish_and_a_polish_role(corpus_kb_dir: Path, capsys) -> None:
     assert main(["compare", "000", "004", "--kb", str(corpus_kb_dir), "--json"]) == 0

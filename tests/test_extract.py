@@ -219,6 +219,19 @@ def test_a_relative_clause_after_a_word_for_tasks_lists_the_duties(lang: str, se
 
 
 @pytest.mark.parametrize("lang, sentence, expected", [
+    ("sv", "Assistenten kommer att boka möten och resor för chefen, beställa material och svara på samtal.",
+     ["boka möten och resor för chefen", "beställa material", "svara på samtal"]),
+    ("en", "The assistant will book meetings and trips for the director, order supplies and answer calls.",
+     ["book meetings and trips for the director", "order supplies", "answer calls"]),
+    ("pl", "Asystentka będzie rezerwować sale i bilety dla dyrektora, zamawiać materiały i odbierać telefony.",
+     ["rezerwować sale i bilety dla dyrektora", "zamawiać materiały", "odbierać telefony"]),
+])
+def test_a_list_of_infinitive_duties_splits_before_each_verb_only(lang: str, sentence: str,
+                                                                 expected: list[str]) -> None:
+    assert texts(items_of(lang, sentence), "duty") == expected
+
+
+@pytest.mark.parametrize("lang, sentence, expected", [
     ("pl", "Koordynator może współpracować z personelem odpowiedzialnym za sprzątanie sali.",
      "współpracować z personelem odpowiedzialnym za sprzątanie sali"),
     ("sv", "Samordnaren kan kontakta personal ansvarig för städningen.", "kontakta personal ansvarig för städningen"),
