@@ -230,7 +230,9 @@ def regions(tokens: list[Token], span: tuple[int, int], matches: Matches, rules:
     if verb is not None:
         hits.append((len(rules.frames), verb, verb))
     frame_hits = _longest(hits)
-    copulas = [start for _, start, _ in matches.within("COPULAS", lo, hi)]
+    # a copula right after a relative pronoun belongs to the relative clause ("utbildning som är unik för X")
+    relative_ends = {end for _, _, end in matches.within("RELATIVES", lo, hi)}
+    copulas = [start for _, start, _ in matches.within("COPULAS", lo, hi) if start not in relative_ends]
     # a predicate cue with no copula on either side ("obejmować zadania związane z X") is a plain word
     frame_hits = [hit for hit in frame_hits if hit[0] >= len(rules.frames) or rules.frames[hit[0]].position == "after"
                   or not rules.frames[hit[0]].needs_copula or copulas]
