@@ -1,6 +1,7 @@
 """Build gold/<doc_id>.json from annotations.txt by locating each annotated text.
 
-Run from the repository root: ``python tests/data/dev/build_gold.py``. Each item's
+Run from the repository root: ``python tests/data/dev/build_gold.py``. It reads
+``annotations.txt`` and every ``annotations_<lang>.txt`` beside it. Each item's
 text is searched forward from the previous item's start, so offsets are never
 counted by hand; a text that is not found stops the build with its line number.
 """
@@ -14,7 +15,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
 
 
-def parse(lines: list[str]) -> list[dict]:
+def parse(lines: list[str], source: str = "annotations.txt") -> list[dict]:
     """Annotation blocks as dicts with doc_id, lang, path and (line, kind, subtype, text) items."""
     docs: list[dict] = []
     for number, line in enumerate(lines, 1):
@@ -22,7 +23,8 @@ def parse(lines: list[str]) -> list[dict]:
         if line.startswith("# doc:"):
             doc_id, *fields = line[len("# doc:"):].split()
             meta = dict(field.split("=", 1) for field in fields)
-            docs.append({"doc_id": doc_id, "lang": meta["lang"], "path": meta["path"], "items": []})
+            docs.append({"doc_id": doc_id, "lang": meta["lang"], "path": meta["path"], "items": [],
+                         "source": source})
         elif line.strip() and not line.startswith("#"):
             label, text = (part.strip() for part in line.split("|", 1))
             kind, _, subtype = label.partition("/")
@@ -37,7 +39,7 @@ def locate(doc: dict) -> dict:
     for number, kind, subtype, item_text in doc["items"]:
         start = text.find(item_text, cursor)
         if start < 0:
-            sys.exit(f"annotations.txt:{number}: {item_text!r} not found in {doc['path']} after offset {cursor}")
+            sys.exit(f"{doc['source']}:{number}: {item_text!r} not found in {doc['path']} after offset {cursor}")
         items.append({"kind": kind, "subtype": subtype, "text": item_text,
                       "start": start, "end": start + len(item_text)})
         cursor = start
@@ -47,7 +49,9 @@ def locate(doc: dict) -> dict:
 def main() -> None:
     """Write one gold file per annotated article."""
     (HERE / "gold").mkdir(exist_ok=True)
-    for doc in parse((HERE / "annotations.txt").read_text(encoding="utf-8").splitlines()):
+    sources = [HERE / "annotations.txt"] + sorted(HERE.glob("annotations_*.txt"))
+    docs = [doc for path in sources for doc in parse(path.read_text(encoding="utf-8").splitlines(), path.name)]
+    for doc in docs:
         record = locate(doc)
         out = HERE / "gold" / f"{doc['doc_id']}.json"
         out.write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
