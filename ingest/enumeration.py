@@ -6,6 +6,12 @@ verb after the separator (``verb_markers``, ``verb_suffixes``, ``verb_pos``, or 
 present-tense form by ``present_verb``) always starts a new duty, and so does a verbal noun
 (``verbal_noun_endings``: "prowadzenie", "booking") in a duty region, and a region opened by
 a role-subject verb splits only there ("hanterar X, ordnar Y och screenar Z").
+
+A region whose commas are followed by verbs (``duty_verbs`` where infinitives have no telling
+ending) lists verb phrases: it splits only before verbs, so "boka möten och resor för chefen,
+beställa material och svara på samtal" keeps "möten och resor" together. A relative clause after
+a word for tasks (``task_nouns``: "uppgifter som hanterar X, ordnar Y") lists the duties, and the
+vague phrase before it is dropped; "fungera som <title>," ends at its comma (``role_copulas``).
 """
 from __future__ import annotations
 
@@ -110,8 +116,8 @@ def _task_list(tokens: list[Token], index: int, matches: Matches, rules: LangRul
 
 def _role_copula(tokens: list[Token], part: tuple[int, int], matches: Matches) -> bool:
     """A comma ends "fungera som en assistent" so that the duties after it stand alone."""
-    start, end = _strip(tokens, part, matches, ())
-    return end < len(tokens) and tokens[part[1]].text == "," and matches.starting("ROLE_COPULAS", start) > 0
+    start, _ = _strip(tokens, part, matches, ())
+    return tokens[part[1]].text == "," and matches.starting("ROLE_COPULAS", start) > 0
 
 
 def _aside(part: tuple[int, int], region: Region, matches: Matches) -> bool:
