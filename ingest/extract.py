@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import groupby
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Mapping
 
 from ingest.classify import PrototypeClassifier, Verdict, classifier_for
 from ingest.lemmas import Token, tokenize
@@ -51,16 +51,19 @@ class Candidate:
         return self.sentence.text[self.tokens[start].start:self.tokens[end - 1].end]
 
 
-def extract(sentences: Iterable[Sentence], embedder: Embedder | None = None) -> Iterator[Item]:
-    """Duties and skills of each article's sentences; rules only when ``embedder`` is None."""
+def extract(sentences: Iterable[Sentence], embedder: Embedder | None = None,
+            titles: Mapping[str, str] | None = None) -> Iterator[Item]:
+    """Duties and skills of each article's sentences; rules only when ``embedder`` is None.
+    ``titles`` maps doc ids to article titles, which name the role ("Co robi koordynator spotkania?")."""
     classifier = classifier_for(embedder) if embedder is not None else None
-    for _, article_sentences in groupby(sentences, key=lambda sentence: sentence.doc_id):
-        yield from extract_article(list(article_sentences), classifier)
+    for doc_id, article_sentences in groupby(sentences, key=lambda sentence: sentence.doc_id):
+        yield from extract_article(list(article_sentences), classifier, (titles or {}).get(doc_id, ""))
 
 
-def extract_article(sentences: list[Sentence], classifier: PrototypeClassifier | None) -> list[Item]:
+def extract_article(sentences: list[Sentence], classifier: PrototypeClassifier | None,
+                    title: str = "") -> list[Item]:
     """The items of one article, in text order, without overlapping spans."""
-    candidates = list(_article_candidates(sentences))
+    candidates = list(_article_candidates(sentences, title))
     if classifier is None:
         scored = [item for candidate in candidates for item in _rule_items(candidate)]
     else:
@@ -68,10 +71,10 @@ def extract_article(sentences: list[Sentence], classifier: PrototypeClassifier |
     return sorted(_without_overlaps(scored), key=lambda item: item.start)
 
 
-def _article_candidates(sentences: list[Sentence]) -> Iterator[Candidate]:
+def _article_candidates(sentences: list[Sentence], title_text: str = "") -> Iterator[Candidate]:
     """Candidate regions of every clause, following section headings across sentences."""
     section = ""
-    title = _title_lemmas(sentences[0]) if sentences else frozenset()
+    title = _title_lemmas(title_text, sentences[0].lang) if sentences and title_text else frozenset()
     for sentence in sentences:
         rules = load_rules(sentence.lang)
         tokens = tokenize(sentence.text, sentence.lang)
@@ -96,11 +99,11 @@ def _article_candidates(sentences: list[Sentence]) -> Iterator[Candidate]:
                 yield _candidate(sentence, tokens, matches, region, rules)
 
 
-def _title_lemmas(sentence: Sentence) -> frozenset[str]:
-    """Content words of an article's first line, which names the role ("Co robi koordynator spotkania?")."""
-    rules = load_rules(sentence.lang)
-    tokens = tokenize(sentence.text, sentence.lang)
-    if len(tokens) > HEADER_MAX_TOKENS * 2 or sentence.text.rstrip().endswith((".", "!", ":")):
+def _title_lemmas(text: str, lang: str) -> frozenset[str]:
+    """Content words of an article's title, which names the role ("Co robi koordynator spotkania?")."""
+    rules = load_rules(lang)
+    tokens = tokenize(text, lang)
+    if len(tokens) > HEADER_MAX_TOKENS * 2 or text.rstrip().endswith((".", "!", ":")):
         return frozenset()
     matches = Matches(rules.match(tokens))
     function = {index for label in ("STRIP", "CONJUNCTIONS", "PREPOSITIONS", "COPULAS", "BREAKS", "RELATIVES")

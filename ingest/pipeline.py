@@ -77,7 +77,7 @@ def process(article: Article, embedder: Embedder | None) -> Processed:
 
     (article,) = detect([article])
     sentences = tuple(detect_sentences(split([article])))
-    items = tuple(extract(sentences, embedder))
+    items = tuple(extract(sentences, embedder, {article.doc_id: article.title}))
     return Processed(article, sentences, items)
 
 

@@ -144,7 +144,7 @@ def test_item_offsets_slice_back_to_the_item_text_in_the_article() -> None:
 
 
 def test_language_without_data_file_yields_no_rule_items_and_does_not_fail() -> None:
-    assert items_of("de", "Sie sind verantwortlich für die Wartung der Anlagen.") == []
+    assert items_of("it", "È responsabile della manutenzione degli impianti.") == []
 
 
 def test_development_gold_offsets_slice_back_to_their_text() -> None:
@@ -166,7 +166,9 @@ def corpus_items() -> dict[str, list[Item]]:
 
     paths = [ROOT / "corpus" / name for name in
              ("002_5df17db3aa96b6b9.txt", "003_7fe56a1790d248dd.txt", "004_fd08960ed22fac1b.txt")]
-    found = list(extract(detect_sentences(split(detect(read(paths)))), open_embedder("e5")))
+    articles = list(detect(read(paths)))
+    titles = {article.doc_id: article.title for article in articles}
+    found = list(extract(detect_sentences(split(articles)), open_embedder("e5"), titles))
     return {prefix: [item for item in found if item.doc_id.startswith(prefix)] for prefix in ("002", "003", "004")}
 
 
