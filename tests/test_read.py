@@ -156,6 +156,8 @@ def test_read_markdown_title_strips_hashes_and_joins_wrapped_lines():
         ("vi", "Chia sẻ"),
         ("de", "Zum Inhalt springen"),
         ("fr", "Aller au contenu principal"),
+        ("es", "Ir al contenido principal"),
+        ("es", "Utilizamos cookies para mejorar su experiencia. Aceptar"),
         ("xx", "* * *"),
     ],
 )

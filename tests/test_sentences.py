@@ -60,6 +60,8 @@ def sentences_of(text: str, lang: str) -> list[str]:
         ("de", "Sie haben z.B. Erfahrung mit SAP bzw. Oracle. Sie arbeiten im Team.",
          ["Sie haben z.B. Erfahrung mit SAP bzw. Oracle.", "Sie arbeiten im Team."]),
         ("de", "Wir bieten ca. 30 Tage Urlaub, vgl. Tarifvertrag.", ["Wir bieten ca. 30 Tage Urlaub, vgl. Tarifvertrag."]),
+        ("es", "La Sra. Gómez gestiona la agenda, los pedidos, etc. y atiende a los clientes.",
+         ["La Sra. Gómez gestiona la agenda, los pedidos, etc. y atiende a los clientes."]),
         ("vi", "Văn phòng ở TP. Hồ Chí Minh. Công ty có ThS. Nguyễn làm giám đốc.",
          ["Văn phòng ở TP. Hồ Chí Minh.", "Công ty có ThS. Nguyễn làm giám đốc."]),
         # decimals, URLs, e-mail addresses and domain names do not end a sentence
