@@ -238,6 +238,10 @@ def regions(tokens: list[Token], span: tuple[int, int], matches: Matches, rules:
                   or not rules.frames[hit[0]].needs_copula or copulas]
     frame_hits = [hit for number, hit in enumerate(frame_hits) if not _attribute(tokens, hit, frame_hits[:number],
                                                                                   matches, rules)]
+    # "Nie wymagamy X", "No se requiere X", "does not require X": a negated cue asks for nothing
+    negation_ends = {end for _, _, end in matches.within("NEGATIONS", lo, hi)}
+    frame_hits = [hit for hit in frame_hits if not negation_ends & {hit[1], hit[1] - 1, hit[1] - 2}
+                  or hit[0] >= len(rules.frames)]
     found: list[Region] = []
     cues: list[tuple[int, int]] = []  # cue words of predicate frames that yielded a region
     for number, (index, start, end) in enumerate(frame_hits):

@@ -233,6 +233,16 @@ def test_a_list_of_infinitive_duties_splits_before_each_verb_only(lang: str, sen
     assert texts(items_of(lang, sentence), "duty") == expected
 
 
+@pytest.mark.parametrize("lang, sentence", [
+    ("pl", "Nie wymagamy doświadczenia w sprzedaży."),
+    ("vi", "Không yêu cầu kinh nghiệm làm việc."),
+    ("en", "The job does not require a degree."),
+    ("sv", "Tjänsten kräver inte körkort."),
+])
+def test_a_negated_requirement_asks_for_nothing(lang: str, sentence: str) -> None:
+    assert items_of(lang, sentence) == []
+
+
 @pytest.mark.parametrize("lang, sentence, expected", [
     ("pl", "Koordynator może współpracować z personelem odpowiedzialnym za sprzątanie sali.",
      "współpracować z personelem odpowiedzialnym za sprzątanie sali"),
