@@ -118,22 +118,23 @@ def _build_matcher(lang: str, data: dict) -> object:
 
     matcher = Matcher(blank_nlp(lang).vocab)
     suffix = bool(data.get("compounds"))
+    negations = tuple(word.lower() for word in data.get("negations", []))
     groups: dict[str, list[str]] = {name.upper(): data.get(name, []) for name in WORD_LISTS}
     groups.update({f"FRAME:{index}": frame["cues"] for index, frame in enumerate(data["frames"])})
     groups.update({f"HEAD:{subtype}": cues for subtype, cues in data["heads"].items()})
     groups.update({f"SECTION:{kind}": cues for kind, cues in data["sections"].items()})
     for label, cues in groups.items():
         compound = suffix and label.startswith(("HEAD", "ROLES"))
-        patterns = [_pattern(cue, lang, compound, label.startswith("FRAME")) for cue in cues]
+        patterns = [_pattern(cue, lang, compound, label.startswith("FRAME"), negations) for cue in cues]
         patterns = [pattern for pattern in patterns if pattern]
         if patterns:
             matcher.add(label, patterns)
     return matcher
 
 
-def _pattern(cue: str, lang: str, suffix: bool, gaps: bool = False) -> list[dict]:
+def _pattern(cue: str, lang: str, suffix: bool, gaps: bool = False, negations: tuple[str, ...] = ()) -> list[dict]:
     """Token pattern for a cue: lemmas, ``=word`` for an exact word, compound endings for heads;
-    with ``gaps`` one optional word may stand between the words ("odpowiada także za")."""
+    with ``gaps`` one optional word other than a negation may stand between the words ("odpowiada także za")."""
     pattern: list[dict] = []
     for chunk in re.split(r"(=\S+)", cue):
         if chunk.startswith("="):
@@ -141,7 +142,7 @@ def _pattern(cue: str, lang: str, suffix: bool, gaps: bool = False) -> list[dict
         elif chunk.strip():
             pattern.extend({"LEMMA": token.lemma} for token in tokenize(chunk.strip(), lang))
     if gaps and len(pattern) > 1:
-        gap = {"IS_PUNCT": False, "OP": "?"}
+        gap = {"IS_PUNCT": False, "LOWER": {"NOT_IN": list(negations)}, "OP": "?"}
         pattern = [step for token in pattern for step in (token, gap)][:-1]
     if suffix and len(pattern) == 1 and "LEMMA" in pattern[0]:
         lemma = pattern[0]["LEMMA"]
@@ -240,8 +241,8 @@ def regions(tokens: list[Token], span: tuple[int, int], matches: Matches, rules:
                                                                                   matches, rules)]
     # "Nie wymagamy X", "No se requiere X", "does not require X": a negated cue asks for nothing
     negation_ends = {end for _, _, end in matches.within("NEGATIONS", lo, hi)}
-    frame_hits = [hit for hit in frame_hits if not negation_ends & {hit[1], hit[1] - 1, hit[1] - 2}
-                  or hit[0] >= len(rules.frames)]
+    negated = [hit for hit in frame_hits if negation_ends & {hit[1], hit[1] - 1, hit[1] - 2} and hit[0] < len(rules.frames)]
+    frame_hits = [hit for hit in frame_hits if hit not in negated]
     found: list[Region] = []
     cues: list[tuple[int, int]] = []  # cue words of predicate frames that yielded a region
     for number, (index, start, end) in enumerate(frame_hits):
@@ -276,6 +277,8 @@ def regions(tokens: list[Token], span: tuple[int, int], matches: Matches, rules:
                             subject=True))
         cues.append((start, end))
     starts = [start for _, start, _ in frame_hits]
+    if negated:
+        return found  # "A degree is not required": the skill word is what is not asked for
     return found + _head_regions(tokens, span, matches, found, copulas + starts, tag, cues, rules.data)
 
 
@@ -313,13 +316,24 @@ def verbal_subject(tokens: list[Token], start: int, matches: Matches, data: dict
         index = -1
     if 0 <= index < len(tokens):
         return not any(matches.starting(label, index) > 0 for label in ("COPULAS", "STRIP", "LEARNING_VERBS"))
-    if matches.starting("LEARNING_VERBS", start) > 0:
-        return False
+    if matches.starting("LEARNING_VERBS", start) > 0 or matches.within("HEAD", start, start + 1):
+        return False  # "Erfahrung in X ist wünschenswert", "doświadczenie": a skill word, not an activity
+    if matches.starting("DUTY_VERBS", start) > 0:
+        return True  # "Atender llamadas, gestionar la agenda ... son habilidades necesarias"
     first = tokens[start]
     if verbal_noun(first, data):
         return True
     # present-tense endings only: a POS tag "V" also marks skill nouns ("giao tiếp")
     return is_verb(first, {key: value for key, value in data.items() if key != "verb_pos"})
+
+
+def _negated_predicate(tokens: list[Token], matches: Matches, start: int, hi: int) -> bool:
+    """Whether a copula after ``start`` is negated right before or after it ("is not", "nie jest")."""
+    negations = matches.within("NEGATIONS", start, hi)
+    for _, copula, copula_end in matches.within("COPULAS", start, hi):
+        if any(end == copula or begin == copula_end for _, begin, end in negations):
+            return True
+    return False
 
 
 def _longest(hits: Iterable[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
@@ -349,5 +363,7 @@ def _head_regions(tokens: list[Token], span: tuple[int, int], matches: Matches, 
         if any(is_verb(tokens[index], tensed) for index in range(start + 1, right)
                if not matches.within("RELATIVES", start, index)):
             continue  # "Dokumentationserfarenhet inkluderar uppgifter": the head is the subject of a statement
+        if _negated_predicate(tokens, matches, start, hi):
+            continue  # "Ein Führerschein ist nicht erforderlich", "Prawo jazdy nie jest wymagane"
         extra.append(Region(left, right, "skill", label.split(":")[1], f"{tag}:head", 0.7))
     return extra

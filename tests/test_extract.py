@@ -238,9 +238,23 @@ def test_a_list_of_infinitive_duties_splits_before_each_verb_only(lang: str, sen
     ("vi", "Không yêu cầu kinh nghiệm làm việc."),
     ("en", "The job does not require a degree."),
     ("sv", "Tjänsten kräver inte körkort."),
+    ("de", "Ein Führerschein ist nicht erforderlich."),
+    ("pl", "Prawo jazdy nie jest wymagane."),
+    ("en", "A degree is not required."),
 ])
 def test_a_negated_requirement_asks_for_nothing(lang: str, sentence: str) -> None:
     assert items_of(lang, sentence) == []
+
+
+@pytest.mark.parametrize("lang, sentence, kind", [
+    ("pl", "Doświadczenie w sprzedaży jest mile widziane.", "skill"),
+    ("de", "Erfahrung im Vertrieb ist wünschenswert.", "skill"),
+    ("es", "Atender llamadas y gestionar la agenda son habilidades necesarias.", "duty"),
+])
+def test_a_skill_word_subject_stays_a_skill_and_duty_verbs_make_activities(lang: str, sentence: str,
+                                                                           kind: str) -> None:
+    found = items_of(lang, sentence)
+    assert found and {item.kind for item in found} == {kind}
 
 
 @pytest.mark.parametrize("lang, sentence, expected", [
