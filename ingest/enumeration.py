@@ -174,8 +174,17 @@ def _strip(tokens: list[Token], part: tuple[int, int], matches: Matches, trailin
             break
         start = skip
     while end > start and (tokens[end - 1].is_punct or any(matches.starting(label, end - 1) == end for label in trailing)):
+        if _closes_bracket(tokens, start, end - 1):
+            break
         end -= 1
     return start, end
+
+
+def _closes_bracket(tokens: list[Token], start: int, index: int) -> bool:
+    """Whether the token at ``index`` closes a bracket opened inside the part ("Deutschkenntnisse (mind. B2)")."""
+    pairs = {")": "(", "]": "["}
+    opener = pairs.get(tokens[index].text)
+    return opener is not None and any(token.text == opener for token in tokens[start:index])
 
 
 def _merge_fragments(parts: list[tuple[int, int]], firm: frozenset[int] = frozenset()) -> list[tuple[int, int]]:

@@ -119,12 +119,14 @@ def _candidate(sentence: Sentence, tokens: list[Token], matches: Matches, region
 
 
 def _heading(tokens: list[Token], span: tuple[int, int], matches: Matches, text: str) -> str | None:
-    """The section kind a heading line starts ("duty", "skill", "none"), or None for other clauses."""
+    """The section kind a heading line starts ("duty", "skill", "none"), or None for other clauses;
+    a heading may end in a colon, a line break or a question mark ("Quelles sont ses missions ?")."""
     words = [token for token in tokens[span[0]:span[1]] if not token.is_punct]
     if not words or len(words) > HEADER_MAX_TOKENS:
         return None
     following = text[tokens[span[1] - 1].end:].lstrip(" \t")
-    if following and following[0] not in ":\n":
+    question = following.startswith("?") and following[1:].lstrip(" \t")[:1] in ("", "\n")
+    if following and following[0] not in ":\n" and not question:
         return None
     kinds = [label.split(":")[1] for label, _, _ in matches.within("SECTION", span[0], span[1])]
     return kinds[0] if kinds else ("" if following.startswith(":") else None)

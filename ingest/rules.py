@@ -44,6 +44,7 @@ LANG_DIR = Path(__file__).resolve().parent / "lang"
 WORD_LISTS = ("strip", "conjunctions", "prepositions", "copulas", "breaks", "verb_markers", "negations", "relatives",
               "roles", "role_pronouns", "advice", "role_copulas", "learning_verbs", "task_nouns", "purpose", "duty_verbs")
 CLAUSE_PUNCT = frozenset(";:!?()[]")
+SHORT_ASIDE = 5  # tokens inside brackets that still belong to the clause around them
 BULLETS = frozenset("-•*–·▪◦●")
 EMPTY_DATA: dict = {"frames": [], "heads": {}, "sections": {}, "verb_suffixes": [], "verb_pos": []}
 
@@ -169,6 +170,7 @@ class Matches:
 def clauses(tokens: list[Token], text: str, matches: Matches) -> list[tuple[int, int]]:
     """Token ranges between clause punctuation, line breaks and subordinating words."""
     ranges, start, index = [], 0, 0
+    inline = _short_brackets(tokens)
     while index < len(tokens):
         token = tokens[index]
         brk = matches.starting("BREAKS", index)
@@ -179,7 +181,8 @@ def clauses(tokens: list[Token], text: str, matches: Matches) -> list[tuple[int,
             start = index
         if brk > 0 and _vague_before_purpose(tokens, (start, index), matches):
             brk = -1  # "theo dõi họ để đạt được X": the purpose says what the vague verb is for
-        if token.text in CLAUSE_PUNCT or _full_stop(tokens, index) or (brk > 0 and not inside_frame):
+        if (token.text in CLAUSE_PUNCT and index not in inline) or _full_stop(tokens, index) \
+                or (brk > 0 and not inside_frame):
             if index > start:
                 ranges.append((start, index))
             index = max(index + 1, brk)
@@ -189,6 +192,20 @@ def clauses(tokens: list[Token], text: str, matches: Matches) -> list[tuple[int,
     if start < len(tokens):
         ranges.append((start, len(tokens)))
     return ranges
+
+
+def _short_brackets(tokens: list[Token]) -> set[int]:
+    """Indexes of brackets around a short aside ("Deutschkenntnisse (mind. B2)", "(DEAS)"), which stays
+    inside its clause instead of splitting it."""
+    inline: set[int] = set()
+    for index, token in enumerate(tokens):
+        if token.text in "([":
+            closing = ")" if token.text == "(" else "]"
+            end = next((i for i in range(index + 1, min(len(tokens), index + SHORT_ASIDE + 2))
+                        if tokens[i].text == closing), None)
+            if end is not None:
+                inline.update((index, end))
+    return inline
 
 
 def _vague_before_purpose(tokens: list[Token], span: tuple[int, int], matches: Matches) -> bool:

@@ -246,6 +246,24 @@ def test_a_negated_requirement_asks_for_nothing(lang: str, sentence: str) -> Non
     assert items_of(lang, sentence) == []
 
 
+@pytest.mark.parametrize("lang, lines, expected", [
+    ("fr", ["Quelles sont ses missions ?", "- Accueillir les patients", "- Préparer les repas"],
+     ["Accueillir les patients", "Préparer les repas"]),
+    ("en", ["What are the responsibilities?", "- Answer phones", "- File documents"], ["Answer phones", "File documents"]),
+])
+def test_a_question_heading_opens_a_list_section(lang: str, lines: list[str], expected: list[str]) -> None:
+    assert texts(items_of(lang, *lines), "duty") == expected
+
+
+@pytest.mark.parametrize("lang, sentence, expected", [
+    ("de", "Gute Deutschkenntnisse (mind. B2) sind erforderlich.", ["Gute Deutschkenntnisse (mind. B2)"]),
+    ("en", "You need a driving licence (category B) and experience in logistics.",
+     ["a driving licence (category B)", "experience in logistics"]),
+])
+def test_a_short_bracketed_aside_stays_inside_its_item(lang: str, sentence: str, expected: list[str]) -> None:
+    assert texts(items_of(lang, sentence), "skill") == expected
+
+
 @pytest.mark.parametrize("lang, sentence, kind", [
     ("pl", "Doświadczenie w sprzedaży jest mile widziane.", "skill"),
     ("de", "Erfahrung im Vertrieb ist wünschenswert.", "skill"),
