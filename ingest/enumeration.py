@@ -150,16 +150,26 @@ def _split_here(tokens: list[Token], region: Region, matches: Matches, rules: La
             or nxt.pos in rules.data.get("verb_pos", [])
             or (suffixes and nxt.lemma.endswith(suffixes)) or is_verb(nxt, rules.data)):
         return True
-    if region.kind == "duty" and verbal_noun(nxt, rules.data):
-        return True  # "kontakt z rodzicami oraz prowadzenie dziennika": a verbal noun heads a new duty
+    noun = _past_determiner(tokens, after, hi, matches)
+    if region.kind == "duty" and verbal_noun(tokens[noun], rules.data):
+        return True  # "kontakt z rodzicami oraz prowadzenie dziennika", "et la rédaction de X": a new duty
     if region.source.endswith(":role_verb"):
         return False  # coordinated present-tense verb phrases split only before the next verb
+    if region.kind == "skill" and matches.within("HEAD", noun, min(hi, noun + 2)) and matches.within("HEAD", start, index):
+        return True  # "formación en Turismo y experiencia mínima": a new skill word starts a new skill
     if protected and not (in_list and tokens[index].text != ","):
         return False  # "hantera X, koordinera möten med Y och Z": the last conjunction closes the outer list
     if tokens[index].text == "," or region.kind != "skill":
         return True
     heads = (matches.within("HEAD", start, index), matches.within("HEAD", after, hi))
     return in_list or all(heads) or (index - start <= 1 and hi - after <= 1)
+
+
+def _past_determiner(tokens: list[Token], index: int, hi: int, matches: Matches) -> int:
+    """The first token at or after ``index`` that is no determiner (``determiners``: "la", "l'", "the")."""
+    while index + 1 < hi and matches.starting("DETERMINERS", index) > 0:
+        index = matches.starting("DETERMINERS", index)
+    return index
 
 
 def _strip(tokens: list[Token], part: tuple[int, int], matches: Matches, trailing: tuple[str, ...]) -> tuple[int, int]:

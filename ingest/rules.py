@@ -15,7 +15,8 @@ for the embedding classifier. Every cue is a phrase lemmatized like the text
 * word lists: ``strip`` (leading subjects, modals, adverbs), ``conjunctions``,
   ``prepositions`` (an enumeration after one belongs to its object), ``copulas``,
   ``breaks`` (purpose and subordinate clauses), ``verb_markers`` ("att", "to"),
-  ``negations``, ``relatives`` ("som", "który": no split before them),
+  ``negations``, ``relatives`` ("som", "który": no split before them), ``determiners`` (looked past
+  when the word after a separator is tested: "et la rédaction de X"),
   ``verb_suffixes``, ``verb_pos`` and ``duty_verbs`` (common verbs of job duties, for languages whose
   infinitives have no telling ending: a split before a verb starts a new duty);
 * subjects (``ingest/subjects.py``): ``roles``, ``role_pronouns``, ``advice``, ``present_verb``;
@@ -42,7 +43,7 @@ from kb.errors import KBError
 
 LANG_DIR = Path(__file__).resolve().parent / "lang"
 WORD_LISTS = ("strip", "conjunctions", "prepositions", "copulas", "breaks", "verb_markers", "negations", "relatives",
-              "roles", "role_pronouns", "advice", "role_copulas", "learning_verbs", "task_nouns", "purpose", "duty_verbs")
+              "roles", "role_pronouns", "advice", "role_copulas", "learning_verbs", "task_nouns", "purpose", "duty_verbs", "determiners")
 CLAUSE_PUNCT = frozenset(";:!?()[]")
 SHORT_ASIDE = 5  # tokens inside brackets that still belong to the clause around them
 BULLETS = frozenset("-•*–·▪◦●")

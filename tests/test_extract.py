@@ -264,6 +264,21 @@ def test_a_short_bracketed_aside_stays_inside_its_item(lang: str, sentence: str,
     assert texts(items_of(lang, sentence), "skill") == expected
 
 
+@pytest.mark.parametrize("lang, sentence, kind, expected", [
+    ("fr", "Vous serez responsable de la gestion des stocks, de l'organisation des réunions et de la rédaction "
+           "des comptes rendus.", "duty",
+     ["la gestion des stocks", "l'organisation des réunions", "la rédaction des comptes rendus"]),
+    ("en", "Duties include the preparation of invoices and the booking of travel.", "duty",
+     ["the preparation of invoices", "the booking of travel"]),
+    ("es", "Se requiere formación en Turismo y experiencia mínima de dos años.", "skill",
+     ["formación en Turismo", "experiencia mínima de dos años"]),
+    ("sv", "Vi kräver kunskap om livsmedelshygien och allergener.", "skill", ["kunskap om livsmedelshygien och allergener"]),
+])
+def test_action_nouns_after_determiners_and_new_skill_words_start_new_items(lang: str, sentence: str, kind: str,
+                                                                           expected: list[str]) -> None:
+    assert texts(items_of(lang, sentence), kind) == expected
+
+
 @pytest.mark.parametrize("lang, sentence, kind", [
     ("pl", "Doświadczenie w sprzedaży jest mile widziane.", "skill"),
     ("de", "Erfahrung im Vertrieb ist wünschenswert.", "skill"),
