@@ -311,7 +311,7 @@ def _attribute(tokens: list[Token], hit: tuple[int, int, int], earlier: list[tup
     index, start, _ = hit
     if index >= len(rules.frames) or rules.frames[index].kind == "skill" or start == 0:
         return False
-    if not any(rules.frames[i].position == "after" for i, _, _ in earlier if i < len(rules.frames)):
+    if not any(i >= len(rules.frames) or rules.frames[i].position == "after" for i, _, _ in earlier):  # role verb too
         return False
     previous = tokens[start - 1]
     if previous.is_punct or not previous.text.isalpha():

@@ -298,6 +298,8 @@ def test_a_skill_word_subject_stays_a_skill_and_duty_verbs_make_activities(lang:
      "contact the staff responsible for cleaning the rooms"),
     ("vi", "Trưởng nhóm sẽ quyết định các mục tiêu có thể đạt được cho nhóm.",
      "quyết định các mục tiêu có thể đạt được cho nhóm"),
+    ("vi", "Trưởng nhóm quyết định các mục tiêu có thể đạt được cho nhóm.",
+     "quyết định các mục tiêu có thể đạt được cho nhóm"),
 ])
 def test_a_cue_that_modifies_the_object_of_a_duty_stays_inside_it(lang: str, sentence: str, expected: str) -> None:
     assert texts(items_of(lang, sentence), "duty") == [expected]
