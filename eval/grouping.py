@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kb.compare import SHARED_THRESHOLD
 from kb.group import THRESHOLD, cluster
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,6 +54,29 @@ def pair_scores(items: list[dict], group_ids: list[str], concepts: set[str] | No
     return {"precision": precision, "recall": recall, "f1": f1, "pairs_grouped": predicted, "true_pairs": actual}
 
 
+def alignment_scores(items: list[dict], centered: np.ndarray, threshold: float) -> dict[str, float]:
+    """Pair precision and recall of compare's one-to-one duty alignment, applied to every pair of
+    languages of the labelled items (each language's items standing in for one role's list)."""
+    from kb.compare import align_duties
+
+    labelled = [position for position, item in enumerate(items) if item["group"] is not None]
+    langs = sorted({items[position]["lang"] for position in labelled})
+    true_positive = predicted = actual = 0
+    for lang_a, lang_b in itertools.combinations(langs, 2):
+        for kind in ("duty", "skill"):
+            side_a = [p for p in labelled if items[p]["lang"] == lang_a and items[p]["kind"] == kind]
+            side_b = [p for p in labelled if items[p]["lang"] == lang_b and items[p]["kind"] == kind]
+            units_a = [{"kind": "duty", "text": str(p)} for p in side_a]
+            units_b = [{"kind": "duty", "text": str(p)} for p in side_b]
+            shared, _, _ = align_duties((units_a, centered[side_a]), (units_b, centered[side_b]), threshold)
+            group = {p: items[p]["group"] for p in side_a + side_b}
+            true_positive += sum(group[int(pair["a_text"])] == group[int(pair["b_text"])] for pair in shared)
+            predicted += len(shared)
+            actual += sum(group[a] == group[b] for a in side_a for b in side_b)
+    return {"precision": true_positive / predicted if predicted else 1.0,
+            "recall": true_positive / actual if actual else 0.0, "pairs_aligned": predicted, "true_pairs": actual}
+
+
 def evaluate(thresholds: list[float], seed: int = 0) -> dict:
     """Group the items at each threshold and score them; also a two-fold calibration check."""
     from kb.embed import open_embedder
@@ -71,7 +95,13 @@ def evaluate(thresholds: list[float], seed: int = 0) -> dict:
     for calibrate, test in (folds, folds[::-1]):
         best = max(thresholds, key=lambda t: pair_scores(items, runs[t], calibrate)["f1"])
         held_out.append({"threshold": best, **pair_scores(items, runs[best], test)})
-    return {"items": len(labelled), "background": len(background), "table": table, "held_out": held_out}
+    from kb.bias import language_means, subtract_language_means
+    from kb.group import SHRINK_ITEMS
+
+    centered = subtract_language_means(vectors, args[1], language_means(vectors, args[1], SHRINK_ITEMS))
+    alignment = {threshold: alignment_scores(items, centered, threshold) for threshold in (0.30, 0.35, SHARED_THRESHOLD)}
+    return {"items": len(labelled), "background": len(background), "table": table, "held_out": held_out,
+            "alignment": alignment}
 
 
 def main() -> None:
@@ -83,6 +113,7 @@ def main() -> None:
     result = evaluate(thresholds)
     if args.json:
         print(json.dumps({**result, "table": {str(k): v for k, v in result["table"].items()},
+                          "alignment": {str(k): v for k, v in result["alignment"].items()},
                           "threshold": THRESHOLD}, indent=2))
         return
     print(f"{result['items']} labelled items, {result['background']} background items (dev gold)")
@@ -94,6 +125,11 @@ def main() -> None:
     for fold in result["held_out"]:
         print(f"two-fold (calibrated on half the concepts, tested on the rest): threshold {fold['threshold']:.2f} "
               f"precision {fold['precision']:.3f} recall {fold['recall']:.3f}")
+    print("compare's one-to-one alignment between every two languages of the labelled items:")
+    for threshold, scores in result["alignment"].items():
+        mark = "  <- compare's threshold" if threshold == SHARED_THRESHOLD else ""
+        print(f"  threshold {threshold:.2f}  precision {scores['precision']:.3f}  recall {scores['recall']:.3f}  "
+              f"({scores['pairs_aligned']} aligned, {scores['true_pairs']} true pairs){mark}")
 
 
 if __name__ == "__main__":
