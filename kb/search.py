@@ -22,6 +22,7 @@ fused order; ``Hit.extra`` keeps the uncapped ``dense_score`` and the
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, replace
 from typing import Sequence
 
@@ -33,6 +34,8 @@ from kb.records import KINDS, Hit
 
 KIND_CHOICES = KINDS + ("all",)
 UNIT_CHOICES = ("all", "sentence")
+HEADING_MAX_WORDS = 4
+_WORD = re.compile(r"\w+", re.UNICODE)
 
 
 @dataclass(frozen=True)
@@ -139,7 +142,17 @@ def dense_candidates(kb, request: SearchRequest, query_vector: np.ndarray,
     rows = kb.store.units(unit_id for unit_id, _ in pairs)
     pairs = rescore(kb, pairs, rows, query_vector, options.correction)
     # a row missing from the store means the index is ahead of it: skip, never crash
-    return [Candidate(unit_id, score, rows[unit_id]) for unit_id, score in pairs if unit_id in rows]
+    return [Candidate(unit_id, score, rows[unit_id]) for unit_id, score in pairs
+            if unit_id in rows and not is_heading(rows[unit_id])]
+
+
+def is_heading(row: dict) -> bool:
+    """A heading line stored as a sentence ("Wymagania:", "Arbetsuppgifter") answers no query:
+    a sentence of one word, or of a few words ending in a colon."""
+    if row["kind"] != "sentence":
+        return False
+    words = len(_WORD.findall(row["text"]))
+    return words < 2 or (words <= HEADING_MAX_WORDS and row["text"].rstrip().endswith(":"))
 
 
 def query_language(query: str) -> str | None:
@@ -169,7 +182,7 @@ def keyword_candidates(kb, request: SearchRequest, query_vector: np.ndarray, opt
     scores = dict(dense_scores(kb, [unit_id for unit_id in missing if unit_id in rows], rows, query_vector,
                                options.correction))
     return [known[unit_id] if unit_id in known else Candidate(unit_id, scores[unit_id], rows[unit_id])
-            for unit_id, _ in pairs if unit_id in known or unit_id in rows]
+            for unit_id, _ in pairs if unit_id in known or (unit_id in rows and not is_heading(rows[unit_id]))]
 
 
 def dense_scores(kb, ids: Sequence[int], rows: dict[int, dict], query_vector: np.ndarray,

@@ -156,3 +156,16 @@ def test_search_cli_never_imports_torch(corpus_kb_dir):
     output, heavy = result.stdout.rsplit("HEAVY=", 1)
     assert heavy.strip() == ""
     assert json.loads(output)[0]["doc_id"] == SV_HOW
+
+
+def test_heading_lines_are_never_hits(tmp_path, e5):
+    from ingest.pipeline import ingest
+    from kb.knowledge import KnowledgeBase
+
+    article = tmp_path / "kock.txt"
+    article.write_text("Vad gör en kock?\n\nArbetsuppgifter:\n- Tillaga varma och kalla rätter\n"
+                       "- Beställa råvaror\n\nKrav:\n- Körkort\n", encoding="utf-8")
+    ingest([article], kb_dir=tmp_path / "kb", embedder=e5)
+    with KnowledgeBase.open(tmp_path / "kb", embedder=e5) as kb:
+        hits = search(kb, SearchRequest(query="arbetsuppgifter och krav", k=10), SearchOptions(min_score=-math.inf))
+    assert hits and not {hit.text for hit in hits} & {"Arbetsuppgifter:", "Krav:"}, [hit.text for hit in hits]
