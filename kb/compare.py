@@ -4,7 +4,7 @@ Works across languages because it uses the same centered vectors as grouping
 (each language's mean vector removed, see ``kb.group``), read from the database:
 nothing is embedded again. Similarities are cosines of those centered vectors.
 Alignment is one-to-one (each duty pairs with at most one of the other role), which
-keeps it precise at a lower cosine than grouping needs: at 0.40 it aligns the labelled
+keeps it precise: at a cosine of 0.40 it aligns the labelled
 translations of ``tests/data/groups.jsonl`` with precision 0.98 and recall 0.70
 (``python -m eval.grouping``).
 """
