@@ -3,27 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.extract import extract
-from kb.records import Item, Sentence
-
-
-def sentences_of(lang: str, *texts: str, doc_id: str = "doc") -> tuple[str, list[Sentence]]:
-    """An article text made of ``texts`` (one per line) and its Sentence records with real offsets."""
-    article, sentences = "Title line\n", []
-    for index, text in enumerate(texts):
-        start = len(article)
-        article += text + "\n"
-        sentences.append(Sentence(doc_id, index, start, start + len(text), text, lang))
-    return article, sentences
-
-
-def items_of(lang: str, *texts: str) -> list[Item]:
-    """Rules-only items of the given sentences."""
-    return list(extract(sentences_of(lang, *texts)[1]))
-
-
-def texts(items: list[Item], kind: str | None = None) -> list[str]:
-    return [item.text for item in items if kind is None or item.kind == kind]
+from extract_helpers import items_of, texts
 
 
 @pytest.mark.parametrize("sentence, expected", [
