@@ -126,7 +126,7 @@ def test_item_offsets_slice_back_to_the_item_text_in_the_article() -> None:
 
 
 def test_language_without_data_file_yields_no_rule_items_and_does_not_fail() -> None:
-    assert items_of("it", "È responsabile della manutenzione degli impianti.") == []
+    assert items_of("fi", "Hän vastaa laitteiden huollosta ja korjauksista.") == []
 
 
 def test_development_gold_offsets_slice_back_to_their_text() -> None:
