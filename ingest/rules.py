@@ -148,7 +148,7 @@ def _pattern(cue: str, lang: str, suffix: bool, gaps: bool = False, negations: t
         pattern = [step for token in pattern for step in (token, gap)][:-1]
     if suffix and len(pattern) == 1 and "LEMMA" in pattern[0]:
         lemma = pattern[0]["LEMMA"]
-        pattern = [{"LEMMA": {"REGEX": f"^\\w*{lemma}$"}}]
+        pattern = [{"LEMMA": {"REGEX": f"^[\\w-]*{lemma}$"}}]
     return pattern
 
 

@@ -261,6 +261,14 @@ def test_action_nouns_after_determiners_and_new_skill_words_start_new_items(lang
     assert texts(items_of(lang, sentence), kind) == expected
 
 
+@pytest.mark.parametrize("lang, sentence, expected", [
+    ("sv", "Vi söker dig med IT-utbildning och B-körkort.", ["IT-utbildning", "B-körkort"]),
+    ("de", "Sie haben eine IT-Ausbildung.", ["eine IT-Ausbildung"]),
+])
+def test_hyphenated_compounds_end_in_a_skill_head(lang: str, sentence: str, expected: list[str]) -> None:
+    assert texts(items_of(lang, sentence), "skill") == expected
+
+
 @pytest.mark.parametrize("lang, sentence, kind", [
     ("pl", "Doświadczenie w sprzedaży jest mile widziane.", "skill"),
     ("de", "Erfahrung im Vertrieb ist wünschenswert.", "skill"),
