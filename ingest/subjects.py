@@ -60,7 +60,7 @@ def role_subject(tokens: list[Token], lo: int, cue: tuple[int, int], matches: Ma
     relatives = matches.within("RELATIVES", lo, start)
     if relatives:  # "osób, które będą uczestniczyć": the subject is the relative's antecedent
         antecedent = relatives[-1][1] - 1
-        while antecedent > lo and tokens[antecedent].is_punct:
+        while antecedent > lo and (tokens[antecedent].is_punct or _gender_ending(tokens, antecedent)):
             antecedent -= 1
         return is_role(tokens, antecedent, matches, title)
     if any(is_role(tokens, index, matches, title) for index in range(lo, start)) or is_role(tokens, end, matches, title):
@@ -72,6 +72,11 @@ def role_subject(tokens: list[Token], lo: int, cue: tuple[int, int], matches: Ma
             skipped.update(range(s, e))
     content = [i for i in range(lo, subject_end) if i not in skipped and not tokens[i].is_punct]
     return not content or matches.starting("PREPOSITIONS", content[0]) > 0
+
+
+def _gender_ending(tokens: list[Token], index: int) -> bool:
+    """A gender ending written after a slash ("magazziniere/a", "Mitarbeiter/in"), which is not the noun."""
+    return index > 0 and tokens[index - 1].text == "/" and len(tokens[index].text) <= 3
 
 
 def advice(tokens: list[Token], matches: MatchIndex) -> bool:

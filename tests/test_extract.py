@@ -388,3 +388,8 @@ def test_verbal_nouns_head_duties_after_a_duty_predicate(lang: str, sentence: st
 def test_skill_words_in_general_statements_are_no_requirements(lang: str, sentence: str,
                                                                expected: list[str]) -> None:
     assert texts(items_of(lang, sentence), "skill") == expected
+
+
+def test_a_gender_ending_after_a_slash_keeps_the_role_as_subject() -> None:
+    sentence = "Cerchiamo un/a magazziniere/a che si occuperà della ricezione della merce."
+    assert texts(items_of("it", sentence), "duty") == ["ricezione della merce"]
