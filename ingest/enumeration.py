@@ -29,6 +29,7 @@ def enumeration(tokens: list[Token], region: Region, matches: Matches, rules: La
     in_list = False
     # a predicate's subject ("X, Y och Z är nödvändiga färdigheter") lists activities, verbs or not
     verb_list = region.kind != "skill" and not region.subject and _verb_list(tokens, region, matches, rules)
+    shared_verb = region.kind == "duty" and not region.subject  # "Atender llamadas y correos": one duty
     vague: list[tuple[int, int]] = []  # "a range of tasks" before the relative clause that lists them
     closing: list[int] = []  # starts of parts after a conjunction
     while index < hi:
@@ -48,7 +49,10 @@ def enumeration(tokens: list[Token], region: Region, matches: Matches, rules: La
             continue
         after = max(index + 1, conj_end)
         role_copula = _role_copula(tokens, (start, index), matches)
-        if verb_list and not role_copula and not _verb_start(tokens, after, region, matches, rules):
+        next_verb = _verb_start(tokens, _past_function_words(tokens, after, hi, matches), region, matches, rules)
+        if not role_copula and not next_verb and (verb_list or (
+                shared_verb and conj_end > 0 and not in_list
+                and _verb_headed(tokens, (start, index), region, matches, rules))):
             index = after  # "ordnar transport och hotellrum": the object goes on until the next verb
             continue
         if role_copula or \
@@ -64,12 +68,14 @@ def enumeration(tokens: list[Token], region: Region, matches: Matches, rules: La
         parts.append((start, hi))
     trailing = TRAILING if rules.data.get("trim_trailing", True) else ()
     raw_parts = parts
-    parts = [_strip(tokens, part, matches, trailing) for part in parts]
+    parts = [_particle_free(_strip(tokens, part, matches, trailing), matches) for part in parts]
     parts = [part for part, raw in zip(parts, raw_parts) if raw not in vague]
     parts = [part for part in parts if part[1] > part[0] and matches.starting("NEGATIONS", part[0]) < 0
              and not _bare_head(tokens, part, rules) and not _aside(part, region, matches)]
     firm = frozenset(_strip(tokens, (start, hi), matches, ())[0] for start in closing) if region.subject else frozenset()
-    return parts if region.kind == "skill" else _merge_fragments(parts, firm)
+    if region.kind == "skill":
+        return parts
+    return _merge_fragments(parts, firm, lambda part: _bare_verb(tokens, part, rules))
 
 
 def _inside(matches: Matches, label: str, index: int) -> bool:
@@ -101,6 +107,14 @@ def _verb_list(tokens: list[Token], region: Region, matches: Matches, rules: Lan
         return False  # POS tags also mark nouns as verbs ("bán hàng"): no reliable verb list
     return any(tokens[index].text == "," and _verb_start(tokens, index + 1, region, matches, rules, nouns=False)
                for index in range(region.start, region.end - 1))
+
+
+def _verb_headed(tokens: list[Token], part: tuple[int, int], region: Region, matches: Matches,
+                 rules: LangRules) -> bool:
+    """Whether a part is a verb with its object so far ("Atender llamadas", "tillaga varma"): what a
+    conjunction or comma adds without a verb of its own is more of that object, one duty."""
+    first, _ = _strip(tokens, part, matches, ())
+    return part[1] - first >= 2 and _verb_start(tokens, first, region, matches, rules, nouns=False)
 
 
 def _task_list(tokens: list[Token], index: int, matches: Matches, rules: LangRules) -> int:
@@ -172,6 +186,22 @@ def _past_determiner(tokens: list[Token], index: int, hi: int, matches: Matches)
     return index
 
 
+def _particle_free(part: tuple[int, int], matches: Matches) -> tuple[int, int]:
+    """A part without the preposition that joins its infinitive to the frame ("y de cerrar la caja")."""
+    after = matches.starting("PREPOSITIONS", part[0])
+    return (after, part[1]) if 0 < after < part[1] and matches.starting("DUTY_VERBS", after) > 0 else part
+
+
+def _past_function_words(tokens: list[Token], index: int, hi: int, matches: Matches) -> int:
+    """The first token after determiners and prepositions ("y de cerrar la caja", "et les accompagner")."""
+    while index + 1 < hi:
+        skip = max(matches.starting("DETERMINERS", index), matches.starting("PREPOSITIONS", index))
+        if skip <= index:
+            break
+        index = skip
+    return index
+
+
 def _strip(tokens: list[Token], part: tuple[int, int], matches: Matches, trailing: tuple[str, ...]) -> tuple[int, int]:
     """Drop leading subjects, modals, adverbs and conjunctions, trailing punctuation and function words
     (``trim_trailing: false`` in the data where function words double as content syllables, as in Vietnamese)."""
@@ -197,16 +227,24 @@ def _closes_bracket(tokens: list[Token], start: int, index: int) -> bool:
     return opener is not None and any(token.text == opener for token in tokens[start:index])
 
 
-def _merge_fragments(parts: list[tuple[int, int]], firm: frozenset[int] = frozenset()) -> list[tuple[int, int]]:
-    """One-word parts share the object or head of a neighbour ("design, build and maintain X"),
+def _bare_verb(tokens: list[Token], part: tuple[int, int], rules: LangRules) -> bool:
+    """A one-word part, or a verb of a few tagged syllables alone ("Kê khai"): it has no object of its own."""
+    verb_pos = rules.data.get("verb_pos", [])
+    return part[1] - part[0] <= 1 or (bool(verb_pos) and part[1] - part[0] <= 3
+                                      and all(tokens[i].pos in verb_pos for i in range(*part)))
+
+
+def _merge_fragments(parts: list[tuple[int, int]], firm: frozenset[int] = frozenset(),
+                     fragment=lambda part: part[1] - part[0] <= 1) -> list[tuple[int, int]]:
+    """Fragments (one-word parts) share the object or head of a neighbour ("design, build and maintain X"),
     except a last item that starts at a ``firm`` index (it closes a list of its own)."""
     merged: list[tuple[int, int]] = []
     pending: int | None = None
     for start, end in parts:
-        if end - start <= 1 and not merged:
+        if fragment((start, end)) and not merged:
             pending = start if pending is None else pending
             continue
-        if end - start <= 1 and start not in firm:
+        if fragment((start, end)) and start not in firm:
             merged[-1] = (merged[-1][0], end)
             continue
         merged.append((pending if pending is not None else start, end))

@@ -78,6 +78,30 @@ def test_shared_objects_and_heads_keep_an_enumeration_in_one_item(lang: str, sen
     assert texts(items_of(lang, sentence)) == expected
 
 
+@pytest.mark.parametrize("lang, lines, expected", [
+    ("sv", ["Arbetsuppgifter:", "Baka bröd och servera varma och kalla drycker"],
+     ["Baka bröd", "servera varma och kalla drycker"]),
+    ("es", ["Funciones:", "Revisar pedidos y albaranes de proveedores"], ["Revisar pedidos y albaranes de proveedores"]),
+    ("en", ["Responsibilities:", "Write user and admin guides for the product"],
+     ["Write user and admin guides for the product"]),
+    ("vi", ["Nhiệm vụ:", "Tiếp nhận và xử lý đơn hàng của khách"], ["Tiếp nhận và xử lý đơn hàng của khách"]),
+])
+def test_objects_joined_by_a_conjunction_share_the_verb_before_them(lang: str, lines: list[str],
+                                                                   expected: list[str]) -> None:
+    assert texts(items_of(lang, *lines), "duty") == expected
+
+
+@pytest.mark.parametrize("lang, lines, expected", [
+    ("en", ["Responsibilities:", "Review invoices and fix billing errors"], ["Review invoices", "fix billing errors"]),
+    ("es", ["El técnico se encarga de revisar los equipos y de reparar las averías."],
+     ["revisar los equipos", "reparar las averías"]),
+    ("fr", ["Missions :", "Accueillir les clients et les orienter vers le bon service"],
+     ["Accueillir les clients", "les orienter vers le bon service"]),
+])
+def test_a_verb_after_a_conjunction_still_starts_a_new_duty(lang: str, lines: list[str], expected: list[str]) -> None:
+    assert texts(items_of(lang, *lines), "duty") == expected
+
+
 @pytest.mark.parametrize("lang, sentence, expected", [
     ("sv", "Du är noggrann, flexibel och stresstålig.", ["noggrann", "flexibel", "stresstålig"]),
     ("en", "You are patient, friendly and reliable.", ["patient", "friendly", "reliable"]),
