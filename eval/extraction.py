@@ -26,7 +26,7 @@ KINDS = ("duty", "skill")
 
 def run(dev: list[GoldArticle], classifier: PrototypeClassifier | None) -> dict[str, list[Item]]:
     """Predicted items per doc_id."""
-    return {doc.doc_id: extract_article(doc.sentences, classifier, doc.article.title) for doc in dev}
+    return {doc.doc_id: extract_article(doc.sentences, classifier, doc.article.title, doc.article.text) for doc in dev}
 
 
 def score(dev: list[GoldArticle], predicted: dict[str, list[Item]]) -> dict:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import groupby
-from typing import Iterable, Iterator, Mapping
+from typing import Callable, Iterable, Iterator, Mapping
 
 from ingest.classify import PrototypeClassifier, Verdict, classifier_for
 from ingest.lemmas import Token, tokenize
@@ -32,6 +32,8 @@ from kb.records import Item, Sentence
 
 MODEL_SOURCE = "model:prototype"
 HEADER_MAX_TOKENS = 6
+HEADING_LINE_MAX_WORDS = 4  # a line without a colon this short may be a heading
+HeadingResolver = Callable[[str, str], "str | None"]  # (line, "colon" | "block" | "line") -> kind
 LIST_ITEM_MAX_TOKENS = 25
 
 
@@ -52,18 +54,22 @@ class Candidate:
 
 
 def extract(sentences: Iterable[Sentence], embedder: Embedder | None = None,
-            titles: Mapping[str, str] | None = None) -> Iterator[Item]:
+            titles: Mapping[str, str] | None = None, texts: Mapping[str, str] | None = None) -> Iterator[Item]:
     """Duties and skills of each article's sentences; rules only when ``embedder`` is None.
-    ``titles`` maps doc ids to article titles, which name the role ("Co robi koordynator spotkania?")."""
+    ``titles`` maps doc ids to article titles, which name the role ("Co robi koordynator spotkania?");
+    ``texts`` maps doc ids to article texts, whose layout shows headings (a short line after a blank one)."""
     classifier = classifier_for(embedder) if embedder is not None else None
     for doc_id, article_sentences in groupby(sentences, key=lambda sentence: sentence.doc_id):
-        yield from extract_article(list(article_sentences), classifier, (titles or {}).get(doc_id, ""))
+        yield from extract_article(list(article_sentences), classifier, (titles or {}).get(doc_id, ""),
+                                   (texts or {}).get(doc_id, ""))
 
 
 def extract_article(sentences: list[Sentence], classifier: PrototypeClassifier | None,
-                    title: str = "") -> list[Item]:
-    """The items of one article, in text order, without overlapping spans."""
-    candidates = list(_article_candidates(sentences, title))
+                    title: str = "", text: str = "") -> list[Item]:
+    """The items of one article (``text``: the article text the sentence offsets point into, when known),
+    in text order, without overlapping spans."""
+    resolve = classifier.heading_kind if classifier is not None else None
+    candidates = list(_article_candidates(sentences, title, resolve, text))
     if classifier is None:
         scored = [item for candidate in candidates for item in _rule_items(candidate)]
     else:
@@ -71,8 +77,10 @@ def extract_article(sentences: list[Sentence], classifier: PrototypeClassifier |
     return sorted(_without_overlaps(scored), key=lambda item: item.start)
 
 
-def _article_candidates(sentences: list[Sentence], title_text: str = "") -> Iterator[Candidate]:
-    """Candidate regions of every clause, following section headings across sentences."""
+def _article_candidates(sentences: list[Sentence], title_text: str = "",
+                        resolve: HeadingResolver | None = None, text: str = "") -> Iterator[Candidate]:
+    """Candidate regions of every clause, following section headings across sentences;
+    ``resolve`` names the kind of headings the language data does not know."""
     section = ""
     title = _title_lemmas(title_text, sentences[0].lang) if sentences and title_text else frozenset()
     for sentence in sentences:
@@ -87,7 +95,8 @@ def _article_candidates(sentences: list[Sentence], title_text: str = "") -> Iter
         if strong or len(tokens) > LIST_ITEM_MAX_TOKENS:
             section = ""  # prose with its own cues ends a list; a modal inside a list item does not
         for span in clauses(tokens, sentence.text, matches):
-            heading = _heading(tokens, span, matches, sentence.text)
+            block = _starts_block(text, sentence.start + tokens[span[0]].start) if span[1] > span[0] else False
+            heading = _heading(tokens, span, matches, sentence.text, resolve, bool(rules.data["sections"]), block)
             if heading is not None:
                 section = heading
                 continue
@@ -118,9 +127,28 @@ def _candidate(sentence: Sentence, tokens: list[Token], matches: Matches, region
     return Candidate(sentence, tokens, matches, region, duty, skill)
 
 
-def _heading(tokens: list[Token], span: tuple[int, int], matches: Matches, text: str) -> str | None:
+def _starts_block(text: str, offset: int) -> bool:
+    """Whether ``offset`` starts a line of its own after a blank line, with no bullet before it: where
+    a heading stands. False for the first line (the title) and when the article text is unknown."""
+    if not text or offset > len(text):
+        return False
+    line_start = text.rfind("\n", 0, offset) + 1
+    if line_start == 0 or text[line_start:offset].strip():
+        return False  # the title, or a bullet or other text before it on its line
+    previous_line_start = text.rfind("\n", 0, line_start - 1) + 1
+    return not text[previous_line_start:line_start - 1].strip()
+
+
+def _heading(tokens: list[Token], span: tuple[int, int], matches: Matches, text: str,
+             resolve: HeadingResolver | None = None, known_sections: bool = True,
+             block: bool = False) -> str | None:
     """The section kind a heading line starts ("duty", "skill", "none"), or None for other clauses;
-    a heading may end in a colon, a line break or a question mark ("Quelles sont ses missions ?")."""
+    a heading may end in a colon, a line break or a question mark ("Quelles sont ses missions ?").
+
+    A heading the data does not list ("Cerințe:", "Sorumluluklar") gets its kind from ``resolve``
+    (the embedding classifier). A line without a colon is asked about when it stands as a block of
+    its own (``block``: a blank line before it, no bullet), or, in a language whose data lists no
+    headings at all, when it is short."""
     words = [token for token in tokens[span[0]:span[1]] if not token.is_punct]
     if not words or len(words) > HEADER_MAX_TOKENS:
         return None
@@ -129,7 +157,13 @@ def _heading(tokens: list[Token], span: tuple[int, int], matches: Matches, text:
     if following and following[0] not in ":\n" and not question:
         return None
     kinds = [label.split(":")[1] for label, _, _ in matches.within("SECTION", span[0], span[1])]
-    return kinds[0] if kinds else ("" if following.startswith(":") else None)
+    if kinds:
+        return kinds[0]
+    colon = following.startswith(":") or question
+    shape = "colon" if colon else "block" if block and following[:1] == "\n" else "line"
+    if resolve is not None and (shape != "line" or (not known_sections and len(words) <= HEADING_LINE_MAX_WORDS)):
+        return resolve(text[tokens[span[0]].start:tokens[span[1] - 1].end], shape)
+    return "" if colon else None
 
 
 def _head(candidate: Candidate, part: tuple[int, int]) -> str:

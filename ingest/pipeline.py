@@ -77,7 +77,7 @@ def process(article: Article, embedder: Embedder | None) -> Processed:
 
     (article,) = detect([article])
     sentences = tuple(detect_sentences(split([article])))
-    items = tuple(extract(sentences, embedder, {article.doc_id: article.title}))
+    items = tuple(extract(sentences, embedder, {article.doc_id: article.title}, {article.doc_id: article.text}))
     return Processed(article, sentences, items)
 
 

@@ -1,0 +1,118 @@
+"""Section headings the language data does not list get their kind from the embedding classifier."""
+from __future__ import annotations
+
+import pytest
+
+from ingest.classify import classifier_for
+from ingest.extract import _heading, _starts_block, extract
+from ingest.lemmas import tokenize
+from ingest.rules import Matches, load_rules
+from extract_helpers import sentences_of
+from kb.records import Sentence
+
+
+def heading_of(lang: str, line: str, resolve, block: bool = False) -> str | None:
+    """The section kind ``_heading`` gives one line of an article (followed by a line break)."""
+    rules = load_rules(lang)
+    text = line + "\n"
+    tokens = tokenize(line, lang)
+    words = [token for token in tokens if not token.is_punct or token.text != ":"]
+    return _heading(tokens, (0, len(words)), Matches(rules.match(tokens)), text, resolve,
+                    bool(rules.data["sections"]), block)
+
+
+class Recorder:
+    """A resolver that names every line a skill heading and remembers what it was asked."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, bool]] = []
+
+    def __call__(self, text: str, shape: str) -> str:
+        self.asked.append((text, shape))
+        return "skill"
+
+
+def test_a_listed_heading_keeps_its_kind_without_asking_the_classifier() -> None:
+    resolver = Recorder()
+    assert heading_of("sv", "Arbetsuppgifter:", resolver) == "duty"
+    assert resolver.asked == []
+
+
+def test_an_unlisted_heading_with_a_colon_is_resolved_in_any_language() -> None:
+    resolver = Recorder()
+    assert heading_of("sv", "Det här söker vi:", resolver) == "skill"
+    assert resolver.asked == [("Det här söker vi", "colon")]
+
+
+def test_a_short_line_without_colon_is_asked_about_only_where_the_data_lists_no_headings() -> None:
+    known, unknown = Recorder(), Recorder()
+    assert heading_of("sv", "Svara i telefon", known) is None
+    assert known.asked == []
+    assert heading_of("ro", "Cerințe", unknown) == "skill"
+    assert unknown.asked == [("Cerințe", "line")]
+
+
+def test_a_line_standing_alone_after_a_blank_line_is_asked_about_in_any_language() -> None:
+    resolver = Recorder()
+    assert heading_of("sv", "Det här gör du", resolver, block=True) == "skill"
+    assert resolver.asked == [("Det här gör du", "block")]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Title\n\nAbout the job\n- Item", True),
+    ("Title\n- Item\n- About the job", False),   # a bullet
+    ("Title\nFirst line\nAbout the job", False),  # no blank line before it
+    ("About the job\n\nText", False),            # the title line
+])
+def test_a_block_starts_a_line_after_a_blank_line_without_a_bullet(text: str, expected: bool) -> None:
+    assert _starts_block(text, text.index("About the job")) is expected
+
+
+@pytest.mark.parametrize("text, shape, expected", [
+    ("Responsabilități", "line", "duty"),   # Romanian
+    ("Sorumluluklar", "line", "duty"),      # Turkish
+    ("Kvalifikationer", "line", "skill"),   # Danish
+    ("Požadavky na uchazeče", "colon", "skill"),  # Czech
+    ("Nabízíme", "line", "none"),           # Czech
+    ("Amit kínálunk", "line", "none"),      # Hungarian
+    ("Tarjoamme", "block", "none"),         # Finnish
+])
+def test_headings_of_languages_missing_from_the_examples_get_their_kind(e5, text: str, shape: str,
+                                                                          expected: str) -> None:
+    assert classifier_for(e5).heading_kind(text, shape) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "Permis de conducere categoria B", "Studii superioare economice", "Müşteri siparişlerini hazırlamak",
+    "İngilizce bilgisi", "Kommunikationsförmåga", "Teamfähigkeit", "Excel",
+    "Asigurare medicală privată", "Flexibilní pracovní doba", "Гибкий график",  # benefits look like "We offer"
+])
+def test_list_items_are_no_headings(e5, text: str) -> None:
+    assert classifier_for(e5).heading_kind(text, "line") is None
+
+
+def test_sections_work_in_a_language_without_a_data_file(e5) -> None:
+    _, sentences = sentences_of(
+        "ro", "Despre noi", "Suntem un lanț de farmacii cu 30 de unități în Moldova.",
+        "Responsabilități", "Eliberarea medicamentelor pe bază de rețetă", "Consilierea pacienților",
+        "Cerințe:", "Diplomă de licență în farmacie", "Experiență de minimum 1 an",
+        "Oferim", "Tichete de masă", "Asigurare medicală privată")
+    found = [(item.kind, item.text) for item in extract(sentences, e5)]
+    assert found == [("duty", "Eliberarea medicamentelor pe bază de rețetă"), ("duty", "Consilierea pacienților"),
+                     ("skill", "Diplomă de licență în farmacie"), ("skill", "Experiență de minimum 1 an")]
+
+
+def test_the_layout_of_the_article_text_shows_headings_that_are_not_short(e5) -> None:
+    text = ("Operator call center\n\nResponsabilitățile postului\n- Preluarea apelurilor clienților\n"
+            "- Înregistrarea reclamațiilor în sistem\n\nCerințe obligatorii\n- Limba engleză la nivel mediu\n"
+            "- Disponibilitate pentru lucrul în ture\n")
+    lines = text.split("\n")
+    sentences = []
+    for index, line in enumerate(lines[2:]):
+        content = line.removeprefix("- ")
+        if content:
+            start = text.index(content)
+            sentences.append(Sentence("doc", index, start, start + len(content), content, "ro"))
+    found = [(item.kind, item.text) for item in extract(sentences, e5, texts={"doc": text})]
+    assert found == [("duty", "Preluarea apelurilor clienților"), ("duty", "Înregistrarea reclamațiilor în sistem"),
+                     ("skill", "Limba engleză la nivel mediu"), ("skill", "Disponibilitate pentru lucrul în ture")]
