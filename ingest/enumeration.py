@@ -75,7 +75,7 @@ def enumeration(tokens: list[Token], region: Region, matches: Matches, rules: La
     firm = frozenset(_strip(tokens, (start, hi), matches, ())[0] for start in closing) if region.subject else frozenset()
     if region.kind == "skill":
         return parts
-    return _merge_fragments(parts, firm, lambda part: _bare_verb(tokens, part, rules))
+    return _merge_fragments(parts, firm, lambda part: _bare_verb(tokens, part, matches, rules))
 
 
 def _inside(matches: Matches, label: str, index: int) -> bool:
@@ -114,7 +114,7 @@ def _verb_headed(tokens: list[Token], part: tuple[int, int], region: Region, mat
     """Whether a part is a verb with its object so far ("Atender llamadas", "tillaga varma"): what a
     conjunction or comma adds without a verb of its own is more of that object, one duty."""
     first, _ = _strip(tokens, part, matches, ())
-    return part[1] - first >= 2 and _verb_start(tokens, first, region, matches, rules, nouns=False)
+    return part[1] - first >= 2 and _verb_start(tokens, first, region, matches, rules)
 
 
 def _task_list(tokens: list[Token], index: int, matches: Matches, rules: LangRules) -> int:
@@ -227,11 +227,14 @@ def _closes_bracket(tokens: list[Token], start: int, index: int) -> bool:
     return opener is not None and any(token.text == opener for token in tokens[start:index])
 
 
-def _bare_verb(tokens: list[Token], part: tuple[int, int], rules: LangRules) -> bool:
-    """A one-word part, or a verb of a few tagged syllables alone ("Kê khai"): it has no object of its own."""
+def _bare_verb(tokens: list[Token], part: tuple[int, int], matches: Matches, rules: LangRules) -> bool:
+    """A one-word part, a verb of a few tagged syllables alone ("Kê khai"), or an action noun with one
+    modifier ("Sezónní přezouvání a vyvažování pneumatik"): it has no object of its own."""
     verb_pos = rules.data.get("verb_pos", [])
-    return part[1] - part[0] <= 1 or (bool(verb_pos) and part[1] - part[0] <= 3
-                                      and all(tokens[i].pos in verb_pos for i in range(*part)))
+    size = part[1] - part[0]
+    modified = size == 2 and matches.starting("DETERMINERS", part[0]) < 0  # "die Terminplanung" is whole
+    return size <= 1 or (modified and verbal_noun(tokens[part[1] - 1], rules.data)) or (
+        bool(verb_pos) and size <= 3 and all(tokens[i].pos in verb_pos for i in range(*part)))
 
 
 def _merge_fragments(parts: list[tuple[int, int]], firm: frozenset[int] = frozenset(),

@@ -159,8 +159,9 @@ def _heading(tokens: list[Token], span: tuple[int, int], matches: Matches, text:
     kinds = [label.split(":")[1] for label, _, _ in matches.within("SECTION", span[0], span[1])]
     if kinds:
         return kinds[0]
-    colon = following.startswith(":") or question
-    shape = "colon" if colon else "block" if block and following[:1] == "\n" else "line"
+    colon = following.startswith(":")
+    # a question is a heading only by its words ("Jste pečlivý a spolehlivý?" asks the reader)
+    shape = "colon" if colon else "block" if block and not question and following[:1] == "\n" else "line"
     if resolve is not None and (shape != "line" or (not known_sections and len(words) <= HEADING_LINE_MAX_WORDS)):
         return resolve(text[tokens[span[0]].start:tokens[span[1] - 1].end], shape)
     return "" if colon else None

@@ -252,27 +252,38 @@ def _is_short(line: str) -> bool:
 
 
 def _is_boilerplate(line: str) -> bool:
+    return _is_known_boilerplate(line) or _is_separated_list(line)
+
+
+def _is_known_boilerplate(line: str) -> bool:
+    """A line the boilerplate patterns know ("Skip to content", "Dela artikeln"), or one without letters."""
     if not any(char.isalpha() for char in line):
         return True  # rules, separators, page numbers
     core = line.strip(" \t»«›‹|•·*#_:>-–—…").strip()
-    if len(line.split()) <= 60 and boilerplate_patterns().fullmatch(core):
-        return True
+    return len(line.split()) <= 60 and bool(boilerplate_patterns().fullmatch(core))
+
+
+def _is_separated_list(line: str) -> bool:
+    """Short items between separators: a menu ("Home | Jobs | About") or a job's facts line
+    ("Nordvarme A/S · Silkeborg · Fuldtid"); either way no content."""
     items = NAV_SEPARATORS.split(line)
-    return len(items) >= 3 and all(len(item.split()) <= 3 for item in items)  # "Home | Jobs | About"
+    return len(items) >= 3 and all(len(item.split()) <= 3 for item in items)
 
 
 def _menus(lines: list[tuple[int, int, str]], boiler: list[bool]) -> None:
     """Short lines around boilerplate before the content, and lone words after it, are web furniture.
 
-    Before the first long line, a region that holds a known boilerplate line is a menu as a whole
-    (its last line, right before the content, is a heading and stays). After the last long line,
-    one or two single-word lines ("Share", "Print" in any language) are widgets.
+    Before the first long line, a region that holds a line the boilerplate patterns know is a menu
+    as a whole (its last line, right before the content, is a heading and stays); a line of items
+    between separators alone does not make one, since a job's facts line follows its short title
+    ("Servicetekniker" / "Nordvarme A/S · Silkeborg · Fuldtid"). After the last long line, one or
+    two single-word lines ("Share", "Print" in any language) are widgets.
     """
     long_lines = [i for i, (_, _, line) in enumerate(lines) if not boiler[i] and not _is_short(line)]
     if not long_lines:
         return
     first, last = long_lines[0], long_lines[-1]
-    if any(boiler[:first]):
+    if any(boiler[i] and _is_known_boilerplate(lines[i][2]) for i in range(first)):
         for i in range(first - 1):
             boiler[i] = True
     trailing = [i for i in range(last + 1, len(lines)) if not boiler[i]]

@@ -182,7 +182,8 @@ def clauses(tokens: list[Token], text: str, matches: Matches) -> list[tuple[int,
             start = index
         if brk > 0 and _vague_before_purpose(tokens, (start, index), matches):
             brk = -1  # "theo dõi họ để đạt được X": the purpose says what the vague verb is for
-        if (token.text in CLAUSE_PUNCT and index not in inline) or _full_stop(tokens, index) \
+        if (token.text in CLAUSE_PUNCT and index not in inline and not _inside_word(tokens, index)) \
+                or _full_stop(tokens, index) \
                 or (brk > 0 and not inside_frame):
             if index > start:
                 ranges.append((start, index))
@@ -193,6 +194,13 @@ def clauses(tokens: list[Token], text: str, matches: Matches) -> list[tuple[int,
     if start < len(tokens):
         ranges.append((start, len(tokens)))
     return ranges
+
+
+def _inside_word(tokens: list[Token], index: int) -> bool:
+    """A colon written between letters without spaces ("1С:Управление", "Ing:in") joins a name, it ends nothing."""
+    token = tokens[index]
+    return (token.text == ":" and 0 < index < len(tokens) - 1
+            and tokens[index - 1].end == token.start and tokens[index + 1].start == token.end)
 
 
 def _short_brackets(tokens: list[Token]) -> set[int]:

@@ -92,6 +92,26 @@ def test_objects_joined_by_a_conjunction_share_the_verb_before_them(lang: str, l
 
 
 @pytest.mark.parametrize("lang, lines, expected", [
+    ("cs", ["Náplň práce:", "Pravidelné mazání a čištění strojů"], ["Pravidelné mazání a čištění strojů"]),
+    ("pl", ["Obowiązki:", "Codzienne sprawdzanie i uzupełnianie dokumentacji"],
+     ["Codzienne sprawdzanie i uzupełnianie dokumentacji"]),
+])
+def test_an_action_noun_with_one_modifier_shares_the_object_after_the_next_one(lang: str, lines: list[str],
+                                                                                expected: list[str]) -> None:
+    assert texts(items_of(lang, *lines), "duty") == expected
+
+
+@pytest.mark.parametrize("lang, lines, expected", [
+    ("ru", ["Требования:", "Знание программы 1С:Бухгалтерия"], [("skill", "Знание программы 1С:Бухгалтерия")]),
+    ("cs", ["Jste pečlivý a spolehlivý?", "Požadujeme:", "řidičský průkaz skupiny B"],
+     [("skill", "pečlivý"), ("skill", "spolehlivý"), ("skill", "řidičský průkaz skupiny B")]),
+])
+def test_a_colon_inside_a_name_and_a_question_to_the_reader_open_no_section(lang: str, lines: list[str],
+                                                                          expected: list[tuple[str, str]]) -> None:
+    assert [(item.kind, item.text) for item in items_of(lang, *lines)] == expected
+
+
+@pytest.mark.parametrize("lang, lines, expected", [
     ("en", ["Responsibilities:", "Review invoices and fix billing errors"], ["Review invoices", "fix billing errors"]),
     ("es", ["El técnico se encarga de revisar los equipos y de reparar las averías."],
      ["revisar los equipos", "reparar las averías"]),

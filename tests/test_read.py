@@ -182,6 +182,14 @@ def test_read_keeps_short_headings_and_list_items_in_the_body(tmp_path):
     assert [article.text[s:e] for s, e in article.body] == text.split("\n")[1:]
 
 
+def test_read_keeps_a_short_title_above_the_facts_line_of_a_job_ad(tmp_path):
+    text = ("Servicetekniker til varmepumper\nNordvarme A/S · Silkeborg · Fuldtid\n\nOm os\n"
+            "Nordvarme er en familieejet virksomhed med 40 medarbejdere.\n")
+    article = read_one(write(tmp_path, "tekniker.txt", text))
+    assert article.title == "Servicetekniker til varmepumper"
+    assert [article.text[s:e] for s, e in article.body] == ["Om os", text.split("\n")[4]]
+
+
 def test_read_corpus_titles_and_skip_line():
     articles = list(read(sorted(CORPUS.glob("0*.txt"))))
     assert [a.title for a in articles] == [
