@@ -11,8 +11,10 @@ A term is literal when it is rare in the knowledge base (a term in many units,
 "the", "och", "và", is common wording) and either is written like a code or an
 acronym in the query (an upper-case letter after the first, or a digit: "MBA",
 "PostgreSQL", "V3") or, at least four letters long, occurs only in units of
-other languages than the query's ("Excel" in a German query matching a
-Vietnamese sentence).
+other languages than the query's, and in at least two of them ("Excel" in a
+German query matching Vietnamese and Spanish sentences): a word of one other
+language is more likely a cognate of a sibling language ("patients" in French,
+"reparation" in Danish) than a name.
 """
 from __future__ import annotations
 
@@ -46,6 +48,8 @@ MIN_RARE_COUNT = 3
 MAX_QUERY_TERMS = 16
 # Short words shared by chance across languages ("de", "del", "an") are not literal terms.
 MIN_FOREIGN_LENGTH = 4
+# A foreign term must be spelled the same in this many other languages (a name, not a cognate).
+MIN_FOREIGN_LANGUAGES = 2
 WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -91,9 +95,14 @@ def literal_terms(connection: sqlite3.Connection, query: str, query_lang: str | 
         if not 0 < counts.get(term, 0) <= limit:
             continue
         if looks_literal(word) or (query_lang and len(term) >= MIN_FOREIGN_LENGTH
-                                   and query_lang not in _term_languages(connection, term)):
+                                   and _foreign(_term_languages(connection, term), query_lang)):
             literal.append(term)
     return literal
+
+
+def _foreign(langs: set[str], query_lang: str) -> bool:
+    """Whether a term's languages make it a name: not the query's language, and several others."""
+    return query_lang not in langs and len(langs) >= MIN_FOREIGN_LANGUAGES
 
 
 def _term_languages(connection: sqlite3.Connection, term: str) -> set[str]:

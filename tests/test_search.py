@@ -145,6 +145,23 @@ def test_fts_follows_inserts_and_deletes(tmp_path, fake_embedder):
     store.close()
 
 
+def test_a_foreign_word_is_a_literal_term_only_when_several_other_languages_spell_it(tmp_path, fake_embedder):
+    from kb.fts import literal_terms
+    from kb.records import Article, Sentence
+    from kb.store import Store
+
+    store = Store.open(tmp_path)
+    texts = {"da": "Reparation af varmepumper og Excel-ark.", "vi": "Thành thạo Excel.",
+             "es": "Manejo avanzado de Excel."}
+    for lang, text in texts.items():
+        article_id = store.add_article(Article(lang, f"{lang}.txt", text, "t", "utf-8", lang, lang=lang))
+        store.add_sentences(article_id, [Sentence(lang, 0, 0, len(text), text, lang)],
+                            fake_embedder.embed_passages([text]))
+    # "reparation" is Danish only: a cognate of the Swedish query word, not a name
+    assert literal_terms(store.connection, "reparation av ställverk och excel", "sv") == ["excel"]
+    store.close()
+
+
 def test_search_cli_never_imports_torch(corpus_kb_dir):
     runner = ("import runpy, sys\n"
               f"sys.argv = ['kb', 'search', 'MBA', '--json', '--kb', {str(corpus_kb_dir)!r}]\n"
