@@ -57,7 +57,7 @@ class Verdict:
         return "duty" if self.scores["duty"] >= self.scores[self.skill_subtype] else "skill"
 
 
-HEADING_KINDS = ("duty", "skill", "none")
+HEADING_KINDS = ("duty", "skill", "none", "general")  # "general" introduces the job as a whole: no kind
 # A line the language data does not know as a heading is compared with example headings of
 # several languages (mean of the best HEADING_K per kind) and with the item prototypes. A line
 # without a colon is a heading when it is closer to the headings than to any item class by
@@ -81,7 +81,7 @@ def load_prototypes(path: Path = PROTOTYPES) -> tuple[dict[str, list[str]], Cali
 
 
 def load_headings(path: Path = PROTOTYPES) -> tuple[dict[str, list[str]], list[str]]:
-    """Example section headings per kind (duty, skill, none) in several languages, and example
+    """Example section headings per kind (duty, skill, none, general) in several languages, and example
     list lines that are no headings (benefits: "Meal vouchers" resembles "We offer")."""
     data = json.loads(path.read_text(encoding="utf-8"))
     return data.get("headings", {}), data.get("heading_negatives", [])
@@ -143,7 +143,7 @@ class PrototypeClassifier:
             if best - nearest_item < (HEADING_ADVANTAGE if shape == "line" else HEADING_BLOCK_ADVANTAGE):
                 return None
         needed = HEADING_NONE_MARGIN if kind == "none" else HEADING_MARGIN
-        return kind if best - runner_up >= needed else ""
+        return kind if kind != "general" and best - runner_up >= needed else ""
 
     def probability(self, verdict: Verdict, kind: str) -> float:
         """Probability-like confidence that the span is an item of ``kind``."""

@@ -76,6 +76,8 @@ def test_a_block_starts_a_line_after_a_blank_line_without_a_bullet(text: str, ex
     ("Nabízíme", "line", "none"),           # Czech
     ("Amit kínálunk", "line", "none"),      # Hungarian
     ("Tarjoamme", "block", "none"),         # Finnish
+    ("Descrierea postului", "block", ""),  # Romanian "job description": it only ends the section before it
+    ("Popis pozice", "line", ""),           # Czech, the same
 ])
 def test_headings_of_languages_missing_from_the_examples_get_their_kind(e5, text: str, shape: str,
                                                                           expected: str) -> None:
