@@ -35,6 +35,11 @@ HEADER_MAX_TOKENS = 6
 HEADING_LINE_MAX_WORDS = 4  # a line without a colon this short may be a heading
 HeadingResolver = Callable[[str, str], "str | None"]  # (line, "colon" | "block" | "line") -> kind
 LIST_ITEM_MAX_TOKENS = 25
+# In a language with a rule file, a duty with no cue word, found by the classifier alone, needs this
+# many words: shorter ones were fragments the rules had passed over ("persönliche Ansprechpartner",
+# "Orders verzamelen", 7 of 7 false on the dev set). Without a rule file the classifier is all there
+# is, and two-word lines ("Tilausten kerääminen") are duties.
+MODEL_DUTY_MIN_WORDS = 3
 
 
 @dataclass(frozen=True)
@@ -218,6 +223,11 @@ def _model_items(candidates: list[Candidate], classifier: PrototypeClassifier) -
     return items
 
 
+def _has_rules(candidate: Candidate) -> bool:
+    """Whether the sentence's language has a rule file (its cue-word frames had their say)."""
+    return bool(load_rules(candidate.sentence.lang).frames)
+
+
 def _words(candidate: Candidate, part: tuple[int, int]) -> float:
     """Word count of a part; ``syllables_per_word`` in the data counts Vietnamese syllables as words."""
     per_word = load_rules(candidate.sentence.lang).data.get("syllables_per_word", 1)
@@ -249,7 +259,9 @@ def _scored_item(candidate: Candidate, part: tuple[int, int], verdict: Verdict, 
     probability = classifier.probability(verdict, kind)
     if region.source == MODEL_SOURCE:
         words = sum(1 for token in candidate.tokens[part[0]:part[1]] if not token.is_punct)
-        confidence, keep = probability, probability >= calibration.model_threshold and words >= 2
+        short_duty = kind == "duty" and _has_rules(candidate) and _words(candidate, part) < MODEL_DUTY_MIN_WORDS
+        enough = words >= 2 and not short_duty
+        confidence, keep = probability, probability >= calibration.model_threshold and enough
     else:
         weight = calibration.rule_weight
         confidence = weight * region.prior + (1 - weight) * probability

@@ -1,4 +1,5 @@
-"""Section headings the language data does not list get their kind from the embedding classifier."""
+"""Section headings the language data does not list get their kind from the embedding classifier;
+what the classifier finds alone, without a heading or cue word."""
 from __future__ import annotations
 
 import pytest
@@ -118,3 +119,11 @@ def test_the_layout_of_the_article_text_shows_headings_that_are_not_short(e5) ->
     found = [(item.kind, item.text) for item in extract(sentences, e5, texts={"doc": text})]
     assert found == [("duty", "Preluarea apelurilor clienților"), ("duty", "Înregistrarea reclamațiilor în sistem"),
                      ("skill", "Limba engleză la nivel mediu"), ("skill", "Disponibilitate pentru lucrul în ture")]
+
+
+def test_a_short_duty_the_classifier_alone_finds_counts_only_where_no_rules_ran(e5) -> None:
+    # Finnish has no rule file: a two-word line is a duty; in Dutch the rules passed it over
+    _, finnish = sentences_of("fi", "Tilausten kerääminen")
+    _, dutch = sentences_of("nl", "Orders verzamelen")
+    assert [(item.kind, item.text) for item in extract(finnish, e5)] == [("duty", "Tilausten kerääminen")]
+    assert list(extract(dutch, e5)) == []
