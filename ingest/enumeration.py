@@ -73,8 +73,9 @@ def enumeration(tokens: list[Token], region: Region, matches: Matches, rules: La
     parts = [part for part in parts if part[1] > part[0] and matches.starting("NEGATIONS", part[0]) < 0
              and not _bare_head(tokens, part, rules) and not _aside(part, region, matches)]
     firm = frozenset(_strip(tokens, (start, hi), matches, ())[0] for start in closing) if region.subject else frozenset()
-    if region.kind == "skill":
-        return parts
+    if region.kind == "skill":  # "plan and prioritise your work": a lone verb shares the next part's object
+        return _merge_fragments(parts, firm, lambda part: part[1] - part[0] == 1 and part != parts[-1]
+                                and _verb_start(tokens, part[0], region, matches, rules, nouns=False))
     return _merge_fragments(parts, firm, lambda part: _bare_verb(tokens, part, matches, rules))
 
 

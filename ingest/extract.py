@@ -18,6 +18,7 @@ embedded in one batched call.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from itertools import groupby
 from typing import Callable, Iterable, Iterator, Mapping
@@ -35,6 +36,8 @@ HEADER_MAX_TOKENS = 6
 HEADING_LINE_MAX_WORDS = 4  # a line without a colon this short may be a heading
 HeadingResolver = Callable[[str, str], "str | None"]  # (line, "colon" | "block" | "line") -> kind
 LIST_ITEM_MAX_TOKENS = 25
+PROSE_MIN_WORDS = 6  # a sentence this long that ends in a full stop and is no list item is prose
+BULLET_MARK = re.compile(r"(?:[-*+•‣◦▪●–·]|\d{1,3}[.)])\s")
 # In a language with a rule file, a duty with no cue word, found by the classifier alone, needs this
 # many words: shorter ones were fragments the rules had passed over ("persönliche Ansprechpartner",
 # "Orders verzamelen", 7 of 7 false on the dev set). Without a rule file the classifier is all there
@@ -97,8 +100,12 @@ def _article_candidates(sentences: list[Sentence], title_text: str = "",
             continue
         strong = [label for label, _, _ in matches.within("FRAME", 0, len(tokens))
                   if not rules.frames[int(label.split(":")[1])].subject]
-        if strong or len(tokens) > LIST_ITEM_MAX_TOKENS:
-            section = ""  # prose with its own cues ends a list; a modal inside a list item does not
+        line = _line_kind(text, sentence, tokens)
+        if (strong and line != "bullet") or len(tokens) > LIST_ITEM_MAX_TOKENS:
+            section = ""  # prose with its own cues ends a list; a cue inside a list item ("- har truckkort") does not
+        # a paragraph under a heading ("Om tjänsten" / "Som lagerarbetare plockar du ...") is read by the
+        # rules, where the language has them; its list items take the section's kind
+        read_as = "" if line == "prose" and rules.frames and section in ("duty", "skill") else section
         for span in clauses(tokens, sentence.text, matches):
             block = _starts_block(text, sentence.start + tokens[span[0]].start) if span[1] > span[0] else False
             heading = _heading(tokens, span, matches, sentence.text, resolve, bool(rules.data["sections"]), block)
@@ -107,7 +114,7 @@ def _article_candidates(sentences: list[Sentence], title_text: str = "",
                 continue
             if section == "none":
                 continue
-            found = regions(tokens, span, matches, rules, section, title)
+            found = regions(tokens, span, matches, rules, read_as if heading is None else section, title)
             found.append(Region(span[0], span[1], "any", "", MODEL_SOURCE, 0.0))
             for region in found:
                 yield _candidate(sentence, tokens, matches, region, rules)
@@ -130,6 +137,20 @@ def _candidate(sentence: Sentence, tokens: list[Token], matches: Matches, region
     duty = enumeration(tokens, Region(**{**region.__dict__, "kind": "duty"}), matches, rules)
     skill = enumeration(tokens, Region(**{**region.__dict__, "kind": "skill"}), matches, rules)
     return Candidate(sentence, tokens, matches, region, duty, skill)
+
+
+def _line_kind(text: str, sentence: Sentence, tokens: list[Token]) -> str:
+    """How a sentence stands in the article's layout: "bullet" (after a list marker on its line),
+    "prose" (a full sentence of PROSE_MIN_WORDS words or more, not a list item) or "plain" (a short
+    line, or the layout is unknown)."""
+    if not text or sentence.start > len(text):
+        return "plain"
+    before = text[text.rfind("\n", 0, sentence.start) + 1:sentence.start]
+    if BULLET_MARK.match(before.strip() + " "):
+        return "bullet"
+    words = sum(1 for token in tokens if not token.is_punct)
+    prose = words >= PROSE_MIN_WORDS and sentence.text.rstrip().endswith((".", "!"))
+    return "prose" if prose else "plain"
 
 
 def _starts_block(text: str, offset: int) -> bool:

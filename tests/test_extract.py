@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ingest.extract import extract
-from kb.records import Item
+from kb.records import Item, Sentence
 from extract_helpers import items_of, sentences_of, texts
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,6 +109,41 @@ def test_an_action_noun_with_one_modifier_shares_the_object_after_the_next_one(l
 def test_a_colon_inside_a_name_and_a_question_to_the_reader_open_no_section(lang: str, lines: list[str],
                                                                           expected: list[tuple[str, str]]) -> None:
     assert [(item.kind, item.text) for item in items_of(lang, *lines)] == expected
+
+
+@pytest.mark.parametrize("lang, lines, expected", [
+    ("en", ["Requirements:", "Design and build REST APIs"], ["Design and build REST APIs"]),
+    ("sv", ["Krav:", "Boka och samordna resor"], ["Boka och samordna resor"]),
+])
+def test_a_lone_verb_in_a_skill_list_shares_the_next_verbs_object(lang: str, lines: list[str],
+                                                                  expected: list[str]) -> None:
+    assert texts(items_of(lang, *lines), "skill") == expected
+
+
+def article_items(lang: str, text: str) -> list[tuple[str, str]]:
+    """Rules-only (kind, text) items of an article text whose lines are its sentences (bullets cut off),
+    with the layout of the text known to the extractor."""
+    sentences, offset = [], 0
+    for line in text.split("\n"):
+        content = line[2:] if line.startswith("- ") else line
+        if content.strip():
+            start = offset + (len(line) - len(content))
+            sentences.append(Sentence("doc", len(sentences), start, start + len(content), content, lang))
+        offset += len(line) + 1
+    return [(item.kind, item.text) for item in extract(sentences, texts={"doc": text})]
+
+
+def test_a_bullet_that_starts_with_a_cue_stays_in_its_section() -> None:
+    text = "Lagerarbetare\n\nVi söker dig som\n- har truckkort A och B\n- är noggrann, punktlig och flexibel\n"
+    assert article_items("sv", text) == [("skill", "truckkort A och B"), ("skill", "noggrann"), ("skill", "punktlig"),
+                                         ("skill", "flexibel")]
+
+
+def test_a_paragraph_under_a_duty_heading_is_read_by_the_rules() -> None:
+    text = ("Lagerarbetare\n\nOm tjänsten\nSom lagerarbetare packar du order och kontrollerar leveranser mot "
+            "följesedlar.\n- Ta emot gods\n")
+    assert article_items("sv", text) == [("duty", "packar du order"), ("duty", "kontrollerar leveranser mot följesedlar"),
+                                         ("duty", "Ta emot gods")]
 
 
 @pytest.mark.parametrize("lang, lines, expected", [

@@ -53,6 +53,8 @@ def sentences_of(text: str, lang: str) -> list[str]:
         ("pl", "Specjalista ds. Marketingu planuje m.in. kampanie, tj. reklamy itp. Praca od zaraz.",
          ["Specjalista ds. Marketingu planuje m.in. kampanie, tj. reklamy itp.", "Praca od zaraz."]),
         ("pl", "Znasz np.Excel oraz SQL.", ["Znasz np.Excel oraz SQL."]),
+        ("pl", "Masz doświadczenie min. 1 rok i maks. 3 lata. Praca od zaraz.",
+         ["Masz doświadczenie min. 1 rok i maks. 3 lata.", "Praca od zaraz."]),
         ("en", "Tools include e.g. Excel and Jira. You report to Dr. Smith.",
          ["Tools include e.g. Excel and Jira.", "You report to Dr. Smith."]),
         ("en", "The team, i.e. five people, reports to J. K. Rowling.", ["The team, i.e. five people, reports to J. K. Rowling."]),
