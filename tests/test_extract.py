@@ -114,6 +114,7 @@ def test_a_colon_inside_a_name_and_a_question_to_the_reader_open_no_section(lang
 @pytest.mark.parametrize("lang, lines, expected", [
     ("en", ["Requirements:", "Design and build REST APIs"], ["Design and build REST APIs"]),
     ("sv", ["Krav:", "Boka och samordna resor"], ["Boka och samordna resor"]),
+    ("sv", ["Vi söker dig som", "talar och skriver svenska"], ["talar och skriver svenska"]),
 ])
 def test_a_lone_verb_in_a_skill_list_shares_the_next_verbs_object(lang: str, lines: list[str],
                                                                   expected: list[str]) -> None:
