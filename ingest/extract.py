@@ -103,18 +103,18 @@ def _article_candidates(sentences: list[Sentence], title_text: str = "",
         line = _line_kind(text, sentence, tokens)
         if (strong and line != "bullet") or len(tokens) > LIST_ITEM_MAX_TOKENS:
             section = ""  # prose with its own cues ends a list; a cue inside a list item ("- har truckkort") does not
-        # a paragraph under a heading ("Om tjänsten" / "Som lagerarbetare plockar du ...") is read by the
-        # rules, where the language has them; its list items take the section's kind
-        read_as = "" if line == "prose" and rules.frames and section in ("duty", "skill") else section
+        # a paragraph under an earlier heading ("Om tjänsten" / "Som lagerarbetare plockar du ...") is read
+        # by the rules, where the language has them; list items and "Krav: X" take the section's kind
+        by_rules = line == "prose" and bool(rules.frames)
         for span in clauses(tokens, sentence.text, matches):
             block = _starts_block(text, sentence.start + tokens[span[0]].start) if span[1] > span[0] else False
             heading = _heading(tokens, span, matches, sentence.text, resolve, bool(rules.data["sections"]), block)
             if heading is not None:
-                section = heading
+                section, by_rules = heading, False
                 continue
             if section == "none":
                 continue
-            found = regions(tokens, span, matches, rules, read_as if heading is None else section, title)
+            found = regions(tokens, span, matches, rules, "" if by_rules else section, title)
             found.append(Region(span[0], span[1], "any", "", MODEL_SOURCE, 0.0))
             for region in found:
                 yield _candidate(sentence, tokens, matches, region, rules)

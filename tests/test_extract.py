@@ -140,6 +140,11 @@ def test_a_bullet_that_starts_with_a_cue_stays_in_its_section() -> None:
                                          ("skill", "flexibel")]
 
 
+def test_a_sentence_that_opens_with_its_own_heading_takes_its_kind() -> None:
+    text = "Lagerarbetare\n\nKrav: körkort B och minst två års erfarenhet av lagerarbete.\n"
+    assert article_items("sv", text) == [("skill", "körkort B"), ("skill", "två års erfarenhet av lagerarbete")]
+
+
 def test_a_paragraph_under_a_duty_heading_is_read_by_the_rules() -> None:
     text = ("Lagerarbetare\n\nOm tjänsten\nSom lagerarbetare packar du order och kontrollerar leveranser mot "
             "följesedlar.\n- Ta emot gods\n")
