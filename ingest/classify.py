@@ -62,7 +62,7 @@ HEADING_KINDS = ("duty", "skill", "none", "general")  # "general" introduces the
 # several languages (mean of the best HEADING_K per kind) and with the item prototypes. A line
 # without a colon is a heading when it is closer to the headings than to any item class by
 # HEADING_ADVANTAGE; a heading's kind is the nearest one when it leads the next by
-# HEADING_MARGIN, else the heading only ends the section before it. Measured on 30 headings and
+# HEADING_MARGIN, else its lines are items of the kind each looks like ("list"). Measured on 30 headings and
 # 28 list items in languages missing from the examples (ro, tr, da, cs, hu, ru, fi): headings lead
 # the item classes by 0.012-0.104 (27 of 30 by 0.017 or more); list items lead by at most 0.018,
 # and the three above 0.012 are benefits ("Stravenky", "Flexibilní pracovní doba"), which yield
@@ -117,7 +117,8 @@ class PrototypeClassifier:
 
     def heading_kind(self, text: str, shape: str) -> str | None:
         """The section kind of a heading the language data does not know: "duty", "skill", "none",
-        "" for a heading of unclear kind, None for no heading. ``shape`` is the evidence of layout:
+        "list" for a heading of unclear kind (its lines are items, of the kind each looks like), ""
+        for a heading that introduces the job as a whole, None for no heading. ``shape`` is the evidence of layout:
         "colon" (it ends in a colon or is a question: a heading for sure, only its kind is in
         question), "block" (a line of its own after a blank line) or "line" (a short line)."""
         if self._headings is None:
@@ -127,7 +128,7 @@ class PrototypeClassifier:
             self._headings = (np.array(labels), self.embedder.embed_passages(texts))
         labels, vectors = self._headings
         if not len(labels):
-            return "" if shape == "colon" else None
+            return "list" if shape == "colon" else None
         vector = self.embedder.embed_passages([text])[0]
         row = vector @ vectors.T
         scores = sorted(((float(np.sort(row[labels == kind])[::-1][:HEADING_K].mean()), kind)
@@ -142,8 +143,13 @@ class PrototypeClassifier:
                                if (labels == "line").any() else [0.0])
             if best - nearest_item < (HEADING_ADVANTAGE if shape == "line" else HEADING_BLOCK_ADVANTAGE):
                 return None
+        if kind == "general":
+            return ""
         needed = HEADING_NONE_MARGIN if kind == "none" else HEADING_MARGIN
-        return kind if kind != "general" and best - runner_up >= needed else ""
+        if best - runner_up >= needed:
+            return kind
+        # duty or skill, unsure which: the lines are items all the same; unsure whether items at all: none
+        return "list" if {kind, scores[1][1]} == {"duty", "skill"} else ""
 
     def probability(self, verdict: Verdict, kind: str) -> float:
         """Probability-like confidence that the span is an item of ``kind``."""

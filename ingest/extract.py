@@ -114,7 +114,9 @@ def _article_candidates(sentences: list[Sentence], title_text: str = "",
                 continue
             if section == "none":
                 continue
-            found = regions(tokens, span, matches, rules, "" if by_rules else section, title)
+            # under a heading of unclear kind only list lines are items; its prose is read as prose
+            found = regions(tokens, span, matches, rules,
+                            "" if by_rules or (section == "list" and line == "prose") else section, title)
             found.append(Region(span[0], span[1], "any", "", MODEL_SOURCE, 0.0))
             for region in found:
                 yield _candidate(sentence, tokens, matches, region, rules)
@@ -187,7 +189,7 @@ def _heading(tokens: list[Token], span: tuple[int, int], matches: Matches, text:
         return kinds[0]
     colon = following.startswith(":")
     # a question is a heading only by its words ("Jste pečlivý a spolehlivý?" asks the reader)
-    shape = "colon" if colon else "block" if block and not question and following[:1] == "\n" else "line"
+    shape = "colon" if colon else "block" if block and not question and following[:1] in ("\n", "") else "line"
     if resolve is not None and (shape != "line" or (not known_sections and len(words) <= HEADING_LINE_MAX_WORDS)):
         return resolve(text[tokens[span[0]].start:tokens[span[1] - 1].end], shape)
     return "" if colon else None
@@ -201,8 +203,8 @@ def _head(candidate: Candidate, part: tuple[int, int]) -> str:
 def _rule_items(candidate: Candidate) -> list[Item]:
     """Items of a rule region, scored by the rule's prior alone."""
     region = candidate.region
-    if region.source == MODEL_SOURCE:
-        return []
+    if region.source == MODEL_SOURCE or (region.kind == "any" and region.source.endswith(":section")):
+        return []  # the kind of a plain clause or of a line under an unclear heading is the classifier's call
     kind = "duty" if region.kind == "any" else region.kind
     parts = candidate.skill_parts if kind == "skill" else candidate.duty_parts
     items = []

@@ -249,8 +249,8 @@ def regions(tokens: list[Token], span: tuple[int, int], matches: Matches, rules:
     ``title`` holds the lemmas of the article title (the role's own name)."""
     lo, hi = span
     tag = f"rule:{rules.lang}"
-    if section in ("duty", "skill"):
-        return [Region(lo, hi, section, "", f"{tag}:section", 0.75)]
+    if section in ("duty", "skill", "list"):  # "list": a heading of unclear kind, its lines are items of any kind
+        return [Region(lo, hi, "any" if section == "list" else section, "", f"{tag}:section", 0.75)]
     hits = [(int(label.split(":")[1]), start, end) for label, start, end in matches.within("FRAME", lo, hi)]
     is_advice = advice(tokens, matches)
     verb = None if is_advice else role_verb(tokens, span, matches, rules.data, title)

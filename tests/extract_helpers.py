@@ -23,3 +23,16 @@ def items_of(lang: str, *texts: str) -> list[Item]:
 def texts(items: list[Item], kind: str | None = None) -> list[str]:
     """The items' texts, of one kind or all."""
     return [item.text for item in items if kind is None or item.kind == kind]
+
+
+def article_sentences(lang: str, text: str, doc_id: str = "doc") -> list[Sentence]:
+    """The Sentence records of an article text whose non-empty lines are its sentences (a "- " bullet
+    cut off), with offsets into ``text``: for tests where the layout of the text matters."""
+    sentences, offset = [], 0
+    for line in text.split("\n"):
+        content = line[2:] if line.startswith("- ") else line
+        if content.strip():
+            start = offset + (len(line) - len(content))
+            sentences.append(Sentence(doc_id, len(sentences), start, start + len(content), content, lang))
+        offset += len(line) + 1
+    return sentences

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from ingest.extract import extract
-from kb.records import Item, Sentence
-from extract_helpers import items_of, sentences_of, texts
+from kb.records import Item
+from extract_helpers import article_sentences, items_of, sentences_of, texts
 
 ROOT = Path(__file__).resolve().parents[1]
 DEV = ROOT / "tests" / "data" / "dev"
@@ -122,16 +122,8 @@ def test_a_lone_verb_in_a_skill_list_shares_the_next_verbs_object(lang: str, lin
 
 
 def article_items(lang: str, text: str) -> list[tuple[str, str]]:
-    """Rules-only (kind, text) items of an article text whose lines are its sentences (bullets cut off),
-    with the layout of the text known to the extractor."""
-    sentences, offset = [], 0
-    for line in text.split("\n"):
-        content = line[2:] if line.startswith("- ") else line
-        if content.strip():
-            start = offset + (len(line) - len(content))
-            sentences.append(Sentence("doc", len(sentences), start, start + len(content), content, lang))
-        offset += len(line) + 1
-    return [(item.kind, item.text) for item in extract(sentences, texts={"doc": text})]
+    """Rules-only (kind, text) items of an article text, with its layout known to the extractor."""
+    return [(item.kind, item.text) for item in extract(article_sentences(lang, text), texts={"doc": text})]
 
 
 def test_a_bullet_that_starts_with_a_cue_stays_in_its_section() -> None:

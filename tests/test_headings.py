@@ -8,8 +8,7 @@ from ingest.classify import classifier_for
 from ingest.extract import _heading, _starts_block, extract
 from ingest.lemmas import tokenize
 from ingest.rules import Matches, load_rules
-from extract_helpers import sentences_of
-from kb.records import Sentence
+from extract_helpers import article_sentences, sentences_of
 
 
 def heading_of(lang: str, line: str, resolve, block: bool = False) -> str | None:
@@ -109,13 +108,7 @@ def test_the_layout_of_the_article_text_shows_headings_that_are_not_short(e5) ->
     text = ("Operator call center\n\nResponsabilitățile postului\n- Preluarea apelurilor clienților\n"
             "- Înregistrarea reclamațiilor în sistem\n\nCerințe obligatorii\n- Limba engleză la nivel mediu\n"
             "- Disponibilitate pentru lucrul în ture\n")
-    lines = text.split("\n")
-    sentences = []
-    for index, line in enumerate(lines[2:]):
-        content = line.removeprefix("- ")
-        if content:
-            start = text.index(content)
-            sentences.append(Sentence("doc", index, start, start + len(content), content, "ro"))
+    sentences = article_sentences("ro", text)[1:]  # the title line is no sentence of the body
     found = [(item.kind, item.text) for item in extract(sentences, e5, texts={"doc": text})]
     assert found == [("duty", "Preluarea apelurilor clienților"), ("duty", "Înregistrarea reclamațiilor în sistem"),
                      ("skill", "Limba engleză la nivel mediu"), ("skill", "Disponibilitate pentru lucrul în ture")]
@@ -127,3 +120,14 @@ def test_a_short_duty_the_classifier_alone_finds_counts_only_where_no_rules_ran(
     _, dutch = sentences_of("nl", "Orders verzamelen")
     assert [(item.kind, item.text) for item in extract(finnish, e5)] == [("duty", "Tilausten kerääminen")]
     assert list(extract(dutch, e5)) == []
+
+
+def test_lines_under_a_heading_of_unclear_item_kind_take_each_its_own_kind(e5) -> None:
+    # "Feladatok" (Hungarian, "tasks") is as near the skill headings as the duty ones
+    assert classifier_for(e5).heading_kind("Feladatok", "block") == "list"
+    text = ("Pénzügyi asszisztens\n\nFeladatok\n- Számlák rögzítése a rendszerben\n"
+            "- Ügyfelek telefonos tájékoztatása\n- Legalább 2 év tapasztalat könyvelésben\n")
+    sentences = article_sentences("hu", text)[1:]  # the title line is no sentence of the body
+    found = [(item.kind, item.text) for item in extract(sentences, e5, texts={"doc": text})]
+    assert found == [("duty", "Számlák rögzítése a rendszerben"), ("duty", "Ügyfelek telefonos tájékoztatása"),
+                     ("skill", "Legalább 2 év tapasztalat könyvelésben")]
