@@ -74,6 +74,11 @@ HEADING_ADVANTAGE = 0.017
 HEADING_BLOCK_ADVANTAGE = 0.005  # after a blank line, with no bullet, a line is likely a heading anyway
 
 
+def top_k_means(row: np.ndarray, labels: np.ndarray, classes: Sequence[str], k: int) -> dict[str, float]:
+    """Per class, the mean of the ``k`` highest similarities in ``row`` among that class's examples."""
+    return {label: float(np.sort(row[labels == label])[::-1][:k].mean()) for label in classes}
+
+
 def load_prototypes(path: Path = PROTOTYPES) -> tuple[dict[str, list[str]], Calibration]:
     """The labelled examples per class and the stored calibration."""
     data = json.loads(path.read_text(encoding="utf-8"))
@@ -96,6 +101,7 @@ class PrototypeClassifier:
         self.labels = [label for label in CLASSES for _ in examples[label]]
         self.vectors = embedder.embed_passages([text for label in CLASSES for text in examples[label]])
         self.embedder = embedder
+        self._labels = np.array(self.labels)
         self._headings: tuple[np.ndarray, np.ndarray] | None = None  # embedded on first use
 
     def classify(self, texts: Sequence[str]) -> list[Verdict]:
@@ -104,52 +110,41 @@ class PrototypeClassifier:
             return []
         unique = list(dict.fromkeys(texts))
         rows = {text: row for text, row in zip(unique, self.embedder.embed_passages(unique) @ self.vectors.T)}
-        similarity = [rows[text] for text in texts]
-        labels = np.array(self.labels)
-        verdicts = []
-        for row in similarity:
-            scores = {}
-            for label in CLASSES:
-                column = np.sort(row[labels == label])[::-1][: self.calibration.k]
-                scores[label] = float(column.mean())
-            verdicts.append(Verdict(scores))
-        return verdicts
+        return [Verdict(top_k_means(rows[text], self._labels, CLASSES, self.calibration.k)) for text in texts]
 
     def heading_kind(self, text: str, shape: str) -> str | None:
         """The section kind of a heading the language data does not know: "duty", "skill", "none",
-        "list" for a heading of unclear kind (its lines are items, of the kind each looks like), ""
-        for a heading that introduces the job as a whole, None for no heading. ``shape`` is the evidence of layout:
-        "colon" (it ends in a colon or is a question: a heading for sure, only its kind is in
-        question), "block" (a line of its own after a blank line) or "line" (a short line)."""
+        "list" for a heading between duty and skill (its lines are items, of the kind each looks
+        like), "" for a heading of no clear kind or one that introduces the job as a whole, None for
+        no heading. ``shape`` is the evidence of layout: "colon" (it ends in a colon: a heading for
+        sure, only its kind is in question), "block" (a line of its own after a blank line) or
+        "line" (a short line)."""
         if self._headings is None:
             examples, negatives = load_headings()
             labels = [kind for kind in HEADING_KINDS for _ in examples.get(kind, [])] + ["line"] * len(negatives)
             texts = [text for kind in HEADING_KINDS for text in examples.get(kind, [])] + negatives
             self._headings = (np.array(labels), self.embedder.embed_passages(texts))
         labels, vectors = self._headings
-        if not len(labels):
-            return "list" if shape == "colon" else None
+        kinds = [kind for kind in HEADING_KINDS if (labels == kind).any()]
+        if not kinds:
+            return "" if shape == "colon" else None
         vector = self.embedder.embed_passages([text])[0]
         row = vector @ vectors.T
-        scores = sorted(((float(np.sort(row[labels == kind])[::-1][:HEADING_K].mean()), kind)
-                         for kind in HEADING_KINDS if (labels == kind).any()), reverse=True)
-        (best, kind), runner_up = scores[0], (scores[1][0] if len(scores) > 1 else -1.0)
+        scores = sorted(((value, kind) for kind, value in top_k_means(row, labels, kinds, HEADING_K).items()),
+                        reverse=True)
+        (best, kind), (runner_up, second) = scores[0], (scores[1] if len(scores) > 1 else (-1.0, ""))
         if shape != "colon":
-            item = vector @ self.vectors.T
-            item_labels = np.array(self.labels)
-            nearest_item = max([float(np.sort(item[item_labels == label])[::-1][:self.calibration.k].mean())
-                                for label in CLASSES] +
-                               [float(np.sort(row[labels == "line"])[::-1][:HEADING_K].mean())]
-                               if (labels == "line").any() else [0.0])
-            if best - nearest_item < (HEADING_ADVANTAGE if shape == "line" else HEADING_BLOCK_ADVANTAGE):
+            # no heading unless nearer the headings than any item class or example list line
+            others = top_k_means(vector @ self.vectors.T, self._labels, CLASSES, self.calibration.k)
+            others.update(top_k_means(row, labels, ("line",), HEADING_K) if (labels == "line").any() else {})
+            if best - max(others.values()) < (HEADING_ADVANTAGE if shape == "line" else HEADING_BLOCK_ADVANTAGE):
                 return None
         if kind == "general":
             return ""
-        needed = HEADING_NONE_MARGIN if kind == "none" else HEADING_MARGIN
-        if best - runner_up >= needed:
+        if best - runner_up >= (HEADING_NONE_MARGIN if kind == "none" else HEADING_MARGIN):
             return kind
         # duty or skill, unsure which: the lines are items all the same; unsure whether items at all: none
-        return "list" if {kind, scores[1][1]} == {"duty", "skill"} else ""
+        return "list" if {kind, second} == {"duty", "skill"} else ""
 
     def probability(self, verdict: Verdict, kind: str) -> float:
         """Probability-like confidence that the span is an item of ``kind``."""

@@ -182,9 +182,7 @@ def _split_here(tokens: list[Token], region: Region, matches: Matches, rules: La
 
 def _past_determiner(tokens: list[Token], index: int, hi: int, matches: Matches) -> int:
     """The first token at or after ``index`` that is no determiner (``determiners``: "la", "l'", "the")."""
-    while index + 1 < hi and matches.starting("DETERMINERS", index) > 0:
-        index = matches.starting("DETERMINERS", index)
-    return index
+    return _past(tokens, index, hi, matches, ("DETERMINERS",))
 
 
 def _particle_free(part: tuple[int, int], matches: Matches) -> tuple[int, int]:
@@ -195,8 +193,13 @@ def _particle_free(part: tuple[int, int], matches: Matches) -> tuple[int, int]:
 
 def _past_function_words(tokens: list[Token], index: int, hi: int, matches: Matches) -> int:
     """The first token after determiners and prepositions ("y de cerrar la caja", "et les accompagner")."""
+    return _past(tokens, index, hi, matches, ("DETERMINERS", "PREPOSITIONS"))
+
+
+def _past(tokens: list[Token], index: int, hi: int, matches: Matches, labels: tuple[str, ...]) -> int:
+    """The first token at or after ``index`` (and before the last of the part) that no ``labels`` match starts."""
     while index + 1 < hi:
-        skip = max(matches.starting("DETERMINERS", index), matches.starting("PREPOSITIONS", index))
+        skip = max(matches.starting(label, index) for label in labels)
         if skip <= index:
             break
         index = skip

@@ -18,13 +18,13 @@ embedded in one batched call.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from itertools import groupby
 from typing import Callable, Iterable, Iterator, Mapping
 
 from ingest.classify import PrototypeClassifier, Verdict, classifier_for
 from ingest.lemmas import Token, tokenize
+from ingest.read import BULLET
 from ingest.subjects import is_verb
 from ingest.enumeration import enumeration
 from ingest.rules import Matches, Region, clauses, load_rules, regions
@@ -37,7 +37,6 @@ HEADING_LINE_MAX_WORDS = 4  # a line without a colon this short may be a heading
 HeadingResolver = Callable[[str, str], "str | None"]  # (line, "colon" | "block" | "line") -> kind
 LIST_ITEM_MAX_TOKENS = 25
 PROSE_MIN_WORDS = 6  # a sentence this long that ends in a full stop and is no list item is prose
-BULLET_MARK = re.compile(r"(?:[-*+•‣◦▪●–·]|\d{1,3}[.)])\s")
 # In a language with a rule file, a duty with no cue word, found by the classifier alone, needs this
 # many words: shorter ones were fragments the rules had passed over ("persönliche Ansprechpartner",
 # "Orders verzamelen", 7 of 7 false on the dev set). Without a rule file the classifier is all there
@@ -148,7 +147,7 @@ def _line_kind(text: str, sentence: Sentence, tokens: list[Token]) -> str:
     if not text or sentence.start > len(text):
         return "plain"
     before = text[text.rfind("\n", 0, sentence.start) + 1:sentence.start]
-    if BULLET_MARK.match(before.strip() + " "):
+    if BULLET.match(before.strip() + " "):  # the reader's list markers
         return "bullet"
     words = sum(1 for token in tokens if not token.is_punct)
     prose = words >= PROSE_MIN_WORDS and sentence.text.rstrip().endswith((".", "!"))
