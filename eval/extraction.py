@@ -5,7 +5,8 @@ e5 embedder) on ``tests/data/dev`` and prints a table per language and kind. Opt
 ``--rules-only`` (no embedder), ``--errors`` (list misses and false positives),
 ``--calibrate`` (grid-search the classifier's calibration and print the best values),
 ``--holdout`` (calibrate on half of the articles and score the other half, both ways),
-``--cache FILE.npz`` (keep embeddings between runs).
+``--cache FILE.npz`` (keep embeddings between runs), ``--docs PREFIX ...`` (only the articles whose
+id starts with one of the prefixes, e.g. ``--docs fi_ uk_``).
 """
 from __future__ import annotations
 
@@ -131,8 +132,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--holdout", action="store_true",
                         help="calibrate on half of the articles, report on the other half (both ways)")
     parser.add_argument("--cache", type=Path, help="keep embeddings in this .npz file between runs")
+    parser.add_argument("--docs", nargs="+", metavar="PREFIX",
+                        help="only the articles whose id starts with one of these prefixes")
     args = parser.parse_args(argv)
     dev = dev_set()
+    if args.docs:
+        dev = [doc for doc in dev if doc.doc_id.startswith(tuple(args.docs))]
+        if not dev:
+            parser.error(f"no development article id starts with {' or '.join(args.docs)}")
     classifier = None
     if not args.rules_only:
         from kb.embed import open_embedder

@@ -18,7 +18,7 @@ embedded in one batched call.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import groupby
 from typing import Callable, Iterable, Iterator, Mapping
 
@@ -34,7 +34,7 @@ from kb.records import Item, Sentence
 MODEL_SOURCE = "model:prototype"
 HEADER_MAX_TOKENS = 6
 HEADING_LINE_MAX_WORDS = 4  # a line without a colon this short may be a heading
-HeadingResolver = Callable[[str, str], "str | None"]  # (line, "colon" | "block" | "line") -> kind
+HeadingResolver = Callable[[str, str, list[str]], "str | None"]  # (line, "colon" | "block" | "line", lines under it)
 LIST_ITEM_MAX_TOKENS = 25
 PROSE_MIN_WORDS = 6  # a sentence this long that ends in a full stop and is no list item is prose
 # In a language with a rule file, a duty with no cue word, found by the classifier alone, needs this
@@ -42,6 +42,11 @@ PROSE_MIN_WORDS = 6  # a sentence this long that ends in a full stop and is no l
 # "Orders verzamelen", 7 of 7 false on the dev set). Without a rule file the classifier is all there
 # is, and two-word lines ("Tilausten kerääminen") are duties.
 MODEL_DUTY_MIN_WORDS = 3
+# A paragraph standing on its own under a section of list lines, in a language without rules, takes the
+# section's kind only when the classifier agrees (this prior needs a probability of 0.5): after a list it
+# is often the offer or the company again ("Kami menawarkan gaji pokok, BPJS dan bonus tahunan.").
+DETACHED_PRIOR = 0.5
+PARAGRAPH = "paragraph"  # the source of such an item ("rule:fi:paragraph"); the paragraph as a whole must agree
 
 
 @dataclass(frozen=True)
@@ -105,9 +110,14 @@ def _article_candidates(sentences: list[Sentence], title_text: str = "",
         # a paragraph under an earlier heading ("Om tjänsten" / "Som lagerarbetare plockar du ...") is read
         # by the rules, where the language has them; list items and "Krav: X" take the section's kind
         by_rules = line == "prose" and bool(rules.frames)
+        detached = line != "bullet" and sentence.text.rstrip().endswith((".", "!")) \
+            and _starts_block(text, text.rfind("\n", 0, sentence.start) + 1)
         for span in clauses(tokens, sentence.text, matches):
             block = _starts_block(text, sentence.start + tokens[span[0]].start) if span[1] > span[0] else False
-            heading = _heading(tokens, span, matches, sentence.text, resolve, bool(rules.data["sections"]), block)
+            below = (lambda end=sentence.start + tokens[span[1] - 1].end: _section_lines(text, end)) \
+                if span[1] > span[0] else list
+            heading = _heading(tokens, span, matches, sentence.text, resolve, bool(rules.data["sections"]), block,
+                               line == "bullet", below)
             if heading is not None:
                 section, by_rules = heading, False
                 continue
@@ -116,6 +126,9 @@ def _article_candidates(sentences: list[Sentence], title_text: str = "",
             # under a heading of unclear kind only list lines are items; its prose is read as prose
             found = regions(tokens, span, matches, rules,
                             "" if by_rules or (section == "list" and line == "prose") else section, title)
+            if detached:
+                found = [replace(region, prior=min(region.prior, DETACHED_PRIOR), source=region.source[:-7] + PARAGRAPH)
+                         if region.source.endswith(":section") else region for region in found]
             found.append(Region(span[0], span[1], "any", "", MODEL_SOURCE, 0.0))
             for region in found:
                 yield _candidate(sentence, tokens, matches, region, rules)
@@ -166,22 +179,47 @@ def _starts_block(text: str, offset: int) -> bool:
     return not text[previous_line_start:line_start - 1].strip()
 
 
+def _section_lines(text: str, offset: int) -> list[str]:
+    """The list lines under a heading that ends at ``offset`` of the article text: the lines up to the
+    next blank line (blank lines right under the heading skipped), list markers cut off. Empty when
+    the block holds prose (a paragraph says more than its look) or the layout is unknown."""
+    if not text or offset > len(text):
+        return []
+    lines = []
+    for line in text[offset:].split("\n")[1:]:
+        marker = BULLET.match(line.strip() + " ")
+        line = line.strip()[marker.end():].strip() if marker else line.strip()
+        if not line:
+            if lines:
+                break
+            continue
+        if line.endswith(":"):
+            break  # the next heading
+        if len(line.split()) >= PROSE_MIN_WORDS and line.endswith((".", "!")):
+            return []
+        lines.append(line)
+    return lines
+
+
 def _heading(tokens: list[Token], span: tuple[int, int], matches: Matches, text: str,
              resolve: HeadingResolver | None = None, known_sections: bool = True,
-             block: bool = False) -> str | None:
+             block: bool = False, bullet: bool = False, below: Callable[[], list[str]] = list) -> str | None:
     """The section kind a heading line starts ("duty", "skill", "none"), or None for other clauses;
     a heading may end in a colon, a line break or a question mark ("Quelles sont ses missions ?").
 
     A heading the data does not list ("Cerințe:", "Sorumluluklar") gets its kind from ``resolve``
     (the embedding classifier). A line without a colon is asked about when it stands as a block of
     its own (``block``: a blank line before it, no bullet), or, in a language whose data lists no
-    headings at all, when it is short."""
+    headings at all, when it is short; ``below`` gives the list lines under it, which help decide its
+    kind. A list item (``bullet``) is a heading only when it ends in a colon."""
     words = [token for token in tokens[span[0]:span[1]] if not token.is_punct]
     if not words or len(words) > HEADER_MAX_TOKENS:
         return None
     following = text[tokens[span[1] - 1].end:].lstrip(" \t")
     question = following.startswith("?") and following[1:].lstrip(" \t")[:1] in ("", "\n")
     if following and following[0] not in ":\n" and not question:
+        return None
+    if bullet and not following.startswith(":"):
         return None
     kinds = [label.split(":")[1] for label, _, _ in matches.within("SECTION", span[0], span[1])]
     if kinds:
@@ -190,7 +228,7 @@ def _heading(tokens: list[Token], span: tuple[int, int], matches: Matches, text:
     # a question is a heading only by its words ("Jste pečlivý a spolehlivý?" asks the reader)
     shape = "colon" if colon else "block" if block and not question and following[:1] in ("\n", "") else "line"
     if resolve is not None and (shape != "line" or (not known_sections and len(words) <= HEADING_LINE_MAX_WORDS)):
-        return resolve(text[tokens[span[0]].start:tokens[span[1] - 1].end], shape)
+        return resolve(text[tokens[span[0]].start:tokens[span[1] - 1].end], shape, below())
     return "" if colon else None
 
 
@@ -202,7 +240,7 @@ def _head(candidate: Candidate, part: tuple[int, int]) -> str:
 def _rule_items(candidate: Candidate) -> list[Item]:
     """Items of a rule region, scored by the rule's prior alone."""
     region = candidate.region
-    if region.source == MODEL_SOURCE or (region.kind == "any" and region.source.endswith(":section")):
+    if region.source == MODEL_SOURCE or (region.kind == "any" and region.source.endswith((":section", PARAGRAPH))):
         return []  # the kind of a plain clause or of a line under an unclear heading is the classifier's call
     kind = "duty" if region.kind == "any" else region.kind
     parts = candidate.skill_parts if kind == "skill" else candidate.duty_parts
@@ -231,7 +269,8 @@ def _model_items(candidates: list[Candidate], classifier: PrototypeClassifier) -
         overall = next(verdicts) if region.end > region.start else None
         duty = [(part, next(verdicts)) for part in candidate.duty_parts]
         skill = [(part, next(verdicts)) for part in candidate.skill_parts]
-        if overall is None:
+        if overall is None or (region.source.endswith(PARAGRAPH) and classifier.probability(
+                overall, overall.kind if region.kind == "any" else region.kind) < 0.5):
             continue
         kind = overall.kind if region.kind == "any" else region.kind
         parts = skill if kind == "skill" else _merge_non_duties(duty, classifier)

@@ -5,20 +5,20 @@ from __future__ import annotations
 import pytest
 
 from ingest.classify import classifier_for
-from ingest.extract import _heading, _starts_block, extract
+from ingest.extract import _heading, _section_lines, _starts_block, extract
 from ingest.lemmas import tokenize
 from ingest.rules import Matches, load_rules
 from extract_helpers import article_sentences, sentences_of
 
 
-def heading_of(lang: str, line: str, resolve, block: bool = False) -> str | None:
+def heading_of(lang: str, line: str, resolve, block: bool = False, bullet: bool = False) -> str | None:
     """The section kind ``_heading`` gives one line of an article (followed by a line break)."""
     rules = load_rules(lang)
     text = line + "\n"
     tokens = tokenize(line, lang)
     words = [token for token in tokens if not token.is_punct or token.text != ":"]
     return _heading(tokens, (0, len(words)), Matches(rules.match(tokens)), text, resolve,
-                    bool(rules.data["sections"]), block)
+                    bool(rules.data["sections"]), block, bullet)
 
 
 class Recorder:
@@ -27,7 +27,7 @@ class Recorder:
     def __init__(self) -> None:
         self.asked: list[tuple[str, bool]] = []
 
-    def __call__(self, text: str, shape: str) -> str:
+    def __call__(self, text: str, shape: str, lines: list[str]) -> str:
         self.asked.append((text, shape))
         return "skill"
 
@@ -56,6 +56,23 @@ def test_a_line_standing_alone_after_a_blank_line_is_asked_about_in_any_language
     resolver = Recorder()
     assert heading_of("sv", "Det här gör du", resolver, block=True) == "skill"
     assert resolver.asked == [("Det här gör du", "block")]
+
+
+def test_a_list_item_is_a_heading_only_when_it_ends_in_a_colon() -> None:
+    resolver = Recorder()
+    assert heading_of("fi", "Kassatyöskentely", resolver, bullet=True) is None  # "- Kassatyöskentely"
+    assert heading_of("ro", "Cerințe:", resolver, bullet=True) == "skill"
+    assert resolver.asked == [("Cerințe", "colon")]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Heading:\n- First item\n- Second item\n\nNext paragraph.", ["First item", "Second item"]),
+    ("Heading\n\n• First item\n2. Second item\nNext heading:\n- Other", ["First item", "Second item"]),
+    ("Heading\nWe are a family firm with six shops in the south.\n- Item", []),  # prose: no list
+    ("Heading:", []),
+])
+def test_the_lines_under_a_heading_are_its_list_up_to_a_blank_line(text: str, expected: list[str]) -> None:
+    assert _section_lines(text, text.index("Heading") + len("Heading")) == expected
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -131,3 +148,26 @@ def test_lines_under_a_heading_of_unclear_item_kind_take_each_its_own_kind(e5) -
     found = [(item.kind, item.text) for item in extract(sentences, e5, texts={"doc": text})]
     assert found == [("duty", "Számlák rögzítése a rendszerben"), ("duty", "Ügyfelek telefonos tájékoztatása"),
                      ("skill", "Legalább 2 év tapasztalat könyvelésben")]
+
+
+def test_a_heading_that_reads_like_an_offer_takes_the_kind_of_the_lines_under_it(e5) -> None:
+    # Finnish "Odotamme sinulta" ("we expect from you") is nearer "We offer" than "Requirements" by its
+    # words alone; its lines are requirements, and lines of benefits keep an offer heading an offer
+    classifier = classifier_for(e5)
+    assert classifier.heading_kind("Odotamme sinulta", "colon") == "none"
+    requirements = ["Kokemusta varastotyöstä", "Trukkikortti", "Hyvä fyysinen kunto", "Täsmällisyys"]
+    assert classifier.heading_kind("Odotamme sinulta", "colon", requirements) == "skill"
+    benefits = ["Kilpailukykyinen palkka", "Lounasetu", "Työterveyshuolto", "Joustavat työajat"]
+    assert classifier.heading_kind("Tarjoamme", "colon", benefits) == "none"
+    assert classifier.lines_kind(benefits) == "none"
+    assert classifier.lines_kind(["Trukkikortti"]) is None  # one line is too little to tell
+
+
+def test_a_paragraph_after_a_list_takes_the_section_kind_only_when_the_classifier_agrees(e5) -> None:
+    text = ("Varastotyöntekijä\n\nTehtävät:\n- Tavaroiden vastaanotto\n- Tilausten kerääminen\n\n"
+            "Varastotyöntekijä huolehtii myös varaston siisteydestä.\n\n"
+            "Tarjoamme kilpailukykyisen palkan ja lounasedun.\n")
+    sentences = article_sentences("fi", text)[1:]
+    found = [(item.kind, item.text) for item in extract(sentences, e5, texts={"doc": text})]
+    assert ("duty", "Tavaroiden vastaanotto") in found and ("duty", "Tilausten kerääminen") in found
+    assert not [text for _, text in found if "Tarjoamme" in text or "lounasedun" in text]
