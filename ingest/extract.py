@@ -23,7 +23,7 @@ from itertools import groupby
 from typing import Callable, Iterable, Iterator, Mapping
 
 from ingest.classify import PrototypeClassifier, Verdict, classifier_for
-from ingest.lemmas import Token, tokenize
+from ingest.lemmas import PUNCT_FOLD, Token, tokenize
 from ingest.read import BULLET
 from ingest.subjects import is_verb
 from ingest.enumeration import enumeration
@@ -32,6 +32,7 @@ from kb.embed import Embedder
 from kb.records import Item, Sentence
 
 MODEL_SOURCE = "model:prototype"
+COLONS = (":", "：")  # the full-width colon of Chinese and Japanese text
 HEADER_MAX_TOKENS = 6
 HEADING_LINE_MAX_WORDS = 4  # a line without a colon this short may be a heading
 HeadingResolver = Callable[[str, str, list[str]], "str | None"]  # (line, "colon" | "block" | "line", lines under it)
@@ -110,7 +111,7 @@ def _article_candidates(sentences: list[Sentence], title_text: str = "",
         # a paragraph under an earlier heading ("Om tjänsten" / "Som lagerarbetare plockar du ...") is read
         # by the rules, where the language has them; list items and "Krav: X" take the section's kind
         by_rules = line == "prose" and bool(rules.frames)
-        detached = line != "bullet" and sentence.text.rstrip().endswith((".", "!")) \
+        detached = line != "bullet" and sentence.text.rstrip().endswith((".", "!", "。", "！")) \
             and _starts_block(text, text.rfind("\n", 0, sentence.start) + 1)
         for span in clauses(tokens, sentence.text, matches):
             block = _starts_block(text, sentence.start + tokens[span[0]].start) if span[1] > span[0] else False
@@ -193,7 +194,7 @@ def _section_lines(text: str, offset: int) -> list[str]:
             if lines:
                 break
             continue
-        if line.endswith(":"):
+        if line.endswith(COLONS):
             break  # the next heading
         if len(line.split()) >= PROSE_MIN_WORDS and line.endswith((".", "!")):
             return []
@@ -215,16 +216,16 @@ def _heading(tokens: list[Token], span: tuple[int, int], matches: Matches, text:
     words = [token for token in tokens[span[0]:span[1]] if not token.is_punct]
     if not words or len(words) > HEADER_MAX_TOKENS:
         return None
-    following = text[tokens[span[1] - 1].end:].lstrip(" \t")
+    following = text[tokens[span[1] - 1].end:].translate(PUNCT_FOLD).lstrip(" \t")
     question = following.startswith("?") and following[1:].lstrip(" \t")[:1] in ("", "\n")
-    if following and following[0] not in ":\n" and not question:
+    if following and following[0] not in ":：\n" and not question:
         return None
-    if bullet and not following.startswith(":"):
+    if bullet and not following.startswith(COLONS):
         return None
     kinds = [label.split(":")[1] for label, _, _ in matches.within("SECTION", span[0], span[1])]
     if kinds:
         return kinds[0]
-    colon = following.startswith(":")
+    colon = following.startswith(COLONS)
     # a question is a heading only by its words ("Jste pečlivý a spolehlivý?" asks the reader)
     shape = "colon" if colon else "block" if block and not question and following[:1] in ("\n", "") else "line"
     if resolve is not None and (shape != "line" or (not known_sections and len(words) <= HEADING_LINE_MAX_WORDS)):

@@ -30,6 +30,12 @@ class Token:
         return not any(char.isalnum() for char in self.text)
 
 
+# Full-width punctuation of Chinese and Japanese text ("细心、责任心强") reads as its ASCII counterpart
+# in token texts, so clause and list rules hold for it too (offsets are unchanged). The full-width
+# colon stays itself: it ends a clause wherever it stands (an ASCII colon between letters joins a name).
+PUNCT_FOLD = str.maketrans("，、；？！（）", ",,;?!()")
+
+
 @lru_cache(maxsize=4096)
 def tokenize(text: str, lang: str) -> list[Token]:
     """Tokens of ``text`` with lemmas; Vietnamese is word-segmented and POS-tagged by pyvi (cached: do not mutate)."""
@@ -67,7 +73,7 @@ def blank_nlp(lang: str):
 
 def _spacy_words(text: str, lang: str) -> list[tuple[str, int]]:
     doc = blank_nlp(lang).make_doc(text)
-    return [(token.text, token.idx) for token in doc if not token.is_space]
+    return [(token.text.translate(PUNCT_FOLD), token.idx) for token in doc if not token.is_space]
 
 
 def _tokenize_vi(text: str) -> list[Token]:

@@ -44,7 +44,7 @@ from kb.errors import KBError
 LANG_DIR = Path(__file__).resolve().parent / "lang"
 WORD_LISTS = ("strip", "conjunctions", "prepositions", "copulas", "breaks", "verb_markers", "negations", "relatives",
               "roles", "role_pronouns", "advice", "role_copulas", "learning_verbs", "task_nouns", "purpose", "duty_verbs", "determiners")
-CLAUSE_PUNCT = frozenset(";:!?()[]")
+CLAUSE_PUNCT = frozenset(";:!?()[]：")
 SHORT_ASIDE = 5  # tokens inside brackets that still belong to the clause around them
 BULLETS = frozenset("-•*–·▪◦●")
 EMPTY_DATA: dict = {"frames": [], "heads": {}, "sections": {}, "verb_suffixes": [], "verb_pos": []}

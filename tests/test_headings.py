@@ -171,3 +171,12 @@ def test_a_paragraph_after_a_list_takes_the_section_kind_only_when_the_classifie
     found = [(item.kind, item.text) for item in extract(sentences, e5, texts={"doc": text})]
     assert ("duty", "Tavaroiden vastaanotto") in found and ("duty", "Tilausten kerääminen") in found
     assert not [text for _, text in found if "Tarjoamme" in text or "lounasedun" in text]
+
+
+def test_chinese_headings_end_in_a_full_width_colon_and_lists_split_at_the_enumeration_comma(e5) -> None:
+    text = ("销售代表\n\n工作内容：\n- 开发新客户\n- 维护老客户关系\n\n"
+            "任职要求：\n- 两年以上销售经验\n- 积极、主动\n")
+    sentences = article_sentences("zh", text)[1:]
+    found = [(item.kind, item.text) for item in extract(sentences, e5, texts={"doc": text})]
+    assert found == [("duty", "开发新客户"), ("duty", "维护老客户关系"), ("skill", "两年以上销售经验"),
+                     ("skill", "积极"), ("skill", "主动")]
