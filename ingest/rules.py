@@ -25,7 +25,10 @@ for the embedding classifier. Every cue is a phrase lemmatized like the text
   "zadania") before a relative clause opened by a verb mean the clause lists the duties.
 * predicate subjects: under a skill predicate ("... är alla nödvändiga färdigheter") a subject
   opened by an infinitive marker, a present-tense verb or a verbal noun (``verbal_noun_endings``:
-  "-anie", "-ing") lists duties, unless a ``learning_verbs`` word ("lära sig") follows the marker.
+  "-anie", "-ing"; ``verbal_nouns`` lists action nouns whose ending does not tell: "анализ", "kontrola")
+  lists duties, unless a ``learning_verbs`` word ("lära sig") follows the marker. In an enumeration a
+  part headed by a verbal noun takes what a conjunction adds without a head of its own ("анализ рынка и
+  цен конкурентов").
 
 Splitting a region into enumerated items lives in ``ingest/enumeration.py``.
 """
