@@ -48,6 +48,9 @@ def enumeration(tokens: list[Token], region: Region, matches: Matches, rules: La
             index += 1
             continue
         after = max(index + 1, conj_end)
+        if _hedge(tokens, (start, index, after, hi), matches):
+            index = after  # "eine Ausbildung, idealerweise als Kauffrau": the hedge narrows the item before it
+            continue
         role_copula = _role_copula(tokens, (start, index), matches)
         next_verb = _verb_start(tokens, _past_function_words(tokens, after, hi, matches), region, matches, rules)
         if not role_copula and not next_verb and (verb_list or (
@@ -77,6 +80,18 @@ def enumeration(tokens: list[Token], region: Region, matches: Matches, rules: La
         return _merge_fragments(parts, firm, lambda part: part[1] - part[0] == 1 and part != parts[-1]
                                 and _verb_start(tokens, part[0], region, matches, rules, nouns=False))
     return _merge_fragments(parts, firm, lambda part: _bare_verb(tokens, part, matches, rules))
+
+
+def _hedge(tokens: list[Token], bounds: tuple[int, int, int, int], matches: Matches) -> bool:
+    """Whether a comma opens a hedge of preference (``preferences``: "bij voorkeur in de richting logistiek",
+    "de préférence également H0") that narrows the part before it; one that names a skill of another
+    kind ("eine Ausbildung, idealerweise Berufserfahrung") is an item of its own."""
+    start, index, after, hi = bounds
+    if tokens[index].text != "," or matches.starting("PREFERENCES", after) < 0:
+        return False
+    stop = next((i for i in range(after, hi) if tokens[i].text == ","), hi)
+    before = {label for label, _, _ in matches.within("HEAD", start, index)}
+    return {label for label, _, _ in matches.within("HEAD", after, stop)} <= before
 
 
 def _inside(matches: Matches, label: str, index: int) -> bool:
@@ -172,12 +187,33 @@ def _split_here(tokens: list[Token], region: Region, matches: Matches, rules: La
         return False  # coordinated present-tense verb phrases split only before the next verb
     if region.kind == "skill" and matches.within("HEAD", noun, min(hi, noun + 2)) and matches.within("HEAD", start, index):
         return True  # "formación en Turismo y experiencia mínima": a new skill word starts a new skill
+    if _modifier_conjunct(tokens, bounds, matches, rules):
+        return False  # "een schone en veilige werkplek", "l'accueil téléphonique et physique des clients"
     if protected and not (in_list and tokens[index].text != ","):
         return False  # "hantera X, koordinera möten med Y och Z": the last conjunction closes the outer list
     if tokens[index].text == "," or region.kind != "skill":
         return True
     heads = (matches.within("HEAD", start, index), matches.within("HEAD", after, hi))
     return in_list or all(heads) or (index - start <= 1 and hi - after <= 1)
+
+
+def _modifier_conjunct(tokens: list[Token], bounds: tuple[int, int, int, int], matches: Matches,
+                       rules: LangRules) -> bool:
+    """Whether a conjunction joins modifiers of one noun: in a language with articles (``determiners``), a
+    conjunct that opens with an article followed by one that lacks it and runs on for two words or more
+    before the next separator ("een schone en veilige werkplek", "l'accueil téléphonique et physique des
+    clients"); a skill head on either side is a noun of its own ("een rijbewijs en eigen vervoer")."""
+    start, index, after, hi = bounds
+    if not rules.data.get("determiners") or tokens[index].text == "," or tokens[index - 1].text == ",":
+        return False  # ", and" closes a list of items
+    first, _ = _strip(tokens, (start, index), matches, ())
+    if matches.starting("DETERMINERS", first) < 0 or index - first < 2:
+        return False
+    if any(matches.starting(label, after) > 0 for label in ("DETERMINERS", "PREPOSITIONS")) \
+            or any(head in (after, index - 1) for _, head, _ in matches.within("HEAD", index - 1, hi)):
+        return False
+    stop = next((i for i in range(after, hi) if tokens[i].text == "," or matches.starting("CONJUNCTIONS", i) > 0), hi)
+    return stop - after >= 2
 
 
 def _past_determiner(tokens: list[Token], index: int, hi: int, matches: Matches) -> int:
@@ -207,11 +243,12 @@ def _past(tokens: list[Token], index: int, hi: int, matches: Matches, labels: tu
 
 
 def _strip(tokens: list[Token], part: tuple[int, int], matches: Matches, trailing: tuple[str, ...]) -> tuple[int, int]:
-    """Drop leading subjects, modals, adverbs and conjunctions, trailing punctuation and function words
+    """Drop leading subjects, modals, adverbs, hedges and conjunctions, trailing punctuation and function words
     (``trim_trailing: false`` in the data where function words double as content syllables, as in Vietnamese)."""
     start, end = part
     while start < end:
-        skip = max(matches.starting(label, start) for label in ("STRIP", "CONJUNCTIONS", "VERB_MARKERS", "COPULAS"))
+        skip = max(matches.starting(label, start) for label in ("STRIP", "CONJUNCTIONS", "VERB_MARKERS", "COPULAS",
+                                                                "PREFERENCES"))
         if tokens[start].is_punct:
             skip = start + 1
         if skip <= start:

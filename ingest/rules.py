@@ -16,7 +16,8 @@ for the embedding classifier. Every cue is a phrase lemmatized like the text
   ``prepositions`` (an enumeration after one belongs to its object), ``copulas``,
   ``breaks`` (purpose and subordinate clauses), ``verb_markers`` ("att", "to"),
   ``negations``, ``relatives`` ("som", "który": no split before them), ``determiners`` (looked past
-  when the word after a separator is tested: "et la rédaction de X"),
+  when the word after a separator is tested: "et la rédaction de X"), ``preferences`` (hedges of
+  preference: "idealerweise", "bij voorkeur", "de préférence"; after a comma they narrow the item before it),
   ``verb_suffixes``, ``verb_pos`` and ``duty_verbs`` (common verbs of job duties, for languages whose
   infinitives have no telling ending: a split before a verb starts a new duty);
 * subjects (``ingest/subjects.py``): ``roles``, ``role_pronouns``, ``advice``, ``present_verb``;
@@ -24,7 +25,10 @@ for the embedding classifier. Every cue is a phrase lemmatized like the text
   "zadania") before a relative clause opened by a verb mean the clause lists the duties.
 * predicate subjects: under a skill predicate ("... är alla nödvändiga färdigheter") a subject
   opened by an infinitive marker, a present-tense verb or a verbal noun (``verbal_noun_endings``:
-  "-anie", "-ing") lists duties, unless a ``learning_verbs`` word ("lära sig") follows the marker.
+  "-anie", "-ing"; ``verbal_nouns`` lists action nouns whose ending does not tell: "анализ", "kontrola")
+  lists duties, unless a ``learning_verbs`` word ("lära sig") follows the marker. In an enumeration a
+  part headed by a verbal noun takes what a conjunction adds without a head of its own ("анализ рынка и
+  цен конкурентов").
 
 Splitting a region into enumerated items lives in ``ingest/enumeration.py``.
 """
@@ -43,7 +47,8 @@ from kb.errors import KBError
 
 LANG_DIR = Path(__file__).resolve().parent / "lang"
 WORD_LISTS = ("strip", "conjunctions", "prepositions", "copulas", "breaks", "verb_markers", "negations", "relatives",
-              "roles", "role_pronouns", "advice", "role_copulas", "learning_verbs", "task_nouns", "purpose", "duty_verbs", "determiners")
+              "roles", "role_pronouns", "advice", "role_copulas", "learning_verbs", "task_nouns", "purpose", "duty_verbs", "determiners",
+              "preferences")
 CLAUSE_PUNCT = frozenset(";:!?()[]：")
 SHORT_ASIDE = 5  # tokens inside brackets that still belong to the clause around them
 BULLETS = frozenset("-•*–·▪◦●")
@@ -263,6 +268,7 @@ def regions(tokens: list[Token], span: tuple[int, int], matches: Matches, rules:
     # a predicate cue with no copula on either side ("obejmować zadania związane z X") is a plain word
     frame_hits = [hit for hit in frame_hits if hit[0] >= len(rules.frames) or rules.frames[hit[0]].position == "after"
                   or not rules.frames[hit[0]].needs_copula or copulas]
+    frame_hits = [hit for hit in frame_hits if not _hedge_cue(tokens, hit, (lo, hi), matches)]
     frame_hits = [hit for number, hit in enumerate(frame_hits) if not _attribute(tokens, hit, frame_hits[:number],
                                                                                   matches, rules)]
     # "Nie wymagamy X", "No se requiere X", "does not require X": a negated cue asks for nothing
@@ -325,6 +331,18 @@ def _attribute(tokens: list[Token], hit: tuple[int, int, int], earlier: list[tup
     if previous.is_punct or not previous.text.isalpha():
         return False
     return not any(s <= start - 1 < e for label in FUNCTION_LISTS for _, s, e in matches.within(label, max(0, start - 6), start))
+
+
+def _hedge_cue(tokens: list[Token], hit: tuple[int, int, int], span: tuple[int, int], matches: Matches) -> bool:
+    """A requirement cue that is a hedge of preference (``preferences``) after a comma and a skill head
+    narrows that skill ("Высшее образование, желательно экономическое"), unless what it asks for has
+    a head of its own ("..., желательно опыт работы")."""
+    _, start, end = hit
+    lo, hi = span
+    if start <= lo or tokens[start - 1].text != "," or matches.starting("PREFERENCES", start) < 0:
+        return False
+    stop = next((i for i in range(end, hi) if tokens[i].text == ","), hi)
+    return bool(matches.within("HEAD", lo, start - 1)) and not matches.within("HEAD", end, stop)
 
 
 def verbal_subject(tokens: list[Token], start: int, matches: Matches, data: dict) -> bool:

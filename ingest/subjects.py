@@ -47,9 +47,12 @@ def is_verb(token: Token, data: dict) -> bool:
 
 
 def verbal_noun(token: Token, data: dict) -> bool:
-    """A noun made from a verb by its ending (``verbal_noun_endings``: "-anie", "-enie", "-ing")."""
+    """A noun made from a verb by its ending (``verbal_noun_endings``: "-anie", "-enie", "-ing") or, where
+    the ending does not tell, listed as an action noun in its base form (``verbal_nouns``: "анализ", "kontrola")."""
     endings = tuple(data.get("verbal_noun_endings", []))
     word = token.text.lower()
+    if word in data.get("verbal_nouns", ()):
+        return True
     return bool(endings) and word.isalpha() and len(word) > 5 and word.endswith(endings)
 
 

@@ -102,6 +102,59 @@ def test_an_action_noun_with_one_modifier_shares_the_object_after_the_next_one(l
 
 
 @pytest.mark.parametrize("lang, lines, expected", [
+    ("en", ["Requirements:", "A degree in economics, preferably from a business school"],
+     ["A degree in economics, preferably from a business school"]),
+    ("sv", ["Krav:", "Gymnasieutbildning, gärna med inriktning mot restaurang"],
+     ["Gymnasieutbildning, gärna med inriktning mot restaurang"]),
+    ("da", ["Krav:", "En relevant uddannelse, gerne som elektriker"], ["En relevant uddannelse, gerne som elektriker"]),
+    ("nb", ["Kvalifikasjoner:", "Fagbrev, helst som kokk"], ["Fagbrev, helst som kokk"]),
+    ("de", ["Sie haben eine abgeschlossene Ausbildung, vorzugsweise im Bereich Logistik."],
+     ["eine abgeschlossene Ausbildung, vorzugsweise im Bereich Logistik"]),
+    ("nl", ["Wat vragen wij?", "Een hbo-diploma, bij voorkeur in de richting bedrijfskunde"],
+     ["Een hbo-diploma, bij voorkeur in de richting bedrijfskunde"]),
+    ("fr", ["Profil :", "Un diplôme de niveau bac+2, idéalement en comptabilité"],
+     ["Un diplôme de niveau bac+2, idéalement en comptabilité"]),
+    ("es", ["Requisitos:", "Formación profesional, preferiblemente en administración"],
+     ["Formación profesional, preferiblemente en administración"]),
+    ("it", ["Requisiti:", "Diploma di scuola superiore, preferibilmente in ragioneria"],
+     ["Diploma di scuola superiore, preferibilmente in ragioneria"]),
+    ("pt", ["Requisitos:", "Licenciatura em Contabilidade, preferencialmente com mestrado"],
+     ["Licenciatura em Contabilidade, preferencialmente com mestrado"]),
+    ("pl", ["Wymagania:", "Wykształcenie średnie, najlepiej techniczne"], ["Wykształcenie średnie, najlepiej techniczne"]),
+    ("cs", ["Požadujeme:", "Výuční list, nejlépe v oboru automechanik"], ["Výuční list, nejlépe v oboru automechanik"]),
+    ("ru", ["Требования:", "Высшее образование, желательно экономическое"], ["Высшее образование, желательно экономическое"]),
+    ("vi", ["Yêu cầu:", "Tốt nghiệp đại học, ưu tiên chuyên ngành kế toán"],
+     ["Tốt nghiệp đại học, ưu tiên chuyên ngành kế toán"]),
+    # a hedge that names a skill of another kind is an item of its own
+    ("en", ["Requirements:", "A degree in economics, ideally experience in retail"],
+     ["A degree in economics", "experience in retail"]),
+    ("ru", ["Требования:", "Высшее образование, желательно опыт работы в закупках"],
+     ["Высшее образование", "опыт работы в закупках"]),
+])
+def test_a_hedge_of_preference_after_a_comma_narrows_the_item_before_it(lang: str, lines: list[str],
+                                                                       expected: list[str]) -> None:
+    assert texts(items_of(lang, *lines)) == expected
+
+
+@pytest.mark.parametrize("lang, lines, expected", [
+    ("nl", ["Je bent verantwoordelijk voor een schone en veilige werkplek."], ["een schone en veilige werkplek"]),
+    ("en", ["You are responsible for a clean and safe warehouse."], ["a clean and safe warehouse"]),
+    ("de", ["Aufgaben:", "Die schriftliche und mündliche Kommunikation mit Kunden"],
+     ["Die schriftliche und mündliche Kommunikation mit Kunden"]),
+    ("fr", ["Vous êtes responsable de l'accueil téléphonique et physique des visiteurs."],
+     ["l'accueil téléphonique et physique des visiteurs"]),
+    ("es", ["Funciones:", "La atención telefónica y presencial de los clientes"],
+     ["La atención telefónica y presencial de los clientes"]),
+    ("it", ["Mansioni:", "La gestione amministrativa e contabile dei fornitori"],
+     ["La gestione amministrativa e contabile dei fornitori"]),
+    # each conjunct with its own article is an item of its own
+    ("nl", ["Je bent verantwoordelijk voor de planning en de administratie."], ["de planning", "de administratie"]),
+])
+def test_coordinated_modifiers_of_one_noun_stay_one_item(lang: str, lines: list[str], expected: list[str]) -> None:
+    assert texts(items_of(lang, *lines), "duty") == expected
+
+
+@pytest.mark.parametrize("lang, lines, expected", [
     ("ru", ["Требования:", "Знание программы 1С:Бухгалтерия"], [("skill", "Знание программы 1С:Бухгалтерия")]),
     ("cs", ["Jste pečlivý a spolehlivý?", "Požadujeme:", "řidičský průkaz skupiny B"],
      [("skill", "pečlivý"), ("skill", "spolehlivý"), ("skill", "řidičský průkaz skupiny B")]),
