@@ -20,7 +20,8 @@ for the embedding classifier. Every cue is a phrase lemmatized like the text
   preference: "idealerweise", "bij voorkeur", "de préférence"; after a comma they narrow the item before it),
   ``verb_suffixes``, ``verb_pos`` and ``duty_verbs`` (common verbs of job duties, for languages whose
   infinitives have no telling ending: a split before a verb starts a new duty);
-* subjects (``ingest/subjects.py``): ``roles``, ``role_pronouns``, ``advice``, ``present_verb``;
+* subjects (``ingest/subjects.py``): ``roles``, ``role_pronouns``, ``advice``, ``present_verb``,
+  ``dropped_subject`` (third-person endings where the subject may be left out), ``employer`` ("nasz", "our");
   ``role_copulas`` ("fungera som") name the role rather than a duty; ``task_nouns`` ("uppgifter",
   "zadania") before a relative clause opened by a verb mean the clause lists the duties.
 * predicate subjects: under a skill predicate ("... är alla nödvändiga färdigheter") a subject
@@ -47,8 +48,8 @@ from kb.errors import KBError
 
 LANG_DIR = Path(__file__).resolve().parent / "lang"
 WORD_LISTS = ("strip", "conjunctions", "prepositions", "copulas", "breaks", "verb_markers", "negations", "relatives",
-              "roles", "role_pronouns", "advice", "role_copulas", "learning_verbs", "task_nouns", "purpose", "duty_verbs", "determiners",
-              "preferences")
+              "roles", "role_pronouns", "advice", "role_copulas", "learning_verbs", "task_nouns", "purpose", "duty_verbs",
+              "determiners", "preferences", "employer")
 CLAUSE_PUNCT = frozenset(";:!?()[]：")
 SHORT_ASIDE = 5  # tokens inside brackets that still belong to the clause around them
 BULLETS = frozenset("-•*–·▪◦●")
@@ -275,6 +276,8 @@ def regions(tokens: list[Token], span: tuple[int, int], matches: Matches, rules:
     negation_ends = {end for _, _, end in matches.within("NEGATIONS", lo, hi)}
     negated = [hit for hit in frame_hits if negation_ends & {hit[1], hit[1] - 1, hit[1] - 2} and hit[0] < len(rules.frames)]
     frame_hits = [hit for hit in frame_hits if hit not in negated]
+    frame_hits = [hit for number, hit in enumerate(frame_hits)
+                  if not _inert(tokens, hit, frame_hits[number + 1:], (lo, hi), matches, rules, title)]
     found: list[Region] = []
     cues: list[tuple[int, int]] = []  # cue words of predicate frames that yielded a region
     for number, (index, start, end) in enumerate(frame_hits):
@@ -343,6 +346,22 @@ def _hedge_cue(tokens: list[Token], hit: tuple[int, int, int], span: tuple[int, 
         return False
     stop = next((i for i in range(end, hi) if tokens[i].text == ","), hi)
     return bool(matches.within("HEAD", lo, start - 1)) and not matches.within("HEAD", end, stop)
+
+
+def _inert(tokens: list[Token], hit: tuple[int, int, int], later: list[tuple[int, int, int]], span: tuple[int, int],
+           matches: Matches, rules: LangRules, title: frozenset[str]) -> bool:
+    """A cue in a relative clause about someone other than the role is a plain word of the item before it:
+    a modal ("listę osób, które będą uczestniczyć") or a have-verb with no skill head after it ("wydarzeniami,
+    które mają miejsce"); it neither yields an item nor ends the one before."""
+    index, start, end = hit
+    if index >= len(rules.frames):
+        return False
+    frame = rules.frames[index]
+    if not any(e in (start, start - 1) for _, _, e in matches.within("RELATIVES", span[0], start)):
+        return False
+    reach = later[0][1] if later else span[1]
+    plain = frame.subject or (frame.needs_head and not matches.within("HEAD", end, reach))
+    return plain and not role_subject(tokens, span[0], (start, end), matches, title)
 
 
 def verbal_subject(tokens: list[Token], start: int, matches: Matches, data: dict) -> bool:

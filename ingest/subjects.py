@@ -6,8 +6,11 @@ the role (``role_pronouns``), or no explicit subject at all. Sentences with a ca
 advice cue (``advice``: "om du vill bli", "jeśli chcesz zostać") state no duties.
 A clause whose subject is the role and whose first verb is a plain present-tense
 verb ("En kock tillagar mat", "Nauczyciel prowadzi lekcje") states a duty from that
-verb on. Verbs are recognised generically from ``present_verb`` endings in the data
-(form and lemma endings, lemma differing from the form) or a POS tag in ``verb_pos``.
+verb on; where the language drops the subject (``dropped_subject``: third-person endings), a
+clause that opens with such a verb ("Często przygotowuje uczniów ...") speaks of the role too. A
+subject that names the employer (``employer``: "nasze", "наши") is not the role. Verbs are
+recognised generically from ``present_verb`` endings in the data (form and lemma endings, lemma
+differing from the form) or a POS tag in ``verb_pos``.
 """
 from __future__ import annotations
 
@@ -65,7 +68,9 @@ def role_subject(tokens: list[Token], lo: int, cue: tuple[int, int], matches: Ma
         antecedent = relatives[-1][1] - 1
         while antecedent > lo and (tokens[antecedent].is_punct or _gender_ending(tokens, antecedent)):
             antecedent -= 1
-        return is_role(tokens, antecedent, matches, title)
+        return is_role(tokens, antecedent, matches, title) or _role_predicate(tokens, (lo, antecedent), matches, title)
+    if employer(matches, lo, start):
+        return False
     if any(is_role(tokens, index, matches, title) for index in range(lo, start)) or is_role(tokens, end, matches, title):
         return True
     subject_end = min([start] + [s for _, s, _ in matches.within("FRAME", lo, start)])  # before the first frame
@@ -75,6 +80,32 @@ def role_subject(tokens: list[Token], lo: int, cue: tuple[int, int], matches: Ma
             skipped.update(range(s, e))
     content = [i for i in range(lo, subject_end) if i not in skipped and not tokens[i].is_punct]
     return not content or matches.starting("PREPOSITIONS", content[0]) > 0
+
+
+def _role_predicate(tokens: list[Token], span: tuple[int, int], matches: MatchIndex, title: frozenset[str]) -> bool:
+    """Whether a relative's antecedent is the predicate noun of the role ("koordynator jest planistą, który
+    specjalizuje się w X"): a copula inside the span with the role before it."""
+    lo, antecedent = span
+    copulas = [start for _, start, _ in matches.within("COPULAS", lo, antecedent)]
+    return bool(copulas) and any(is_role(tokens, index, matches, title) for index in range(lo, copulas[0]))
+
+
+def employer(matches: MatchIndex, lo: int, end: int) -> bool:
+    """Whether a subject between ``lo`` and ``end`` names the employer (``employer``: "nasze centra",
+    "наши заводы", "our stores"), not the role."""
+    return bool(matches.within("EMPLOYER", lo, end))
+
+
+def carries_subject(token: Token, data: dict) -> bool:
+    """A third-person verb form that carries its own subject where the language drops it
+    (``dropped_subject``: endings like ``present_verb``; "Często przygotowuje uczniów", "Ведёт учёт")."""
+    endings = data.get("dropped_subject")
+    if not endings:
+        return False
+    present = data.get("present_verb", {})
+    excluded = list(present.get("not_form_endings", [])) + list(endings.get("not_form_endings", []))
+    third_person = {**present, "form_endings": endings["form_endings"], "not_form_endings": excluded}
+    return is_verb(token, {"present_verb": third_person})
 
 
 def _gender_ending(tokens: list[Token], index: int) -> bool:
@@ -96,6 +127,19 @@ def role_verb(tokens: list[Token], span: tuple[int, int], matches: MatchIndex, d
             return None
         if not is_verb(tokens[index], data) or any(s <= index < e for _, s, e in matches.within("ROLES", lo, hi)):
             continue  # a verb-like word inside a role name ("điều phối viên") is no verb
+        if employer(matches, lo, index):
+            return None  # "Nasze centra dystrybucyjne działają ...": the company's doing
         if any(is_role(tokens, i, matches, title) for i in range(lo, index)) or is_role(tokens, index + 1, matches, title):
             return index
+        if carries_subject(tokens[index], data) and not _content_before(tokens, (lo, index), matches) \
+                and not matches.within("BREAKS", max(0, lo - 3), lo):
+            return index  # "Często przygotowuje uczniów do egzaminu": the role goes on as the dropped subject
     return None
+
+
+def _content_before(tokens: list[Token], span: tuple[int, int], matches: MatchIndex) -> bool:
+    """Whether a word other than a leading adverb, conjunction or bullet stands in the span."""
+    lo, index = span
+    skipped = {i for label in ("STRIP", "CONJUNCTIONS") for _, start, end in matches.within(label, lo, index)
+               for i in range(start, end)}
+    return any(i not in skipped and not tokens[i].is_punct for i in range(lo, index))

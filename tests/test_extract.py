@@ -305,6 +305,33 @@ def test_role_subject_with_present_tense_verb_yields_the_verb_phrase(lang: str, 
 
 
 @pytest.mark.parametrize("lang, sentence, expected", [
+    ("pl", "Często sporządza deklaracje podatkowe dla klientów.", ["sporządza deklaracje podatkowe dla klientów"]),
+    ("pl", "Również wystawia faktury i prowadzi kasę.", ["wystawia faktury", "prowadzi kasę"]),
+    ("pl", "Od lat obsługujemy sieci handlowe.", []),  # the company speaks, in the first person
+    ("pl", "Przyjmują zgłoszenia przez całą dobę.", []),  # a plural has a subject of its own
+    ("pl", "Nasi pracownicy korzystają z prywatnej opieki medycznej.", []),  # the employer's staff
+    ("pl", "Wiele osób wybiera go z powołania.", []),  # "go" stands for the job, as object
+    ("pl", "Sprawdza faktury, zanim je zatwierdzi.", ["Sprawdza faktury"]),  # a clause of its own after "zanim"
+])
+def test_a_clause_opened_by_a_third_person_verb_keeps_the_role_as_its_dropped_subject(
+        lang: str, sentence: str, expected: list[str]) -> None:
+    assert texts(items_of(lang, sentence), "duty") == expected
+
+
+@pytest.mark.parametrize("lang, sentence, expected", [
+    ("pl", "Kierownik zajmuje się również obsługą reklamacji.", ["obsługą reklamacji"]),
+    ("pl", "Nasza firma zajmuje się dystrybucją leków.", []),
+    ("pl", "Koordynator jest planistą, który specjalizuje się w logistyce konferencji.", ["logistyce konferencji"]),
+    ("pl", "Może pracować nad wydarzeniami, które mają miejsce w dziale.",
+     ["pracować nad wydarzeniami, które mają miejsce w dziale"]),
+    ("pl", "To jest część tego, co koordynatorzy mogą potrzebować.", []),
+])
+def test_engage_frames_ask_for_the_role_as_subject_and_relative_clauses_stay_in_the_object(
+        lang: str, sentence: str, expected: list[str]) -> None:
+    assert texts(items_of(lang, sentence), "duty") == expected
+
+
+@pytest.mark.parametrize("lang, sentence, expected", [
     ("sv", "Koordinatorn hanterar scheman, ordnar transport och hotellrum för resor och screenar inkommande samtal.",
      ["hanterar scheman", "ordnar transport och hotellrum för resor", "screenar inkommande samtal"]),
     ("pl", "Magazynier przyjmuje towar, kompletuje zamówienia według listy i obsługuje wózek widłowy.",
@@ -458,8 +485,11 @@ def test_career_advice_to_the_reader_yields_no_duties(lang: str, sentence: str) 
 
 
 @pytest.mark.parametrize("lang, sentence, expected", [
-    ("pl", "Koordynator aktualizuje listę gości, którzy mogą uczestniczyć w spotkaniu.", ["aktualizuje listę gości"]),
-    ("en", "The coordinator updates the list of guests who may attend the meeting.", ["updates the list of guests"]),
+    # a modal in a relative clause about the object belongs to the object: no item of its own, no cut
+    ("pl", "Koordynator aktualizuje listę gości, którzy mogą uczestniczyć w spotkaniu.",
+     ["aktualizuje listę gości, którzy mogą uczestniczyć w spotkaniu"]),
+    ("en", "The coordinator updates the list of guests who may attend the meeting.",
+     ["updates the list of guests who may attend the meeting"]),
     ("sv", "Koordinatorn fungerar som en länk mellan avdelningarna.", []),
     ("en", "The assistant serves as a link between departments.", []),
     ("sv", "Det finns ingen formell utbildning för yrket.", []),
