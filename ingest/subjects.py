@@ -15,7 +15,7 @@ from typing import Protocol
 
 from ingest.lemmas import Token
 
-SUBJECT_WINDOW = 8  # a role subject stands within the first few tokens of its clause
+SUBJECT_WINDOW = 8  # a role subject stands within the first few words of its clause
 
 
 class MatchIndex(Protocol):
@@ -88,7 +88,8 @@ def role_verb(tokens: list[Token], span: tuple[int, int], matches: MatchIndex, d
               title: frozenset[str]) -> int | None:
     """Index of the present-tense verb of a role subject that opens the clause, or None."""
     lo, hi = span
-    for index in range(lo, min(hi - 1, lo + SUBJECT_WINDOW)):
+    window = round(SUBJECT_WINDOW * data.get("syllables_per_word", 1))  # Vietnamese tokens are syllables
+    for index in range(lo, min(hi - 1, lo + window)):
         if any(start <= index for _, start, _ in matches.within("FRAME", lo, hi)) or matches.within("COPULAS", lo, index + 1):
             return None
         if not is_verb(tokens[index], data) or any(s <= index < e for _, s, e in matches.within("ROLES", lo, hi)):
