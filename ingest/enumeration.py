@@ -237,13 +237,15 @@ def _closes_bracket(tokens: list[Token], start: int, index: int) -> bool:
 
 
 def _bare_verb(tokens: list[Token], part: tuple[int, int], matches: Matches, rules: LangRules) -> bool:
-    """A one-word part, a verb of a few tagged syllables alone ("Kê khai"), or an action noun with one
-    modifier ("Sezónní přezouvání a vyvažování pneumatik"): it has no object of its own."""
+    """A one-word part, a verb of a few tagged syllables alone ("Kê khai"), a noun of one word of two tagged
+    syllables with no verb tag ("các hoạt động và dự án"), or an action noun with one modifier ("Sezónní
+    přezouvání a vyvažování pneumatik"): it has no action or object of its own."""
     verb_pos = rules.data.get("verb_pos", [])
     size = part[1] - part[0]
     modified = size == 2 and matches.starting("DETERMINERS", part[0]) < 0  # "die Terminplanung" is whole
-    return size <= 1 or (modified and verbal_noun(tokens[part[1] - 1], rules.data)) or (
-        bool(verb_pos) and size <= 3 and all(tokens[i].pos in verb_pos for i in range(*part)))
+    tags = [tokens[i].pos for i in range(*part)]
+    return size <= 1 or (modified and verbal_noun(tokens[part[1] - 1], rules.data)) or (bool(verb_pos) and (
+        (size <= 3 and all(tag in verb_pos for tag in tags)) or (size <= 2 and not set(tags) & set(verb_pos))))
 
 
 def _merge_fragments(parts: list[tuple[int, int]], firm: frozenset[int] = frozenset(),

@@ -57,7 +57,8 @@ def role_subject(tokens: list[Token], lo: int, cue: tuple[int, int], matches: Ma
                  title: frozenset[str]) -> bool:
     """Whether the subject before (or right after) a cue is the role, or there is none."""
     start, end = cue
-    relatives = matches.within("RELATIVES", lo, start)
+    # a relative pronoun inside the clause or opening it ("nhiệm vụ khác mà | anh ta có thể hoàn thành")
+    relatives = [m for m in matches.within("RELATIVES", max(0, lo - 3), start) if m[2] >= lo]
     if relatives:  # "osób, które będą uczestniczyć": the subject is the relative's antecedent
         antecedent = relatives[-1][1] - 1
         while antecedent > lo and (tokens[antecedent].is_punct or _gender_ending(tokens, antecedent)):

@@ -515,3 +515,18 @@ def test_a_verb_phrase_the_rules_split_off_stays_a_duty_when_the_classifier_doub
     merged = _merge_non_duties(candidate, [(first, 0.9), (object_part, 0.3)], _DutyProbability())
     assert [part for part, _ in kept] == [first, verb_part]
     assert [part for part, _ in merged] == [(first[0], object_part[1])]
+
+
+@pytest.mark.parametrize("lang, sentence, expected", [
+    ("vi", "Chúng có thể bao gồm các lĩnh vực kế toán, kiểm toán hoặc thuế.", []),
+    ("vi", "Báo cáo là các nhiệm vụ khác mà anh ta có thể hoàn thành hàng tuần.", [["duty", "Báo cáo"]]),
+    ("vi", "Nhân viên chịu trách nhiệm cho các hoạt động và dự án.", [["duty", "các hoạt động và dự án"]]),
+    ("vi", "Anh ta hướng dẫn nhân viên mới, kỹ năng giao tiếp cũng rất quan trọng.",
+     [["duty", "hướng dẫn nhân viên mới"], ["skill", "kỹ năng giao tiếp cũng rất quan trọng"]]),
+])
+def test_vietnamese_subjects_relatives_one_word_nouns_and_skill_words_bound_duties(lang: str, sentence: str,
+                                                                                  expected: list[list[str]]) -> None:
+    """"chúng" (they, of things) is no subject for the role; a clause opened by a relative pronoun has the
+    antecedent as its subject; a one-word noun after "và" shares the object before it; a skill word after a
+    comma ends a duty."""
+    assert [[item.kind, item.text] for item in items_of(lang, sentence)] == expected
