@@ -55,7 +55,7 @@ def enumeration(tokens: list[Token], region: Region, matches: Matches, rules: La
         next_verb = _verb_start(tokens, _past_function_words(tokens, after, hi, matches), region, matches, rules)
         if not role_copula and not next_verb and (verb_list or (
                 shared_verb and conj_end > 0 and not in_list
-                and _verb_headed(tokens, (start, index), region, matches, rules))):
+                and verb_headed(tokens, (start, index), region, matches, rules))):
             index = after  # "ordnar transport och hotellrum": the object goes on until the next verb
             continue
         if role_copula or \
@@ -69,7 +69,8 @@ def enumeration(tokens: list[Token], region: Region, matches: Matches, rules: La
         index = after
     if start < hi:
         parts.append((start, hi))
-    trailing = TRAILING if rules.data.get("trim_trailing", True) else ()
+    # a conjunction never ends an item ("được tổ chức cao và | có ..."), even where other function words may
+    trailing = TRAILING if rules.data.get("trim_trailing", True) else ("CONJUNCTIONS",)
     raw_parts = parts
     parts = [_particle_free(_strip(tokens, part, matches, trailing), matches) for part in parts]
     parts = [part for part, raw in zip(parts, raw_parts) if raw not in vague]
@@ -125,8 +126,8 @@ def _verb_list(tokens: list[Token], region: Region, matches: Matches, rules: Lan
                for index in range(region.start, region.end - 1))
 
 
-def _verb_headed(tokens: list[Token], part: tuple[int, int], region: Region, matches: Matches,
-                 rules: LangRules) -> bool:
+def verb_headed(tokens: list[Token], part: tuple[int, int], region: Region, matches: Matches,
+                rules: LangRules) -> bool:
     """Whether a part is a verb with its object so far ("Atender llamadas", "tillaga varma"): what a
     conjunction or comma adds without a verb of its own is more of that object, one duty."""
     first, _ = _strip(tokens, part, matches, ())
@@ -177,8 +178,12 @@ def _split_here(tokens: list[Token], region: Region, matches: Matches, rules: La
         return False
     suffixes = tuple(rules.data.get("verb_suffixes", []))
     if (matches.starting("VERB_MARKERS", after) > 0 or matches.starting("DUTY_VERBS", after) > 0
-            or nxt.pos in rules.data.get("verb_pos", [])
-            or (suffixes and nxt.lemma.endswith(suffixes)) or is_verb(nxt, rules.data)):
+            or (suffixes and nxt.lemma.endswith(suffixes))):
+        return True
+    # a POS tag alone also marks nouns as verbs ("quản lý", "bảo hiểm"): after a comma in the object list of a
+    # skill ("lớp học trong kinh doanh, quản lý hoặc quan hệ công chúng") it starts no new item
+    listed = protected and region.kind == "skill" and tokens[index].text == ","
+    if is_verb(nxt, rules.data) and not (listed and nxt.pos in rules.data.get("verb_pos", [])):
         return True
     noun = _past_determiner(tokens, after, hi, matches)
     if region.kind == "duty" and verbal_noun(tokens[noun], rules.data):
@@ -269,13 +274,15 @@ def _closes_bracket(tokens: list[Token], start: int, index: int) -> bool:
 
 
 def _bare_verb(tokens: list[Token], part: tuple[int, int], matches: Matches, rules: LangRules) -> bool:
-    """A one-word part, a verb of a few tagged syllables alone ("Kê khai"), or an action noun with one
-    modifier ("Sezónní přezouvání a vyvažování pneumatik"): it has no object of its own."""
+    """A one-word part, a verb of a few tagged syllables alone ("Kê khai"), a noun of one word of two tagged
+    syllables with no verb tag ("các hoạt động và dự án"), or an action noun with one modifier ("Sezónní
+    přezouvání a vyvažování pneumatik"): it has no action or object of its own."""
     verb_pos = rules.data.get("verb_pos", [])
     size = part[1] - part[0]
     modified = size == 2 and matches.starting("DETERMINERS", part[0]) < 0  # "die Terminplanung" is whole
-    return size <= 1 or (modified and verbal_noun(tokens[part[1] - 1], rules.data)) or (
-        bool(verb_pos) and size <= 3 and all(tokens[i].pos in verb_pos for i in range(*part)))
+    tags = [tokens[i].pos for i in range(*part)]
+    return size <= 1 or (modified and verbal_noun(tokens[part[1] - 1], rules.data)) or (bool(verb_pos) and (
+        (size <= 3 and all(tag in verb_pos for tag in tags)) or (size <= 2 and not set(tags) & set(verb_pos))))
 
 
 def _merge_fragments(parts: list[tuple[int, int]], firm: frozenset[int] = frozenset(),

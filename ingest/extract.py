@@ -26,7 +26,7 @@ from ingest.classify import PrototypeClassifier, Verdict, classifier_for
 from ingest.lemmas import PUNCT_FOLD, Token, tokenize
 from ingest.read import BULLET
 from ingest.subjects import is_verb
-from ingest.enumeration import enumeration
+from ingest.enumeration import enumeration, verb_headed
 from ingest.rules import Matches, Region, clauses, load_rules, regions
 from kb.embed import Embedder
 from kb.records import Item, Sentence
@@ -122,7 +122,7 @@ def _article_candidates(sentences: list[Sentence], title_text: str = "",
             if heading is not None:
                 section, by_rules = heading, False
                 continue
-            if section == "none":
+            if section == "none" or _purpose_clause(matches, span):
                 continue
             # under a heading of unclear kind only list lines are items; its prose is read as prose
             found = regions(tokens, span, matches, rules,
@@ -133,6 +133,14 @@ def _article_candidates(sentences: list[Sentence], title_text: str = "",
             found.append(Region(span[0], span[1], "any", "", MODEL_SOURCE, 0.0))
             for region in found:
                 yield _candidate(sentence, tokens, matches, region, rules)
+
+
+def _purpose_clause(matches: Matches, span: tuple[int, int]) -> bool:
+    """Whether a clause is the purpose of the phrase before it ("Phối hợp với X | để chuẩn bị phòng"): it says
+    what a duty is for, so it is no duty of its own (a purpose after a vague phrase stays in that clause);
+    one with a cue of its own ("så att hantera X ... är alla nödvändiga färdigheter") is read as usual."""
+    return (span[0] > 1 and any(end == span[0] for _, start, end in matches.within("PURPOSE", 1, span[0]))
+            and not matches.within("FRAME", span[0], span[1]))
 
 
 def _title_lemmas(text: str, lang: str) -> frozenset[str]:
@@ -274,7 +282,7 @@ def _model_items(candidates: list[Candidate], classifier: PrototypeClassifier) -
                 overall, overall.kind if region.kind == "any" else region.kind) < 0.5):
             continue
         kind = overall.kind if region.kind == "any" else region.kind
-        parts = skill if kind == "skill" else _merge_non_duties(duty, classifier)
+        parts = skill if kind == "skill" else _merge_non_duties(candidate, duty, classifier)
         for part, verdict in parts:
             if (region.kind == "any" or region.source.endswith(":role_verb")) and len(parts) == 1 \
                     and _words(candidate, part) < 2:
@@ -296,12 +304,16 @@ def _words(candidate: Candidate, part: tuple[int, int]) -> float:
     return sum(1 for token in candidate.tokens[part[0]:part[1]] if not token.is_punct) / per_word
 
 
-def _merge_non_duties(parts: list[tuple[tuple[int, int], Verdict]],
+def _merge_non_duties(candidate: Candidate, parts: list[tuple[tuple[int, int], Verdict]],
                       classifier: PrototypeClassifier) -> list[tuple[tuple[int, int], Verdict]]:
-    """Join a part that is no duty by itself ("kalla rätter") to the duty before it."""
+    """Join a part that is no duty by itself ("kalla rätter") to the duty before it; a part the rules
+    split off as a verb with its object ("và hạch toán các nghiệp vụ kế toán") stays a duty of its own."""
+    rules = load_rules(candidate.sentence.lang)
+    region = Region(**{**candidate.region.__dict__, "kind": "duty"})
     merged: list[tuple[tuple[int, int], Verdict]] = []
     for part, verdict in parts:
-        if merged and classifier.probability(verdict, "duty") < 0.5:
+        if merged and classifier.probability(verdict, "duty") < 0.5 \
+                and not verb_headed(candidate.tokens, part, region, candidate.matches, rules):
             (start, _), previous = merged[-1]
             merged[-1] = ((start, part[1]), previous)
         else:

@@ -289,6 +289,10 @@ def regions(tokens: list[Token], span: tuple[int, int], matches: Matches, rules:
             stop = frame_hits[number + 1][1] if number + 1 < len(frame_hits) else hi
             stop = min([stop] + [c for c in copulas if c > end])
             kind, subtype = frame.kind, frame.subtype
+            if kind == "duty":  # a skill word right after a comma starts a clause of its own, not an object:
+                # "hướng dẫn người khác, kỹ năng lãnh đạo cũng rất quan trọng"
+                heads = {head for _, head, _ in matches.within("HEAD", end, stop)}
+                stop = min([stop] + [i for i in range(end, stop) if tokens[i].text == "," and i + 1 in heads])
             if kind == "duty" and matches.starting("COPULAS", end) > 0:
                 kind, subtype = "skill", "trait"  # "Det är viktigt att vara stresstålig": a trait, not a duty
             found.append(Region(end, max(stop, end), kind, subtype, source, frame.prior, frame.needs_head))

@@ -18,7 +18,7 @@ from typing import Protocol
 
 from ingest.lemmas import Token
 
-SUBJECT_WINDOW = 8  # a role subject stands within the first few tokens of its clause
+SUBJECT_WINDOW = 8  # a role subject stands within the first few words of its clause
 
 
 class MatchIndex(Protocol):
@@ -63,7 +63,8 @@ def role_subject(tokens: list[Token], lo: int, cue: tuple[int, int], matches: Ma
                  title: frozenset[str]) -> bool:
     """Whether the subject before (or right after) a cue is the role, or there is none."""
     start, end = cue
-    relatives = matches.within("RELATIVES", lo, start)
+    # a relative pronoun inside the clause or opening it ("nhiệm vụ khác mà | anh ta có thể hoàn thành")
+    relatives = [m for m in matches.within("RELATIVES", max(0, lo - 3), start) if m[2] >= lo]
     if relatives:  # "osób, które będą uczestniczyć": the subject is the relative's antecedent
         antecedent = relatives[-1][1] - 1
         while antecedent > lo and (tokens[antecedent].is_punct or _gender_ending(tokens, antecedent)):
@@ -122,7 +123,8 @@ def role_verb(tokens: list[Token], span: tuple[int, int], matches: MatchIndex, d
               title: frozenset[str]) -> int | None:
     """Index of the present-tense verb of a role subject that opens the clause, or None."""
     lo, hi = span
-    for index in range(lo, min(hi - 1, lo + SUBJECT_WINDOW)):
+    window = round(SUBJECT_WINDOW * data.get("syllables_per_word", 1))  # Vietnamese tokens are syllables
+    for index in range(lo, min(hi - 1, lo + window)):
         if any(start <= index for _, start, _ in matches.within("FRAME", lo, hi)) or matches.within("COPULAS", lo, index + 1):
             return None
         if not is_verb(tokens[index], data) or any(s <= index < e for _, s, e in matches.within("ROLES", lo, hi)):

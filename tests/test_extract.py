@@ -553,3 +553,63 @@ def test_skill_words_in_general_statements_are_no_requirements(lang: str, senten
 def test_a_gender_ending_after_a_slash_keeps_the_role_as_subject() -> None:
     sentence = "Cerchiamo un/a magazziniere/a che si occuperà della ricezione della merce."
     assert texts(items_of("it", sentence), "duty") == ["ricezione della merce"]
+
+
+@pytest.mark.parametrize("lang, lines, expected", [
+    ("vi", ["Nhân viên phải được tổ chức cao và có một sự chú ý đến từng chi tiết."],
+     [["skill", "tổ chức cao"], ["skill", "một sự chú ý đến từng chi tiết"]]),
+    ("vi", ["Một nhân viên kế toán giỏi của công ty kiểm tra sổ sách hàng tuần."], [["duty", "kiểm tra sổ sách hàng tuần"]]),
+    ("vi", ["Ứng viên nên tham gia các khóa học trong kế toán, quản lý hoặc tài chính."],
+     [["skill", "tham gia các khóa học trong kế toán, quản lý hoặc tài chính"]]),
+    ("vi", ["Họ cũng phải có khả năng làm việc với người khác và quản lý nhiều dự án cùng lúc."],
+     [["skill", "khả năng làm việc với người khác"], ["skill", "quản lý nhiều dự án cùng lúc"]]),
+    ("vi", ["Nhiệm vụ:", "Nhận đơn hàng qua điện thoại, email và các kênh trực tuyến."],
+     [["duty", "Nhận đơn hàng qua điện thoại, email và các kênh trực tuyến"]]),
+    ("vi", ["Nhân viên chịu trách nhiệm cho các báo cáo tháng, tùy thuộc vào quy mô công ty."],
+     [["duty", "các báo cáo tháng"]]),
+])
+def test_vietnamese_conjunctions_subjects_and_tagged_verbs_shape_items(lang: str, lines: list[str],
+                                                                      expected: list[list[str]]) -> None:
+    """No item ends in a conjunction; a role subject spans words, not syllables; a noun that pyvi tags as a
+    verb stays in a skill's object list after a comma, while a verb after "và" still starts a new skill."""
+    assert [[item.kind, item.text] for item in items_of(lang, *lines)] == expected
+
+
+def test_a_purpose_clause_is_no_item_of_its_own() -> None:
+    lines = ["Nhiệm vụ:", "Phối hợp với bộ phận kho để kiểm tra hàng tồn."]
+    assert texts(items_of("vi", *lines)) == ["Phối hợp với bộ phận kho"]
+
+
+class _DutyProbability:
+    """A classifier stand-in whose verdicts are their own duty probabilities."""
+
+    def probability(self, verdict: float, kind: str) -> float:
+        return verdict
+
+
+def test_a_verb_phrase_the_rules_split_off_stays_a_duty_when_the_classifier_doubts_it() -> None:
+    from ingest.extract import _article_candidates, _merge_non_duties
+
+    _, sentences = sentences_of("vi", "Nhiệm vụ:", "Kiểm tra chứng từ thu chi và hạch toán các nghiệp vụ kế toán.")
+    candidate = next(c for c in _article_candidates(sentences) if c.region.source.endswith(":section"))
+    verb_part, object_part = candidate.duty_parts[1], (candidate.duty_parts[1][0] + 2, candidate.duty_parts[1][1])
+    first = candidate.duty_parts[0]
+    kept = _merge_non_duties(candidate, [(first, 0.9), (verb_part, 0.3)], _DutyProbability())
+    merged = _merge_non_duties(candidate, [(first, 0.9), (object_part, 0.3)], _DutyProbability())
+    assert [part for part, _ in kept] == [first, verb_part]
+    assert [part for part, _ in merged] == [(first[0], object_part[1])]
+
+
+@pytest.mark.parametrize("lang, sentence, expected", [
+    ("vi", "Chúng có thể bao gồm các lĩnh vực kế toán, kiểm toán hoặc thuế.", []),
+    ("vi", "Báo cáo là các nhiệm vụ khác mà anh ta có thể hoàn thành hàng tuần.", [["duty", "Báo cáo"]]),
+    ("vi", "Nhân viên chịu trách nhiệm cho các hoạt động và dự án.", [["duty", "các hoạt động và dự án"]]),
+    ("vi", "Anh ta hướng dẫn nhân viên mới, kỹ năng giao tiếp cũng rất quan trọng.",
+     [["duty", "hướng dẫn nhân viên mới"], ["skill", "kỹ năng giao tiếp cũng rất quan trọng"]]),
+])
+def test_vietnamese_subjects_relatives_one_word_nouns_and_skill_words_bound_duties(lang: str, sentence: str,
+                                                                                  expected: list[list[str]]) -> None:
+    """"chúng" (they, of things) is no subject for the role; a clause opened by a relative pronoun has the
+    antecedent as its subject; a one-word noun after "và" shares the object before it; a skill word after a
+    comma ends a duty."""
+    assert [[item.kind, item.text] for item in items_of(lang, sentence)] == expected
