@@ -20,7 +20,8 @@ for the embedding classifier. Every cue is a phrase lemmatized like the text
   ``verb_suffixes``, ``verb_pos`` and ``duty_verbs`` (common verbs of job duties, for languages whose
   infinitives have no telling ending: a split before a verb starts a new duty);
 * subjects (``ingest/subjects.py``): ``roles``, ``role_pronouns``, ``advice``, ``present_verb``;
-  ``role_copulas`` ("fungera som") name the role rather than a duty; ``task_nouns`` ("uppgifter",
+  ``role_copulas`` ("fungera som") name the role rather than a duty; ``job_nouns`` ("jobbet",
+  "tjänsten") name the job itself, so a part or clause subject opening with one talks about the job; ``task_nouns`` ("uppgifter",
   "zadania") before a relative clause opened by a verb mean the clause lists the duties.
 * predicate subjects: under a skill predicate ("... är alla nödvändiga färdigheter") a subject
   opened by an infinitive marker, a present-tense verb or a verbal noun (``verbal_noun_endings``:
@@ -43,7 +44,8 @@ from kb.errors import KBError
 
 LANG_DIR = Path(__file__).resolve().parent / "lang"
 WORD_LISTS = ("strip", "conjunctions", "prepositions", "copulas", "breaks", "verb_markers", "negations", "relatives",
-              "roles", "role_pronouns", "advice", "role_copulas", "learning_verbs", "task_nouns", "purpose", "duty_verbs", "determiners")
+              "roles", "role_pronouns", "advice", "role_copulas", "learning_verbs", "task_nouns", "purpose", "duty_verbs", "determiners",
+              "job_nouns")
 CLAUSE_PUNCT = frozenset(";:!?()[]")
 SHORT_ASIDE = 5  # tokens inside brackets that still belong to the clause around them
 BULLETS = frozenset("-•*–·▪◦●")

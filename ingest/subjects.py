@@ -59,6 +59,8 @@ def role_subject(tokens: list[Token], lo: int, cue: tuple[int, int], matches: Ma
     start, end = cue
     relatives = matches.within("RELATIVES", lo, start)
     if relatives:  # "osób, które będą uczestniczyć": the subject is the relative's antecedent
+        if any(is_role(tokens, index, matches, title) for index in range(relatives[-1][2], start)):
+            return True  # the clause names the role itself ("rollen som en koordinator är att")
         antecedent = relatives[-1][1] - 1
         while antecedent > lo and (tokens[antecedent].is_punct or _gender_ending(tokens, antecedent)):
             antecedent -= 1
@@ -88,6 +90,8 @@ def role_verb(tokens: list[Token], span: tuple[int, int], matches: MatchIndex, d
               title: frozenset[str]) -> int | None:
     """Index of the present-tense verb of a role subject that opens the clause, or None."""
     lo, hi = span
+    if _job_subject(tokens, span, matches):
+        return None  # "Arbetet som kock passar dig som ...": the job, not the role, does it
     for index in range(lo, min(hi - 1, lo + SUBJECT_WINDOW)):
         if any(start <= index for _, start, _ in matches.within("FRAME", lo, hi)) or matches.within("COPULAS", lo, index + 1):
             return None
@@ -96,3 +100,15 @@ def role_verb(tokens: list[Token], span: tuple[int, int], matches: MatchIndex, d
         if any(is_role(tokens, i, matches, title) for i in range(lo, index)) or is_role(tokens, index + 1, matches, title):
             return index
     return None
+
+
+def _job_subject(tokens: list[Token], span: tuple[int, int], matches: MatchIndex) -> bool:
+    """Whether the clause opens with a word for the job itself (``job_nouns``), past subjects and
+    determiners ("Arbetet som kock", "Denna tjänst")."""
+    index, hi = span
+    while index < hi:
+        skip = max(matches.starting(label, index) for label in ("STRIP", "DETERMINERS"))
+        if skip <= index:
+            break
+        index = skip
+    return index < hi and matches.starting("JOB_NOUNS", index) > 0
