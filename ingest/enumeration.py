@@ -168,11 +168,12 @@ def _split_here(tokens: list[Token], region: Region, matches: Matches, rules: La
     start, index, after, hi = bounds
     if after >= hi:
         return False
-    nxt = tokens[after]
     if matches.starting("RELATIVES", after) > 0:
         return False
+    word = _past(tokens, after, hi, matches, ("STRIP",))  # ", till exempel att förbereda X": past the adverb
+    nxt = tokens[word]
     suffixes = tuple(rules.data.get("verb_suffixes", []))
-    if (matches.starting("VERB_MARKERS", after) > 0 or matches.starting("DUTY_VERBS", after) > 0
+    if (matches.starting("VERB_MARKERS", word) > 0 or matches.starting("DUTY_VERBS", word) > 0
             or nxt.pos in rules.data.get("verb_pos", [])
             or (suffixes and nxt.lemma.endswith(suffixes)) or is_verb(nxt, rules.data)):
         return True
@@ -203,8 +204,9 @@ def _particle_free(part: tuple[int, int], matches: Matches) -> tuple[int, int]:
 
 
 def _past_function_words(tokens: list[Token], index: int, hi: int, matches: Matches) -> int:
-    """The first token after determiners and prepositions ("y de cerrar la caja", "et les accompagner")."""
-    return _past(tokens, index, hi, matches, ("DETERMINERS", "PREPOSITIONS"))
+    """The first token after determiners, prepositions and adverbs ("y de cerrar la caja", "et les accompagner",
+    ", till exempel att förbereda X")."""
+    return _past(tokens, index, hi, matches, ("DETERMINERS", "PREPOSITIONS", "STRIP"))
 
 
 def _past(tokens: list[Token], index: int, hi: int, matches: Matches, labels: tuple[str, ...]) -> int:

@@ -234,7 +234,7 @@ def _model_items(candidates: list[Candidate], classifier: PrototypeClassifier) -
         if overall is None:
             continue
         kind = overall.kind if region.kind == "any" else region.kind
-        parts = skill if kind == "skill" else _merge_non_duties(duty, classifier)
+        parts = skill if kind == "skill" else _merge_non_duties(duty, classifier, candidate)
         for part, verdict in parts:
             if (region.kind == "any" or region.source.endswith(":role_verb")) and len(parts) == 1 \
                     and _words(candidate, part) < 2:
@@ -256,17 +256,27 @@ def _words(candidate: Candidate, part: tuple[int, int]) -> float:
     return sum(1 for token in candidate.tokens[part[0]:part[1]] if not token.is_punct) / per_word
 
 
-def _merge_non_duties(parts: list[tuple[tuple[int, int], Verdict]],
-                      classifier: PrototypeClassifier) -> list[tuple[tuple[int, int], Verdict]]:
-    """Join a part that is no duty by itself ("kalla rätter") to the duty before it."""
+def _merge_non_duties(parts: list[tuple[tuple[int, int], Verdict]], classifier: PrototypeClassifier,
+                      candidate: Candidate) -> list[tuple[tuple[int, int], Verdict]]:
+    """Join a part that is no duty by itself ("kalla rätter") to the duty before it; a part that opens
+    with a verb of its own ("och samarbetar med läkare") is no object of the one before it."""
     merged: list[tuple[tuple[int, int], Verdict]] = []
     for part, verdict in parts:
-        if merged and classifier.probability(verdict, "duty") < 0.5:
+        if merged and classifier.probability(verdict, "duty") < 0.5 and not _own_verb(candidate, part[0]):
             (start, _), previous = merged[-1]
             merged[-1] = ((start, part[1]), previous)
         else:
             merged.append((part, verdict))
     return merged
+
+
+def _own_verb(candidate: Candidate, index: int) -> bool:
+    """Whether the token at ``index`` is a verb by the data: an infinitive marker, a listed duty verb or a
+    present-tense form (not a POS tag, which also marks nouns: "giao tiếp")."""
+    data = load_rules(candidate.sentence.lang).data
+    tensed = {key: value for key, value in data.items() if key != "verb_pos"}
+    return (any(candidate.matches.starting(label, index) > 0 for label in ("VERB_MARKERS", "DUTY_VERBS"))
+            or is_verb(candidate.tokens[index], tensed))
 
 
 def _scored_item(candidate: Candidate, part: tuple[int, int], verdict: Verdict, kind: str,

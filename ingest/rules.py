@@ -129,7 +129,8 @@ def _build_matcher(lang: str, data: dict) -> object:
     groups.update({f"SECTION:{kind}": cues for kind, cues in data["sections"].items()})
     for label, cues in groups.items():
         compound = suffix and label.startswith(("HEAD", "ROLES"))
-        patterns = [_pattern(cue, lang, compound, label.startswith("FRAME"), negations) for cue in cues]
+        gaps = label.startswith("FRAME") or label == "ROLE_COPULAS"  # "fungerar mer som", "odpowiada także za"
+        patterns = [_pattern(cue, lang, compound, gaps, negations) for cue in cues]
         patterns = [pattern for pattern in patterns if pattern]
         if patterns:
             matcher.add(label, patterns)

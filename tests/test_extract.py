@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.extract import extract
+from ingest.extract import _article_candidates, _merge_non_duties, extract
 from kb.records import Item
 from extract_helpers import article_sentences, items_of, sentences_of, texts
 
@@ -470,3 +470,15 @@ def test_skill_words_in_general_statements_are_no_requirements(lang: str, senten
 def test_a_gender_ending_after_a_slash_keeps_the_role_as_subject() -> None:
     sentence = "Cerchiamo un/a magazziniere/a che si occuperà della ricezione della merce."
     assert texts(items_of("it", sentence), "duty") == ["ricezione della merce"]
+
+
+def test_a_part_with_a_verb_of_its_own_joins_no_duty_before_it() -> None:
+    class NoDuty:
+        @staticmethod
+        def probability(verdict: object, kind: str) -> float:
+            return 0.0
+
+    sentences = sentences_of("sv", "Du deltar i ronder och samarbetar med läkare.")[1]
+    candidate = next(c for c in _article_candidates(sentences) if c.region.source.endswith(":role_verb"))
+    merged = _merge_non_duties([(part, None) for part in candidate.duty_parts], NoDuty(), candidate)
+    assert [candidate.text(*part) for part, _ in merged] == ["deltar i ronder", "samarbetar med läkare"]
