@@ -75,7 +75,8 @@ def enumeration(tokens: list[Token], region: Region, matches: Matches, rules: La
     parts = [_particle_free(_strip(tokens, part, matches, trailing), matches) for part in parts]
     parts = [part for part, raw in zip(parts, raw_parts) if raw not in vague]
     parts = [part for part in parts if part[1] > part[0] and matches.starting("NEGATIONS", part[0]) < 0
-             and not _bare_head(tokens, part, rules) and not _aside(part, region, matches)]
+             and not _bare_head(tokens, part, rules) and not _aside(part, region, matches)
+             and not _names_the_job(tokens, part, region, matches)]
     firm = frozenset(_strip(tokens, (start, hi), matches, ())[0] for start in closing) if region.subject else frozenset()
     if region.kind == "skill":  # "plan and prioritise your work": a lone verb shares the next part's object
         return _merge_fragments(parts, firm, lambda part: part[1] - part[0] == 1 and part != parts[-1]
@@ -162,6 +163,16 @@ def _aside(part: tuple[int, int], region: Region, matches: Matches) -> bool:
     return matches.starting("PREPOSITIONS", part[0]) > 0 or bool(matches.within("NEGATIONS", part[0], part[1]))
 
 
+def _names_the_job(tokens: list[Token], part: tuple[int, int], region: Region, matches: Matches) -> bool:
+    """A part that opens with a word for the job itself (``job_nouns``: "jobbet", "denna position") talks
+    about the job: as the subject of a predicate ("arbetet hos en koordinator kan innehålla uppgifter") or
+    without a complement ("ansvaret för jobbet ändras ofta"); "arbetet med budgeten" names an activity."""
+    end = matches.starting("JOB_NOUNS", part[0])
+    if end < 0 or not region.source.startswith("rule:"):
+        return False  # a plain clause ("Tjänsten innebär skiftarbete") is the classifier's to judge
+    return region.subject or end >= part[1] or matches.starting("PREPOSITIONS", end) < 0
+
+
 def _bare_head(tokens: list[Token], part: tuple[int, int], rules: LangRules) -> bool:
     """A skill head word alone ("kompetens", "skills") names no particular skill."""
     return part[1] - part[0] == 1 and tokens[part[0]].lemma in rules.head_lemmas
@@ -173,11 +184,12 @@ def _split_here(tokens: list[Token], region: Region, matches: Matches, rules: La
     start, index, after, hi = bounds
     if after >= hi:
         return False
-    nxt = tokens[after]
     if matches.starting("RELATIVES", after) > 0:
         return False
+    word = _past(tokens, after, hi, matches, ("STRIP",))  # ", till exempel att förbereda X": past the adverb
+    nxt = tokens[word]
     suffixes = tuple(rules.data.get("verb_suffixes", []))
-    if (matches.starting("VERB_MARKERS", after) > 0 or matches.starting("DUTY_VERBS", after) > 0
+    if (matches.starting("VERB_MARKERS", word) > 0 or matches.starting("DUTY_VERBS", word) > 0
             or (suffixes and nxt.lemma.endswith(suffixes))):
         return True
     # a POS tag alone also marks nouns as verbs ("quản lý", "bảo hiểm"): after a comma in the object list of a
@@ -233,8 +245,9 @@ def _particle_free(part: tuple[int, int], matches: Matches) -> tuple[int, int]:
 
 
 def _past_function_words(tokens: list[Token], index: int, hi: int, matches: Matches) -> int:
-    """The first token after determiners and prepositions ("y de cerrar la caja", "et les accompagner")."""
-    return _past(tokens, index, hi, matches, ("DETERMINERS", "PREPOSITIONS"))
+    """The first token after determiners, prepositions and adverbs ("y de cerrar la caja", "et les accompagner",
+    ", till exempel att förbereda X")."""
+    return _past(tokens, index, hi, matches, ("DETERMINERS", "PREPOSITIONS", "STRIP"))
 
 
 def _past(tokens: list[Token], index: int, hi: int, matches: Matches, labels: tuple[str, ...]) -> int:

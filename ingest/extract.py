@@ -307,18 +307,28 @@ def _words(candidate: Candidate, part: tuple[int, int]) -> float:
 def _merge_non_duties(candidate: Candidate, parts: list[tuple[tuple[int, int], Verdict]],
                       classifier: PrototypeClassifier) -> list[tuple[tuple[int, int], Verdict]]:
     """Join a part that is no duty by itself ("kalla rätter") to the duty before it; a part the rules
-    split off as a verb with its object ("và hạch toán các nghiệp vụ kế toán") stays a duty of its own."""
+    split off as a verb with its object ("và hạch toán các nghiệp vụ kế toán") or that opens with a verb
+    of its own ("och samarbetar med läkare") stays a duty of its own."""
     rules = load_rules(candidate.sentence.lang)
     region = Region(**{**candidate.region.__dict__, "kind": "duty"})
     merged: list[tuple[tuple[int, int], Verdict]] = []
     for part, verdict in parts:
-        if merged and classifier.probability(verdict, "duty") < 0.5 \
+        if merged and classifier.probability(verdict, "duty") < 0.5 and not _own_verb(candidate, part[0]) \
                 and not verb_headed(candidate.tokens, part, region, candidate.matches, rules):
             (start, _), previous = merged[-1]
             merged[-1] = ((start, part[1]), previous)
         else:
             merged.append((part, verdict))
     return merged
+
+
+def _own_verb(candidate: Candidate, index: int) -> bool:
+    """Whether the token at ``index`` is a verb by the data: an infinitive marker, a listed duty verb or a
+    present-tense form (not a POS tag, which also marks nouns: "giao tiếp")."""
+    data = load_rules(candidate.sentence.lang).data
+    tensed = {key: value for key, value in data.items() if key != "verb_pos"}
+    return (any(candidate.matches.starting(label, index) > 0 for label in ("VERB_MARKERS", "DUTY_VERBS"))
+            or is_verb(candidate.tokens[index], tensed))
 
 
 def _scored_item(candidate: Candidate, part: tuple[int, int], verdict: Verdict, kind: str,

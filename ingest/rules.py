@@ -22,7 +22,8 @@ for the embedding classifier. Every cue is a phrase lemmatized like the text
   infinitives have no telling ending: a split before a verb starts a new duty);
 * subjects (``ingest/subjects.py``): ``roles``, ``role_pronouns``, ``advice``, ``present_verb``,
   ``dropped_subject`` (third-person endings where the subject may be left out), ``employer`` ("nasz", "our");
-  ``role_copulas`` ("fungera som") name the role rather than a duty; ``task_nouns`` ("uppgifter",
+  ``role_copulas`` ("fungera som") name the role rather than a duty; ``job_nouns`` ("jobbet",
+  "tjänsten") name the job itself, so a part or clause subject opening with one talks about the job; ``task_nouns`` ("uppgifter",
   "zadania") before a relative clause opened by a verb mean the clause lists the duties.
 * predicate subjects: under a skill predicate ("... är alla nödvändiga färdigheter") a subject
   opened by an infinitive marker, a present-tense verb or a verbal noun (``verbal_noun_endings``:
@@ -49,7 +50,7 @@ from kb.errors import KBError
 LANG_DIR = Path(__file__).resolve().parent / "lang"
 WORD_LISTS = ("strip", "conjunctions", "prepositions", "copulas", "breaks", "verb_markers", "negations", "relatives",
               "roles", "role_pronouns", "advice", "role_copulas", "learning_verbs", "task_nouns", "purpose", "duty_verbs",
-              "determiners", "preferences", "employer")
+              "determiners", "preferences", "employer", "job_nouns")
 CLAUSE_PUNCT = frozenset(";:!?()[]：")
 SHORT_ASIDE = 5  # tokens inside brackets that still belong to the clause around them
 BULLETS = frozenset("-•*–·▪◦●")
@@ -133,7 +134,8 @@ def _build_matcher(lang: str, data: dict) -> object:
     groups.update({f"SECTION:{kind}": cues for kind, cues in data["sections"].items()})
     for label, cues in groups.items():
         compound = suffix and label.startswith(("HEAD", "ROLES"))
-        patterns = [_pattern(cue, lang, compound, label.startswith("FRAME"), negations) for cue in cues]
+        gaps = label.startswith("FRAME") or label == "ROLE_COPULAS"  # "fungerar mer som", "odpowiada także za"
+        patterns = [_pattern(cue, lang, compound, gaps, negations) for cue in cues]
         patterns = [pattern for pattern in patterns if pattern]
         if patterns:
             matcher.add(label, patterns)

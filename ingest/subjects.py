@@ -66,6 +66,8 @@ def role_subject(tokens: list[Token], lo: int, cue: tuple[int, int], matches: Ma
     # a relative pronoun inside the clause or opening it ("nhiệm vụ khác mà | anh ta có thể hoàn thành")
     relatives = [m for m in matches.within("RELATIVES", max(0, lo - 3), start) if m[2] >= lo]
     if relatives:  # "osób, które będą uczestniczyć": the subject is the relative's antecedent
+        if any(is_role(tokens, index, matches, title) for index in range(relatives[-1][2], start)):
+            return True  # the clause names the role itself ("rollen som en koordinator är att")
         antecedent = relatives[-1][1] - 1
         while antecedent > lo and (tokens[antecedent].is_punct or _gender_ending(tokens, antecedent)):
             antecedent -= 1
@@ -123,6 +125,8 @@ def role_verb(tokens: list[Token], span: tuple[int, int], matches: MatchIndex, d
               title: frozenset[str]) -> int | None:
     """Index of the present-tense verb of a role subject that opens the clause, or None."""
     lo, hi = span
+    if _job_subject(tokens, span, matches):
+        return None  # "Arbetet som kock passar dig som ...": the job, not the role, does it
     window = round(SUBJECT_WINDOW * data.get("syllables_per_word", 1))  # Vietnamese tokens are syllables
     for index in range(lo, min(hi - 1, lo + window)):
         if any(start <= index for _, start, _ in matches.within("FRAME", lo, hi)) or matches.within("COPULAS", lo, index + 1):
@@ -145,3 +149,15 @@ def _content_before(tokens: list[Token], span: tuple[int, int], matches: MatchIn
     skipped = {i for label in ("STRIP", "CONJUNCTIONS") for _, start, end in matches.within(label, lo, index)
                for i in range(start, end)}
     return any(i not in skipped and not tokens[i].is_punct for i in range(lo, index))
+
+
+def _job_subject(tokens: list[Token], span: tuple[int, int], matches: MatchIndex) -> bool:
+    """Whether the clause opens with a word for the job itself (``job_nouns``), past subjects and
+    determiners ("Arbetet som kock", "Denna tjänst")."""
+    index, hi = span
+    while index < hi:
+        skip = max(matches.starting(label, index) for label in ("STRIP", "DETERMINERS"))
+        if skip <= index:
+            break
+        index = skip
+    return index < hi and matches.starting("JOB_NOUNS", index) > 0

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.extract import extract
+from ingest.extract import _article_candidates, _merge_non_duties, extract
 from kb.records import Item
 from extract_helpers import article_sentences, items_of, sentences_of, texts
 
@@ -613,3 +613,15 @@ def test_vietnamese_subjects_relatives_one_word_nouns_and_skill_words_bound_duti
     antecedent as its subject; a one-word noun after "và" shares the object before it; a skill word after a
     comma ends a duty."""
     assert [[item.kind, item.text] for item in items_of(lang, sentence)] == expected
+
+
+def test_a_part_with_a_verb_of_its_own_joins_no_duty_before_it() -> None:
+    class NoDuty:
+        @staticmethod
+        def probability(verdict: object, kind: str) -> float:
+            return 0.0
+
+    sentences = sentences_of("sv", "Du deltar i ronder och samarbetar med läkare.")[1]
+    candidate = next(c for c in _article_candidates(sentences) if c.region.source.endswith(":role_verb"))
+    merged = _merge_non_duties(candidate, [(part, None) for part in candidate.duty_parts], NoDuty())
+    assert [candidate.text(*part) for part, _ in merged] == ["deltar i ronder", "samarbetar med läkare"]
