@@ -256,7 +256,7 @@ def _rule_items(candidate: Candidate) -> list[Item]:
     items = []
     for part in parts:
         head = _head(candidate, part)
-        if region.needs_head and not head:
+        if (region.needs_head and not head) or _lone_word(candidate, part, len(parts)):
             continue
         part_kind = "skill" if head and region.kind != "duty" else kind
         subtype = (head or region.subtype or "skill") if part_kind == "skill" else ""
@@ -284,13 +284,20 @@ def _model_items(candidates: list[Candidate], classifier: PrototypeClassifier) -
         kind = overall.kind if region.kind == "any" else region.kind
         parts = skill if kind == "skill" else _merge_non_duties(candidate, duty, classifier)
         for part, verdict in parts:
-            if (region.kind == "any" or region.source.endswith(":role_verb")) and len(parts) == 1 \
-                    and _words(candidate, part) < 2:
-                continue  # a lone word after a modal is rarely a whole duty or skill
+            if _lone_word(candidate, part, len(parts)):
+                continue
             item = _scored_item(candidate, part, verdict, kind, classifier)
             if item is not None:
                 items.append(item)
     return items
+
+
+def _lone_word(candidate: Candidate, part: tuple[int, int], count: int) -> bool:
+    """A lone word after a modal or a role's verb ("co koordynatorzy mogą potrzebować") is rarely a whole
+    duty or skill."""
+    region = candidate.region
+    return (region.kind == "any" or region.source.endswith(":role_verb")) and not region.source.endswith(
+        (":section", PARAGRAPH)) and count == 1 and _words(candidate, part) < 2
 
 
 def _has_rules(candidate: Candidate) -> bool:

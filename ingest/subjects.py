@@ -66,8 +66,10 @@ def role_subject(tokens: list[Token], lo: int, cue: tuple[int, int], matches: Ma
     # a relative pronoun inside the clause or opening it ("nhiệm vụ khác mà | anh ta có thể hoàn thành")
     relatives = [m for m in matches.within("RELATIVES", max(0, lo - 3), start) if m[2] >= lo]
     if relatives:  # "osób, które będą uczestniczyć": the subject is the relative's antecedent
-        if any(is_role(tokens, index, matches, title) for index in range(relatives[-1][2], start)):
-            return True  # the clause names the role itself ("rollen som en koordinator är att")
+        if any(matches.starting("ROLES", index) > 0 or tokens[index].lemma in title
+               for index in range(relatives[-1][2], start)):
+            return True  # the clause names the role itself ("rollen som en koordinator är att"); a pronoun
+            # there ("nhiệm vụ khác mà anh ta có thể hoàn thành") has the antecedent as its object
         antecedent = relatives[-1][1] - 1
         while antecedent > lo and (tokens[antecedent].is_punct or _gender_ending(tokens, antecedent)):
             antecedent -= 1
