@@ -41,6 +41,7 @@ import os
 import threading
 import weakref
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Sequence
 
@@ -82,9 +83,10 @@ class LanguageStats:
     means: np.ndarray  # (L, d), shrunk toward the global mean
     covariances: np.ndarray  # (L, d, d), shrunk toward the global covariance
 
-    @property
+    @cached_property
     def language_basis(self) -> np.ndarray:
-        """Orthonormal rows spanning the differences between the language means, (L-1, d)."""
+        """Orthonormal rows spanning the differences between the language means, (L-1, d); computed once
+        per statistics (an SVD that took 3.5 ms of every search with 25 languages)."""
         if len(self.langs) < 2:
             return np.zeros((0, self.means.shape[1]), np.float32)
         differences = self.means - self.means.mean(axis=0)
