@@ -128,7 +128,8 @@ def _article_candidates(sentences: list[Sentence], title_text: str = "",
             found = regions(tokens, span, matches, rules,
                             "" if by_rules or (section == "list" and line == "prose") else section, title)
             if detached:
-                found = [replace(region, prior=min(region.prior, DETACHED_PRIOR), source=region.source[:-7] + PARAGRAPH)
+                found = [replace(region, prior=min(region.prior, DETACHED_PRIOR),
+                                 source=region.source.removesuffix("section") + PARAGRAPH)
                          if region.source.endswith(":section") else region for region in found]
             found.append(Region(span[0], span[1], "any", "", MODEL_SOURCE, 0.0))
             for region in found:
