@@ -43,6 +43,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
+from ingest.conjunctions import cldr_conjunctions
 from ingest.lemmas import Token, blank_nlp, tokenize
 from ingest.subjects import advice, is_verb, role_subject, role_verb, verbal_noun
 from kb.errors import KBError
@@ -108,9 +109,10 @@ class LangRules:
 
 @lru_cache(maxsize=None)
 def load_rules(lang: str) -> LangRules:
-    """The rules of a language from ``ingest/lang/<lang>.json`` (empty rules when there is no file)."""
+    """The rules of a language from ``ingest/lang/<lang>.json``; without a file, no rules but the
+    language's conjunctions from CLDR (``ingest/conjunctions.py``)."""
     path = LANG_DIR / f"{lang}.json"
-    data = EMPTY_DATA
+    data = {**EMPTY_DATA, "conjunctions": list(cldr_conjunctions(lang))}  # lists split even without rules
     if path.is_file():
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
