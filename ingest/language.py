@@ -14,7 +14,9 @@ for, written in the text's script, and (in short texts) using the text's
 non-ASCII letters (``ø`` rules out Swedish, ``ä`` Norwegian). Long texts
 (articles) go to langdetect, which is reliable there, cross-checked with
 fastText so that gibberish is "unknown"; sentences keep their article's
-language unless the evidence for another one is strong.
+language unless the evidence for another one is strong. An article in a
+language spaCy has no pipeline for (Swahili) keeps its code when both
+detectors name it: its sentences are split with the multi-language pipeline.
 """
 from __future__ import annotations
 
@@ -137,8 +139,10 @@ def _fasttext():
     return LangDetector(LangDetectConfig(model="lite", max_input_length=2000))
 
 
-def language_scores(text: str, k: int = 8) -> list[tuple[str, float]]:
-    """fastText (lite) scores for ``text``, restricted to plausible, spaCy-supported languages."""
+def language_scores(text: str, k: int = 8, also: Iterable[str] = ()) -> list[tuple[str, float]]:
+    """fastText (lite) scores for ``text``, restricted to plausible languages that spaCy supports or that
+    are named in ``also`` (an article's language that both detectors agree on)."""
+    also = frozenset(also)
     text = " ".join(text.split())
     if not any(char.isalpha() for char in text):
         return []
@@ -147,7 +151,7 @@ def language_scores(text: str, k: int = 8) -> list[tuple[str, float]]:
     scores: dict[str, float] = {}
     for result in raw:
         lang = normalize_code(str(result["lang"]))
-        if not is_supported(lang) or not _plausible(lang, scripts):
+        if not (is_supported(lang) or lang in also) or not _plausible(lang, scripts):
             continue
         score = float(result["score"])
         if len(text) <= ALPHABET_CHECK_CHARS:
@@ -180,7 +184,7 @@ def _refine(text: str, prior: str) -> str:
     letters = sum(char.isalpha() for char in text)
     if prior != UNKNOWN_LANG and (letters < MIN_SENTENCE_LETTERS or len(text.split()) < MIN_SENTENCE_WORDS):
         return prior
-    scores = language_scores(text)
+    scores = language_scores(text, also=(prior,))
     if not scores:
         return prior
     top, top_score = scores[0]
@@ -220,36 +224,40 @@ def _langdetect_scores(text: str) -> list[tuple[str, float]]:
 
 
 def article_language(text: str) -> tuple[str, str]:
-    """The language of a long text and why it may be unknown ('' when known)."""
+    """The language of a long text and what to warn about ('' when nothing): why it is unknown, or
+    that spaCy has no pipeline for it."""
     letters = sum(char.isalpha() for char in text)
     if letters == 0:
         return UNKNOWN_LANG, "it has no letters"
-    fast = language_scores(text[:2000])
     if letters < 60:  # too short for langdetect's n-gram profiles
+        fast = language_scores(text[:2000])
         found = fast[0][0] if fast and fast[0][1] >= MIN_CONFIDENCE else UNKNOWN_LANG
     else:
         slow = _langdetect_scores(text)
-        fast_scores = dict(fast)
+        confident = slow[0][0] if slow and slow[0][1] >= ARTICLE_CONFIDENCE else ""
+        fast = language_scores(text[:2000], also=(confident,) if confident else ())
         found = UNKNOWN_LANG
-        if slow and slow[0][1] >= ARTICLE_CONFIDENCE and fast_scores.get(slow[0][0], 0.0) >= 0.05:
-            found = slow[0][0]
+        if confident and dict(fast).get(confident, 0.0) >= 0.05:
+            found = confident
+        elif confident and not is_supported(confident):
+            return UNKNOWN_LANG, f"its language looks like '{confident}', which fastText does not confirm"
         elif fast and fast[0][1] >= MIN_CONFIDENCE:
             found = fast[0][0]
-        if slow and not is_supported(slow[0][0]) and slow[0][1] >= ARTICLE_CONFIDENCE:
-            return UNKNOWN_LANG, f"its language looks like '{slow[0][0]}', which spaCy has no pipeline for"
     if found == UNKNOWN_LANG:
         return found, "no language could be recognized with confidence"
+    if not is_supported(found):
+        return found, f"spaCy has no pipeline for its language '{found}'"
     return found, ""
 
 
 def detect(articles: Iterable[Article]) -> Iterator[Article]:
-    """Set each article's ``lang`` from its body text; warn and use 'unknown' when unsure."""
+    """Set each article's ``lang`` from its body text; warn and use 'unknown' when unsure, and warn when
+    spaCy has no pipeline for the language."""
     for article in articles:
         lang, reason = article_language(_body_text(article))
         if reason:
-            warnings.warn(
-                f"{article.path}: {reason}; its sentences are split with the multi-language "
-                "pipeline and tagged 'unknown' (check the file's encoding and language)",
-                stacklevel=2,
-            )
+            tagged = "tagged 'unknown' (check the file's encoding and language)" if lang == UNKNOWN_LANG else \
+                f"tagged '{lang}'"
+            warnings.warn(f"{article.path}: {reason}; its sentences are split with the multi-language pipeline and "
+                          f"{tagged}", stacklevel=2)
         yield dataclasses.replace(article, lang=lang)

@@ -108,12 +108,28 @@ def test_detect_keeps_undetectable_article_as_unknown_with_a_warning(text):
     assert article.lang == UNKNOWN_LANG
 
 
-def test_detect_marks_language_without_spacy_pipeline_unknown():
-    swahili = ("Tunatafuta meneja wa mradi mwenye uzoefu. Unapaswa kuwa na ujuzi mzuri wa mawasiliano na "
-               "uwezo wa kufanya kazi katika timu. Majukumu yako ni pamoja na kupanga mikutano.")
-    with pytest.warns(UserWarning, match="'sw'"):
-        (article,) = detect([make_article(swahili)])
-    assert article.lang == UNKNOWN_LANG
+SWAHILI = ("Tunatafuta meneja wa mradi mwenye uzoefu. Unapaswa kuwa na ujuzi mzuri wa mawasiliano na "
+           "uwezo wa kufanya kazi katika timu. Majukumu yako ni pamoja na kupanga mikutano.")
+
+
+def test_a_language_without_spacy_pipeline_keeps_its_code_with_a_warning():
+    # both detectors name Swahili: the article is 'sw', split with the multi-language pipeline
+    with pytest.warns(UserWarning, match="corpus/x.txt: spaCy has no pipeline for its language 'sw'"):
+        (article,) = detect([make_article(SWAHILI)])
+    assert article.lang == "sw"
+
+
+def test_sentences_of_an_article_in_a_language_without_spacy_pipeline_keep_its_code():
+    found = detect_sentences([sentence("Kulipa wasambazaji na kufuatilia madeni", "sw")])
+    assert [item.lang for item in found] == ["sw"]  # it was read as English when 'sw' was never scored
+
+
+def test_a_language_only_langdetect_names_stays_unknown(monkeypatch):
+    import ingest.language as language
+
+    monkeypatch.setattr(language, "_langdetect_scores", lambda text: [("sw", 0.99)])
+    lang, reason = language.article_language("Wir suchen einen erfahrenen Projektleiter für unser Team. " * 3)
+    assert lang == UNKNOWN_LANG and "'sw'" in reason and "does not confirm" in reason
 
 
 def test_detect_is_repeatable():
