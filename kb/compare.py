@@ -1,11 +1,12 @@
 """Role-to-role comparison: similarity, aligned shared duties and what is unique to each role.
 
-Works across languages because it uses the same centered vectors as grouping
-(each language's mean vector removed, see ``kb.group``), read from the database:
-nothing is embedded again. Similarities are cosines of those centered vectors.
-Alignment is one-to-one (each duty pairs with at most one of the other role), which
-keeps it precise: at a cosine of 0.40 it aligns the labelled
-translations of ``tests/data/groups.jsonl`` with precision 0.98 and recall 0.70
+Works across languages because it uses centered vectors (each language's mean
+vector removed, see ``kb.group``). Role similarity uses the stored passage vectors
+of items and sentences, as grouping does; duty alignment uses the items' paraphrase
+vectors (``kb.paraphrase``: embedded once with e5's symmetric "query: " prefix and
+cached). Alignment is one-to-one (each duty pairs with at most one of the other
+role), which keeps it precise: at a cosine of 0.35 it aligns the labelled
+translations of ``tests/data/groups.jsonl`` with precision 0.99 and recall 0.73
 (``python -m eval.grouping``).
 """
 from __future__ import annotations
@@ -17,9 +18,10 @@ import numpy as np
 from kb.errors import KBError
 from kb.bias import language_means, subtract_language_means
 from kb.group import SHRINK_ITEMS
+from kb.paraphrase import paraphrase_vectors
 
 MIN_ITEMS = 3  # a role with fewer duties and skills is compared by its sentences instead
-SHARED_THRESHOLD = 0.40  # one-to-one alignment, measured by `python -m eval.grouping`
+SHARED_THRESHOLD = 0.35  # one-to-one alignment of paraphrase vectors, measured by `python -m eval.grouping`
 
 
 def compare(kb, doc_ids: list[str]) -> dict:
@@ -31,23 +33,29 @@ def compare(kb, doc_ids: list[str]) -> dict:
     profiles = {doc_id: {} for doc_id in doc_ids}
     for name, kinds in (("items", ("duty", "skill")), ("sentences", ("sentence",))):
         units, vectors = kb.store.unit_vectors(kinds)
-        langs = [unit["lang"] for unit in units]
-        centered = subtract_language_means(vectors, langs, language_means(vectors, langs, SHRINK_ITEMS))
-        for doc_id in doc_ids:
-            positions = [p for p, unit in enumerate(units) if unit["doc_id"] == doc_id]
-            profiles[doc_id][name] = ([units[p] for p in positions], centered[positions])
+        views = [(name, vectors)] + ([("paraphrases", paraphrase_vectors(kb, units))] if name == "items" else [])
+        for view, view_vectors in views:
+            centered = centered_vectors(view_vectors, [unit["lang"] for unit in units])
+            for doc_id in doc_ids:
+                positions = [p for p, unit in enumerate(units) if unit["doc_id"] == doc_id]
+                profiles[doc_id][view] = ([units[p] for p in positions], centered[positions])
     size = len(doc_ids)
     matrix = np.eye(size)
     pairs = []
     for i, j in itertools.combinations(range(size), 2):
         a, b = profiles[doc_ids[i]], profiles[doc_ids[j]]
         matrix[i, j] = matrix[j, i] = role_similarity(a, b)
-        shared, unique_a, unique_b = align_duties(a["items"], b["items"])
+        shared, unique_a, unique_b = align_duties(a["paraphrases"], b["paraphrases"])
         pairs.append({"a": doc_ids[i], "b": doc_ids[j], "similarity": round(float(matrix[i, j]), 4),
                       "shared": shared, "unique_a": unique_a, "unique_b": unique_b})
     pairs.sort(key=lambda pair: -pair["similarity"])
     return {"docs": doc_ids, "titles": {doc_id: kb.article(doc_id)["title"] for doc_id in doc_ids},
             "similarity": [[round(float(value), 4) for value in row] for row in matrix], "pairs": pairs}
+
+
+def centered_vectors(vectors: np.ndarray, langs: list[str]) -> np.ndarray:
+    """Vectors without their language's mean (shrunk for languages with few items), renormalized."""
+    return subtract_language_means(vectors, langs, language_means(vectors, langs, SHRINK_ITEMS))
 
 
 def resolve_doc_id(kb, doc_id: str) -> str:

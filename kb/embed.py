@@ -34,6 +34,16 @@ class Embedder(Protocol):
         """Embed one search query; returns a (dim,) float32 L2-normalized vector."""
 
 
+def embed_queries(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
+    """Many texts embedded as queries: in batches where the embedder can, else one by one."""
+    batch = getattr(embedder, "embed_queries", None)
+    if batch is not None:
+        return batch(texts)
+    if not texts:
+        return np.zeros((0, embedder.dim), dtype=np.float32)
+    return normalize(np.vstack([embedder.embed_query(text) for text in texts]))
+
+
 def normalize(vectors: np.ndarray) -> np.ndarray:
     """L2-normalize rows (or a single vector) so inner products are cosines."""
     vectors = np.asarray(vectors, dtype=np.float32)
@@ -74,6 +84,10 @@ class E5Embedder:
         """Embed a query with the model's ``query: `` prefix."""
         return normalize(self._model.query(text))
 
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed many texts with the ``query: `` prefix, in chunks."""
+        return embed_in_chunks(self._model.query, texts, self.dim)
+
 
 class SentenceTransformerEmbedder:
     """A sentence-transformers model from a local path or the hub cache."""
@@ -107,6 +121,10 @@ class SentenceTransformerEmbedder:
     def embed_query(self, text: str) -> np.ndarray:
         """Embed a query with the model's query prompt, if it has one."""
         return normalize(self._encode([text], self._prompts[0])[0])
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed many texts with the model's query prompt, in chunks."""
+        return embed_in_chunks(lambda chunk: self._encode(chunk, self._prompts[0]), texts, self.dim)
 
 
 def _st_prompts(model: str, prompts: dict[str, str]) -> tuple[str, str]:

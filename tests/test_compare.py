@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from kb.cli import main
@@ -92,13 +93,22 @@ def test_senior_coordinator_articles_align_their_schedule_duties(corpus_kb) -> N
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="known gap: e5-small scores these paraphrases under the alignment threshold")
-@pytest.mark.parametrize("a_words, b_words", [
-    (("researrangemang",), ("resor", "transport")),
-    (("screeningsamtal",), ("screenar",)),
-])
-def test_senior_coordinator_articles_align_travel_and_screening(corpus_kb, a_words, b_words) -> None:
-    assert _shared_pair(corpus_kb, a_words, b_words)
+def test_senior_coordinator_articles_align_their_travel_duties(corpus_kb) -> None:
+    assert _shared_pair(corpus_kb, ("researrangemang",), ("resor", "transport"))
+
+
+@pytest.mark.slow
+def test_senior_coordinator_articles_do_not_pair_schedules_with_flowcharts(corpus_kb) -> None:
+    ids = [doc["doc_id"] for doc in corpus_kb.docs() if doc["doc_id"][:3] in ("000", "001", "003")]
+    shared = [s for pair in corpus_kb.compare(*ids)["pairs"] for s in pair["shared"]]
+    # "scheman" (schedules) and "flödesscheman" (flowcharts) share letters, not meaning
+    assert not [s for s in shared if "flödesscheman" in s["a_text"] + s["b_text"]]
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="known gap: e5-small scores this paraphrase under the alignment threshold")
+def test_senior_coordinator_articles_align_their_screening_duties(corpus_kb) -> None:
+    assert _shared_pair(corpus_kb, ("screeningsamtal",), ("screenar",))
 
 
 @pytest.mark.slow
@@ -123,3 +133,18 @@ def test_new_commands_have_help_with_an_example(command: str, capsys) -> None:
         main([command, "--help"])
     assert exit_info.value.code == 0
     assert f"example: python -m kb {command}" in capsys.readouterr().out
+
+
+def test_paraphrase_vectors_are_embedded_once_and_follow_changed_items(tmp_path: Path, fake_embedder) -> None:
+    from kb.paraphrase import paraphrase_vectors
+
+    with build_kb(tmp_path / "kb", fake_embedder, {"a": ("sv", SV_A), "b": ("sv", SV_B)}) as kb:
+        units, _ = kb.store.unit_vectors(("duty", "skill"))
+        calls = []
+        kb.embedder.embed_query = lambda text: calls.append(text) or fake_embedder._vector(text)
+        first = paraphrase_vectors(kb, units)
+        assert len(calls) == len(units) and first.shape == (len(units), fake_embedder.dim)
+        assert np.allclose(paraphrase_vectors(kb, units), first) and len(calls) == len(units)  # cached
+        changed = [{**units[0], "text": "boka resor åt chefen"}] + units[1:]
+        paraphrase_vectors(kb, changed)
+        assert calls[len(units):] == ["boka resor åt chefen"]
