@@ -11,7 +11,9 @@ A region whose commas are followed by verbs (``duty_verbs`` where infinitives ha
 ending) lists verb phrases: it splits only before verbs, so "boka möten och resor för chefen,
 beställa material och svara på samtal" keeps "möten och resor" together. A relative clause after
 a word for tasks (``task_nouns``: "uppgifter som hanterar X, ordnar Y") lists the duties, and the
-vague phrase before it is dropped; "fungera som <title>," ends at its comma (``role_copulas``).
+vague phrase before it is dropped, and so is a duty whose object is only such a word made vague by a
+quantifier (``vague_quantifiers``: "these tasks"); "fungera som <title>," ends at its comma (``role_copulas``).
+Two role names joined by a conjunction are one object ("các điều phối viên và quản lý cấp trên").
 """
 from __future__ import annotations
 
@@ -76,7 +78,8 @@ def enumeration(tokens: list[Token], region: Region, matches: Matches, rules: La
     parts = [part for part, raw in zip(parts, raw_parts) if raw not in vague]
     parts = [part for part in parts if part[1] > part[0] and matches.starting("NEGATIONS", part[0]) < 0
              and not _bare_head(tokens, part, rules) and not _aside(part, region, matches)
-             and not _names_the_job(tokens, part, region, matches)]
+             and not _names_the_job(tokens, part, region, matches)
+             and not _generic_tasks(tokens, part, region, matches, rules)]
     firm = frozenset(_strip(tokens, (start, hi), matches, ())[0] for start in closing) if region.subject else frozenset()
     if region.kind == "skill":  # "plan and prioritise your work": a lone verb shares the next part's object
         return _merge_fragments(parts, firm, lambda part: part[1] - part[0] == 1 and part != parts[-1]
@@ -173,6 +176,44 @@ def _names_the_job(tokens: list[Token], part: tuple[int, int], region: Region, m
     return region.subject or end >= part[1] or matches.starting("PREPOSITIONS", end) < 0
 
 
+def _generic_tasks(tokens: list[Token], part: tuple[int, int], region: Region, matches: Matches,
+                   rules: LangRules) -> bool:
+    """A duty whose object is only a word for tasks (``task_nouns``) with a demonstrative or quantifier
+    (``vague_quantifiers``: "these tasks", "olika arbetsuppgifter", "một số nhiệm vụ chính") names no
+    particular duty, nor does an adjunct that opens with no activity ("during a typical day"); "such as
+    filing invoices" or "utför uppgifter som X" say what the tasks are."""
+    if region.kind == "skill" or not rules.data.get("vague_quantifiers"):
+        return False
+    start, end = part
+    index = _past_verb(tokens, part, rules)
+    tasks = vague = False
+    while start < index < end:
+        task_end = matches.starting("TASK_NOUNS", index)
+        vague_end = matches.starting("VAGUE_QUANTIFIERS", index)
+        step = max(task_end, vague_end, *(matches.starting(label, index) for label in ("DETERMINERS", "STRIP")))
+        if step <= index:
+            break
+        tasks, vague = tasks or task_end == step, vague or vague_end == step
+        index = step
+    preposition = matches.starting("PREPOSITIONS", index)
+    adjunct = 0 < preposition < end and not _verb_start(tokens, _past_determiner(tokens, preposition, end, matches),
+                                                        region, matches, rules)
+    return tasks and vague and (index >= end or tokens[index].is_punct or adjunct)
+
+
+def _past_verb(tokens: list[Token], part: tuple[int, int], rules: LangRules) -> int:
+    """Where the object of a part that opens with a verb starts: after its verb-tagged syllables
+    (``verb_pos``), or after its first word where the language has no tags."""
+    start, end = part
+    verb_pos = rules.data.get("verb_pos", [])
+    if not verb_pos:
+        return start + 1
+    index = start
+    while index < end and tokens[index].pos in verb_pos:
+        index += 1
+    return index
+
+
 def _bare_head(tokens: list[Token], part: tuple[int, int], rules: LangRules) -> bool:
     """A skill head word alone ("kompetens", "skills") names no particular skill."""
     return part[1] - part[0] == 1 and tokens[part[0]].lemma in rules.head_lemmas
@@ -186,6 +227,8 @@ def _split_here(tokens: list[Token], region: Region, matches: Matches, rules: La
         return False
     if matches.starting("RELATIVES", after) > 0:
         return False
+    if _joins_roles(index, after, matches):
+        return False  # "các điều phối viên và quản lý cấp trên": people worked with, not a new duty
     word = _past(tokens, after, hi, matches, ("STRIP",))  # ", till exempel att förbereda X": past the adverb
     nxt = tokens[word]
     suffixes = tuple(rules.data.get("verb_suffixes", []))
@@ -212,6 +255,13 @@ def _split_here(tokens: list[Token], region: Region, matches: Matches, rules: La
         return True
     heads = (matches.within("HEAD", start, index), matches.within("HEAD", after, hi))
     return in_list or all(heads) or (index - start <= 1 and hi - after <= 1)
+
+
+def _joins_roles(index: int, after: int, matches: Matches) -> bool:
+    """Whether a conjunction joins two names of roles (``roles``): like joins like, so the second one is a
+    person even where its word can be a verb too ("điều phối viên và quản lý cấp trên")."""
+    return (matches.starting("CONJUNCTIONS", index) > 0 and matches.starting("ROLES", after) > 0
+            and any(end == index for _, _, end in matches.within("ROLES", max(0, index - 4), index)))
 
 
 def _modifier_conjunct(tokens: list[Token], bounds: tuple[int, int, int, int], matches: Matches,

@@ -27,7 +27,7 @@ from ingest.lemmas import PUNCT_FOLD, Token, tokenize
 from ingest.read import BULLET
 from ingest.subjects import is_verb
 from ingest.enumeration import enumeration, verb_headed
-from ingest.rules import Matches, Region, clauses, load_rules, regions
+from ingest.rules import LangRules, Matches, Region, clauses, load_rules, regions, varying_requirements
 from kb.embed import Embedder
 from kb.records import Item, Sentence
 
@@ -113,7 +113,8 @@ def _article_candidates(sentences: list[Sentence], title_text: str = "",
         by_rules = line == "prose" and bool(rules.frames)
         detached = line != "bullet" and sentence.text.rstrip().endswith((".", "!", "。", "！")) \
             and _starts_block(text, text.rfind("\n", 0, sentence.start) + 1)
-        for span in clauses(tokens, sentence.text, matches):
+        for span in _without_requirement_talk(clauses(tokens, sentence.text, matches, rules.frames), tokens,
+                                              matches, rules):
             block = _starts_block(text, sentence.start + tokens[span[0]].start) if span[1] > span[0] else False
             below = (lambda end=sentence.start + tokens[span[1] - 1].end: _section_lines(text, end)) \
                 if span[1] > span[0] else list
@@ -134,6 +135,18 @@ def _article_candidates(sentences: list[Sentence], title_text: str = "",
             found.append(Region(span[0], span[1], "any", "", MODEL_SOURCE, 0.0))
             for region in found:
                 yield _candidate(sentence, tokens, matches, region, rules)
+
+
+def _without_requirement_talk(spans: list[tuple[int, int]], tokens: list[Token], matches: Matches,
+                              rules: LangRules) -> Iterator[tuple[int, int]]:
+    """Clauses with a subject that names requirements and its predicate of variation cut out ("Kraven på
+    utbildning varierar mellan arbetsgivare"): talk about requirements, not one; the rest stays."""
+    for lo, hi in spans:
+        talk = varying_requirements(tokens, (lo, hi), matches, rules)
+        if talk is None:
+            yield lo, hi
+            continue
+        yield from (part for part in ((lo, talk[0]), (talk[1], hi)) if part[1] > part[0])
 
 
 def _purpose_clause(matches: Matches, span: tuple[int, int]) -> bool:

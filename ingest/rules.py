@@ -24,7 +24,10 @@ for the embedding classifier. Every cue is a phrase lemmatized like the text
   ``dropped_subject`` (third-person endings where the subject may be left out), ``employer`` ("nasz", "our");
   ``role_copulas`` ("fungera som") name the role rather than a duty; ``job_nouns`` ("jobbet",
   "tjänsten") name the job itself, so a part or clause subject opening with one talks about the job; ``task_nouns`` ("uppgifter",
-  "zadania") before a relative clause opened by a verb mean the clause lists the duties.
+  "zadania") before a relative clause opened by a verb mean the clause lists the duties; with only
+  ``vague_quantifiers`` ("these", "olika", "một số", "này") around it a task noun is the whole object of no
+  particular duty ("performs several tasks during the day"); ``variation`` ("vary by", "varierar", "khác nhau
+  tùy theo") after a subject that names requirements makes that subject talk, not a requirement.
 * predicate subjects: under a skill predicate ("... är alla nödvändiga färdigheter") a subject
   opened by an infinitive marker, a present-tense verb or a verbal noun (``verbal_noun_endings``:
   "-anie", "-ing"; ``verbal_nouns`` lists action nouns whose ending does not tell: "анализ", "kontrola")
@@ -51,7 +54,7 @@ from kb.errors import KBError
 LANG_DIR = Path(__file__).resolve().parent / "lang"
 WORD_LISTS = ("strip", "conjunctions", "prepositions", "copulas", "breaks", "verb_markers", "negations", "relatives",
               "roles", "role_pronouns", "advice", "role_copulas", "learning_verbs", "task_nouns", "purpose", "duty_verbs",
-              "determiners", "preferences", "employer", "job_nouns")
+              "determiners", "preferences", "employer", "job_nouns", "vague_quantifiers", "variation")
 CLAUSE_PUNCT = frozenset(";:!?()[]：")
 SHORT_ASIDE = 5  # tokens inside brackets that still belong to the clause around them
 BULLETS = frozenset("-•*–·▪◦●")
@@ -178,8 +181,9 @@ class Matches:
         return [m for m in self.found if m[0].startswith(prefix) and start <= m[1] and m[2] <= end]
 
 
-def clauses(tokens: list[Token], text: str, matches: Matches) -> list[tuple[int, int]]:
-    """Token ranges between clause punctuation, line breaks and subordinating words."""
+def clauses(tokens: list[Token], text: str, matches: Matches, frames: tuple[Frame, ...] = ()) -> list[tuple[int, int]]:
+    """Token ranges between clause punctuation, line breaks and subordinating words; ``frames`` (the
+    language's) tell a purpose clause inside the subject of a duty predicate, which ends nothing."""
     ranges, start, index = [], 0, 0
     inline = _short_brackets(tokens)
     while index < len(tokens):
@@ -192,6 +196,8 @@ def clauses(tokens: list[Token], text: str, matches: Matches) -> list[tuple[int,
             start = index
         if brk > 0 and _vague_before_purpose(tokens, (start, index), matches):
             brk = -1  # "theo dõi họ để đạt được X": the purpose says what the vague verb is for
+        if brk > 0 and _purpose_in_subject(tokens, index, matches, frames):
+            brk = -1  # "X để đạt được Y và giữ Z là các nhiệm vụ": the list goes on past the purpose
         if (token.text in CLAUSE_PUNCT and index not in inline and not _inside_word(tokens, index)) \
                 or _full_stop(tokens, index) \
                 or (brk > 0 and not inside_frame):
@@ -240,6 +246,22 @@ def _vague_before_purpose(tokens: list[Token], span: tuple[int, int], matches: M
     separators = [i for i in segment if tokens[i].text == "," or matches.starting("CONJUNCTIONS", i) > 0]
     words = [i for i in segment if not separators or i > separators[-1]]
     return len(words) <= 1 and not tokens[last].is_punct
+
+
+def _purpose_in_subject(tokens: list[Token], index: int, matches: Matches, frames: tuple[Frame, ...]) -> bool:
+    """Whether a purpose clause (``purpose``) at ``index`` sits inside the subject of a duty predicate later in
+    the sentence ("Chỉ đạo X, làm việc với Y để đạt được Z và giữ W là các nhiệm vụ khác"): the predicate
+    names the whole list before its copula, so the purpose is one item's complement, not a clause break."""
+    if matches.starting("PURPOSE", index) < 0:
+        return False
+    stop = next((i for i in range(index, len(tokens)) if tokens[i].text in CLAUSE_PUNCT or _full_stop(tokens, i)),
+                len(tokens))
+    for _, copula, copula_end in matches.within("COPULAS", index, stop):
+        for label, start, _ in matches.within("FRAME", copula_end, min(stop, copula_end + 3)):
+            frame = frames[int(label.split(":")[1])] if frames else None
+            if frame is not None and frame.kind == "duty" and frame.position == "before":
+                return True
+    return False
 
 
 def _full_stop(tokens: list[Token], index: int) -> bool:
@@ -323,6 +345,23 @@ def regions(tokens: list[Token], span: tuple[int, int], matches: Matches, rules:
     if negated:
         return found  # "A degree is not required": the skill word is what is not asked for
     return found + _head_regions(tokens, span, matches, found, copulas + starts, tag, cues, rules.data)
+
+
+def varying_requirements(tokens: list[Token], span: tuple[int, int], matches: Matches,
+                         rules: LangRules) -> tuple[int, int] | None:
+    """The token range of a subject that names requirements and the predicate of variation after it
+    (``variation``: "vary by", "varierar", "khác nhau tùy theo"): "Education requirements vary by employer"
+    is talk about requirements, not one. The subject starts after the last comma before the predicate."""
+    lo, hi = span
+    for _, start, end in matches.within("VARIATION", lo, len(tokens)):
+        if start >= hi:
+            break
+        subject = max([lo] + [i + 1 for i in range(lo, start) if tokens[i].text == ","])
+        skill_cues = [m for m in matches.within("FRAME", subject, start)
+                      if rules.frames[int(m[0].split(":")[1])].kind == "skill"]
+        if skill_cues or matches.within("SECTION:skill", subject, start) or matches.within("HEAD", subject, start):
+            return subject, end
+    return None
 
 
 FUNCTION_LISTS = ("STRIP", "COPULAS", "CONJUNCTIONS", "VERB_MARKERS", "RELATIVES", "ROLES", "ROLE_PRONOUNS",

@@ -625,3 +625,57 @@ def test_a_part_with_a_verb_of_its_own_joins_no_duty_before_it() -> None:
     candidate = next(c for c in _article_candidates(sentences) if c.region.source.endswith(":role_verb"))
     merged = _merge_non_duties(candidate, [(part, None) for part in candidate.duty_parts], NoDuty())
     assert [candidate.text(*part) for part, _ in merged] == ["deltar i ronder", "samarbetar med läkare"]
+
+
+@pytest.mark.parametrize("lang, sentence, expected", [
+    ("vi", "Trưởng nhóm thực hiện nhiều nhiệm vụ khác nhau trong suốt tuần làm việc.", []),
+    ("vi", "Anh ta xử lý những công việc đó cho trưởng phòng.", []),
+    ("en", "The coordinator performs several key tasks during a typical day.", []),
+    ("sv", "Som kock utför du olika arbetsuppgifter under dagen.", []),
+    ("pl", "Magazynier wykonuje różne zadania w ciągu dnia.", []),
+    ("de", "Der Elektriker erledigt verschiedene Aufgaben im Betrieb.", []),
+    ("vi", "Kế toán viên thực hiện các nhiệm vụ kế toán của công ty.", ["thực hiện các nhiệm vụ kế toán của công ty"]),
+    ("vi", "Nhân viên bàn giao các công việc cho ca sau.", ["bàn giao các công việc cho ca sau"]),
+    ("en", "She performs various tasks such as filing invoices.", ["performs various tasks such as filing invoices"]),
+    ("sv", "Hon utför uppgifter som tilldelats av chefen.", ["utför uppgifter som tilldelats av chefen"]),
+])
+def test_a_duty_whose_object_is_only_a_vague_word_for_tasks_names_no_duty(lang: str, sentence: str,
+                                                                          expected: list[str]) -> None:
+    """"these tasks", "olika arbetsuppgifter", "nhiều nhiệm vụ khác nhau" say no particular duty; a task word
+    with a content word ("nhiệm vụ kế toán"), examples or a relative clause after it does."""
+    assert texts(items_of(lang, sentence), "duty") == expected
+
+
+@pytest.mark.parametrize("lang, sentence, expected", [
+    ("vi", "Yêu cầu bằng cấp cho một kế toán viên khác nhau tùy theo từng công ty.", []),
+    ("sv", "Kraven på utbildning skiljer sig mellan olika arbetsgivare.", []),
+    ("en", "Education requirements vary by employer, but a bachelor's degree is required.", ["a bachelor's degree"]),
+    ("en", "You need a driving licence, education requirements vary by employer.", ["a driving licence"]),
+    ("vi", "Công việc yêu cầu bằng cao đẳng trở lên.", ["bằng cao đẳng trở lên"]),
+])
+def test_requirements_said_to_vary_by_employer_are_no_requirement(lang: str, sentence: str,
+                                                                  expected: list[str]) -> None:
+    assert texts(items_of(lang, sentence), "skill") == expected
+
+
+@pytest.mark.parametrize("lang, sentence, expected", [
+    ("vi", "Gọi điện cho khách hàng để giới thiệu sản phẩm và soạn thảo hợp đồng là các nhiệm vụ chính của "
+           "nhân viên.", ["Gọi điện cho khách hàng để giới thiệu sản phẩm", "soạn thảo hợp đồng"]),
+    ("sv", "Att ringa kunder för att boka möten och skriva avtal är viktiga uppgifter för en säljare.",
+     ["ringa kunder för att boka möten", "skriva avtal"]),
+    ("en", "Calling clients to book meetings and drafting contracts are the main duties of a sales assistant.",
+     ["Calling clients to book meetings", "drafting contracts"]),
+])
+def test_a_purpose_inside_the_subject_of_a_duty_predicate_keeps_the_list_whole(lang: str, sentence: str,
+                                                                              expected: list[str]) -> None:
+    assert texts(items_of(lang, sentence), "duty") == expected
+
+
+@pytest.mark.parametrize("lang, sentence, expected", [
+    ("vi", "Nhân viên phối hợp với các trưởng nhóm và quản lý cấp cao.",
+     ["phối hợp với các trưởng nhóm và quản lý cấp cao"]),
+    ("vi", "Nhân viên làm việc với khách hàng và quản lý dự án.", ["làm việc với khách hàng", "quản lý dự án"]),
+])
+def test_a_conjunction_between_two_roles_joins_people_not_duties(lang: str, sentence: str,
+                                                                 expected: list[str]) -> None:
+    assert texts(items_of(lang, sentence), "duty") == expected
