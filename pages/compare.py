@@ -22,7 +22,8 @@ if len(chosen) < 2:
     st.info("Pick two or more roles, for example a Swedish and a Polish coordinator role.")
     st.stop()
 
-result = app_support.run_or_error(kb.compare, *chosen)
+with st.spinner("Comparing the roles (the first comparison embeds every duty once)..."):
+    result = app_support.run_or_error(kb.compare, *chosen)
 ids = result["docs"]
 cells = pd.DataFrame([{"a": labels[a], "b": labels[b], "similarity": float(result["similarity"][i][j]), "same": i == j}
                       for i, a in enumerate(ids) for j, b in enumerate(ids)])
