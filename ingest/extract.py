@@ -94,14 +94,14 @@ def _article_candidates(sentences: list[Sentence], title_text: str = "",
                         resolve: HeadingResolver | None = None, text: str = "") -> Iterator[Candidate]:
     """Candidate regions of every clause, following section headings across sentences;
     ``resolve`` names the kind of headings the language data does not know."""
-    section = ""
+    section = under = ""  # under: the kind of the last heading, which prose with its own cues does not end
     title = _title_lemmas(title_text, sentences[0].lang) if sentences and title_text else frozenset()
     for sentence in sentences:
         rules = load_rules(sentence.lang)
         tokens = tokenize(sentence.text, sentence.lang)
         matches = Matches(rules.match(tokens))
         if matches.within("SECTION:none", 0, min(len(tokens), 2)):
-            section = "none"  # "Vi erbjuder ...", "Oferujemy ...": offers and company text
+            section = under = "none"  # "Vi erbjuder ...", "Oferujemy ...": offers and company text
             continue
         strong = [label for label, _, _ in matches.within("FRAME", 0, len(tokens))
                   if not rules.frames[int(label.split(":")[1])].subject]
@@ -120,13 +120,14 @@ def _article_candidates(sentences: list[Sentence], title_text: str = "",
             heading = _heading(tokens, span, matches, sentence.text, resolve, bool(rules.data["sections"]), block,
                                line == "bullet", below)
             if heading is not None:
-                section, by_rules = heading, False
+                section = under = heading
+                by_rules = False
                 continue
             if section == "none" or _purpose_clause(matches, span):
                 continue
             # under a heading of unclear kind only list lines are items; its prose is read as prose
             found = regions(tokens, span, matches, rules,
-                            "" if by_rules or (section == "list" and line == "prose") else section, title)
+                            "" if by_rules or (section == "list" and line == "prose") else section, title, under)
             if detached:
                 found = [replace(region, prior=min(region.prior, DETACHED_PRIOR),
                                  source=region.source.removesuffix("section") + PARAGRAPH)

@@ -22,6 +22,9 @@ for the embedding classifier. Every cue is a phrase lemmatized like the text
   infinitives have no telling ending: a split before a verb starts a new duty);
 * subjects (``ingest/subjects.py``): ``roles``, ``role_pronouns``, ``advice``, ``present_verb``,
   ``dropped_subject`` (third-person endings where the subject may be left out), ``employer`` ("nasz", "our");
+  ``verb_second`` (true where the finite verb comes second: the word between a fronted adverb or phrase and
+  the role pronoun is the role's verb, whatever its form: "Daarnaast werk je", "Ook begeleid je") and
+  ``subordinators`` (words that open a subordinate clause, whose verb comes last: "waar je", "wat je");
   ``role_copulas`` ("fungera som") name the role rather than a duty; ``job_nouns`` ("jobbet",
   "tjänsten") name the job itself, so a part or clause subject opening with one talks about the job; ``task_nouns`` ("uppgifter",
   "zadania") before a relative clause opened by a verb mean the clause lists the duties.
@@ -38,7 +41,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
@@ -50,7 +53,7 @@ from kb.errors import KBError
 LANG_DIR = Path(__file__).resolve().parent / "lang"
 WORD_LISTS = ("strip", "conjunctions", "prepositions", "copulas", "breaks", "verb_markers", "negations", "relatives",
               "roles", "role_pronouns", "advice", "role_copulas", "learning_verbs", "task_nouns", "purpose", "duty_verbs",
-              "determiners", "preferences", "employer", "job_nouns")
+              "determiners", "preferences", "employer", "job_nouns", "subordinators")
 CLAUSE_PUNCT = frozenset(";:!?()[]：")
 SHORT_ASIDE = 5  # tokens inside brackets that still belong to the clause around them
 BULLETS = frozenset("-•*–·▪◦●")
@@ -251,10 +254,17 @@ def _full_stop(tokens: list[Token], index: int) -> bool:
 ROLE_FRAME = Frame("role_verb", "duty", "after", 0.6, needs_copula=False)
 
 
+def _role_frame(under: str) -> Frame:
+    """The frame of a role subject's verb: a duty, except under a skill heading, where what the role does
+    ("Je spreekt vloeiend Engels", "Du arbeitest sorgfältig") is as often a skill or trait: the classifier's call."""
+    return replace(ROLE_FRAME, kind="any") if under == "skill" else ROLE_FRAME
+
+
 def regions(tokens: list[Token], span: tuple[int, int], matches: Matches, rules: LangRules,
-            section: str, title: frozenset[str] = frozenset()) -> list[Region]:
+            section: str, title: frozenset[str] = frozenset(), under: str = "") -> list[Region]:
     """Regions of one clause that the frames, heads and the current section point at;
-    ``title`` holds the lemmas of the article title (the role's own name)."""
+    ``title`` holds the lemmas of the article title (the role's own name), ``under`` the kind of the
+    heading the clause stands under, even where prose with cues of its own ended its list."""
     lo, hi = span
     tag = f"rule:{rules.lang}"
     if section in ("duty", "skill", "list"):  # "list": a heading of unclear kind, its lines are items of any kind
@@ -263,8 +273,9 @@ def regions(tokens: list[Token], span: tuple[int, int], matches: Matches, rules:
     is_advice = advice(tokens, matches)
     verb = None if is_advice else role_verb(tokens, span, matches, rules.data, title)
     if verb is not None:
+        hits = [hit for hit in hits if not _subject_of(hit, verb, matches)]
         hits.append((len(rules.frames), verb, verb))
-    frame_hits = _longest(hits)
+    frame_hits = [hit for hit in _longest(hits) if not _after_preposition(hit, matches)]
     # a copula right after a relative pronoun belongs to the relative clause ("utbildning som är unik för X")
     relative_ends = {end for _, _, end in matches.within("RELATIVES", lo, hi)}
     copulas = [start for _, start, _ in matches.within("COPULAS", lo, hi) if start not in relative_ends]
@@ -283,7 +294,7 @@ def regions(tokens: list[Token], span: tuple[int, int], matches: Matches, rules:
     found: list[Region] = []
     cues: list[tuple[int, int]] = []  # cue words of predicate frames that yielded a region
     for number, (index, start, end) in enumerate(frame_hits):
-        frame = rules.frames[index] if index < len(rules.frames) else ROLE_FRAME
+        frame = rules.frames[index] if index < len(rules.frames) else _role_frame(under)
         source = f"{tag}:{frame.name}"
         if frame.subject and (is_advice or not role_subject(tokens, lo, (start, end), matches, title)):
             continue
@@ -321,6 +332,21 @@ def regions(tokens: list[Token], span: tuple[int, int], matches: Matches, rules:
     if negated:
         return found  # "A degree is not required": the skill word is what is not asked for
     return found + _head_regions(tokens, span, matches, found, copulas + starts, tag, cues, rules.data)
+
+
+def _after_preposition(hit: tuple[int, int, int], matches: Matches) -> bool:
+    """Whether a frame is a role pronoun right after a preposition ("in je servicebus", "met u"): an object
+    or possessive there, no subject whose item follows."""
+    _, start, end = hit
+    return ("ROLE_PRONOUNS", start, end) in matches.found and any(
+        e == start for _, _, e in matches.within("PREPOSITIONS", max(0, start - 3), start))
+
+
+def _subject_of(hit: tuple[int, int, int], verb: int, matches: Matches) -> bool:
+    """Whether a frame is just the role pronoun next to the role's verb ("Je rapporteert", "werk je"): the
+    verb's subject, which neither yields an item of its own nor ends the verb's."""
+    _, start, end = hit
+    return (start == verb + 1 or end == verb) and ("ROLE_PRONOUNS", start, end) in matches.found
 
 
 FUNCTION_LISTS = ("STRIP", "COPULAS", "CONJUNCTIONS", "VERB_MARKERS", "RELATIVES", "ROLES", "ROLE_PRONOUNS",

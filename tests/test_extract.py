@@ -625,3 +625,54 @@ def test_a_part_with_a_verb_of_its_own_joins_no_duty_before_it() -> None:
     candidate = next(c for c in _article_candidates(sentences) if c.region.source.endswith(":role_verb"))
     merged = _merge_non_duties(candidate, [(part, None) for part in candidate.duty_parts], NoDuty())
     assert [candidate.text(*part) for part, _ in merged] == ["deltar i ronder", "samarbetar med läkare"]
+
+
+@pytest.mark.parametrize("lang, sentence, expected", [
+    ("nl", "Daarnaast werk je nauw samen met artsen en paramedici.", ["werk je nauw samen met artsen en paramedici"]),
+    ("nl", "Ook begeleid je stagiairs van de opleiding.", ["begeleid je stagiairs van de opleiding"]),
+    ("nl", "In overleg met je leidinggevende plan je de werkzaamheden.", ["plan je de werkzaamheden"]),
+    ("de", "Außerdem arbeitest du eng mit den Ärzten zusammen.", ["arbeitest du eng mit den Ärzten zusammen"]),
+    ("sv", "Dessutom handleder du nya kollegor.", ["handleder du nya kollegor"]),
+    ("da", "Derudover vejleder du nye kolleger.", ["vejleder du nye kolleger"]),
+    ("nl", "Wij bieden je een goed salaris.", []),
+    ("nl", "Bij ons krijg je de ruimte.", []),
+    ("nl", "Een baan waar je trots op bent.", []),
+    ("nl", "Herken jij jezelf in dit profiel?", []),
+])
+def test_a_verb_before_the_role_pronoun_after_a_fronted_phrase_states_a_duty(lang: str, sentence: str,
+                                                                             expected: list[str]) -> None:
+    """Verb-second order: after a fronted adverb or phrase the role's verb comes before its pronoun, in Dutch
+    in a bare stem ("werk je", "begeleid je"); the employer's doing, a subordinate clause ("waar je") and a
+    question (nothing fronted) state none."""
+    assert texts(items_of(lang, sentence), "duty") == expected
+
+
+@pytest.mark.parametrize("lang, sentence, expected", [
+    ("nl", "Je rapporteert in het elektronisch patiëntendossier.", ["rapporteert in het elektronisch patiëntendossier"]),
+    ("nl", "Je overlegt met je leidinggevende over de planning.", ["overlegt met je leidinggevende over de planning"]),
+    ("nl", "U verwerkt de post en beantwoordt vragen van klanten.", ["verwerkt de post", "beantwoordt vragen van klanten"]),
+    ("de", "Du dokumentierst die Pflege in der Patientenakte.", ["dokumentierst die Pflege in der Patientenakte"]),
+])
+def test_the_role_pronoun_before_a_present_tense_verb_states_a_duty(lang: str, sentence: str,
+                                                                     expected: list[str]) -> None:
+    """"Je rapporteert X" says what the role does, as "Du dokumentierst X" does; a possessive "je" after a
+    preposition ("met je leidinggevende") is no new subject that ends the duty."""
+    assert [(item.kind, item.text) for item in items_of(lang, sentence)] == [("duty", text) for text in expected]
+
+
+@pytest.mark.parametrize("lang, text, kinds", [
+    ("nl", "Monteur\n\nWat ga je doen?\nJe onderhoudt installaties bij klanten in de regio.\n\n"
+           "Wat vragen wij?\nJe beschikt over een afgeronde opleiding in de techniek.\n"
+           "Je spreekt en schrijft vloeiend Nederlands en Engels.\n", ["duty", "any"]),
+    ("de", "Monteur\n\nDeine Aufgaben\nDu wartest Anlagen bei unseren Kunden in der Region.\n\n"
+           "Dein Profil\nDu verfügst über eine abgeschlossene Ausbildung als Elektriker.\n"
+           "Du sprichst fließend Deutsch und Englisch.\n", ["duty", "any"]),
+])
+def test_what_the_role_does_under_a_skill_heading_is_the_classifiers_call(lang: str, text: str,
+                                                                         kinds: list[str]) -> None:
+    """A role's verb in prose under the profile heading ("Je spreekt vloeiend Engels") is as often a skill as a
+    duty, even after prose with a cue of its own has ended the heading's list."""
+    sentences = article_sentences(lang, text)[1:]
+    found = [c.region.kind for c in _article_candidates(sentences, text=text) if c.region.source.endswith(":role_verb")]
+    assert found == kinds
+
