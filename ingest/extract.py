@@ -284,7 +284,8 @@ def _model_items(candidates: list[Candidate], classifier: PrototypeClassifier) -
                 overall, overall.kind if region.kind == "any" else region.kind) < 0.5):
             continue
         kind = overall.kind if region.kind == "any" else region.kind
-        parts = skill if kind == "skill" else _merge_non_duties(candidate, duty, classifier)
+        parts = skill if kind == "skill" else _short_parts_joined(candidate, _merge_non_duties(candidate, duty, classifier),
+                                                                   overall)
         for part, verdict in parts:
             if _lone_word(candidate, part, len(parts)):
                 continue
@@ -329,6 +330,18 @@ def _merge_non_duties(candidate: Candidate, parts: list[tuple[tuple[int, int], V
         else:
             merged.append((part, verdict))
     return merged
+
+
+def _short_parts_joined(candidate: Candidate, parts: list[tuple[tuple[int, int], Verdict]],
+                        overall: Verdict) -> list[tuple[tuple[int, int], Verdict]]:
+    """A clause the classifier alone reads, split into parts of which one is too short to be a duty by itself
+    (``MODEL_DUTY_MIN_WORDS``), is one duty whose parts share an object ("Orders verzamelen en verzendklaar
+    maken", "Het ontvangen en controleren van X"): the whole clause, as the classifier saw it."""
+    if candidate.region.source != MODEL_SOURCE or len(parts) < 2 or not _has_rules(candidate):
+        return parts
+    if all(_words(candidate, part) >= MODEL_DUTY_MIN_WORDS for part, _ in parts):
+        return parts
+    return [((parts[0][0][0], parts[-1][0][1]), overall)]
 
 
 def _own_verb(candidate: Candidate, index: int) -> bool:

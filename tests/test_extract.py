@@ -676,3 +676,34 @@ def test_what_the_role_does_under_a_skill_heading_is_the_classifiers_call(lang: 
     found = [c.region.kind for c in _article_candidates(sentences, text=text) if c.region.source.endswith(":role_verb")]
     assert found == kinds
 
+
+class _Verdict:
+    """A classifier verdict stand-in: a duty probability."""
+
+    def __init__(self, duty: float) -> None:
+        self.duty = duty
+
+
+class _ByVerdict:
+    @staticmethod
+    def probability(verdict: _Verdict, kind: str) -> float:
+        return verdict.duty
+
+
+@pytest.mark.parametrize("lang, line, expected", [
+    ("nl", "Orders verzamelen en verzendklaar maken", ["Orders verzamelen en verzendklaar maken"]),
+    ("sv", "Plocka order och packa paket", ["Plocka order och packa paket"]),
+    ("nl", "Inkomende facturen controleren en openstaande betalingen verwerken",
+     ["Inkomende facturen controleren", "openstaande betalingen verwerken"]),
+])
+def test_a_clause_the_classifier_alone_reads_stays_whole_when_a_part_is_too_short(lang: str, line: str,
+                                                                                 expected: list[str]) -> None:
+    """Parts too short to be duties by themselves ("Orders verzamelen") share their object with the rest of the
+    clause; parts long enough stand alone."""
+    from ingest.extract import MODEL_SOURCE, _short_parts_joined
+
+    sentences = sentences_of(lang, line)[1]
+    candidate = next(c for c in _article_candidates(sentences) if c.region.source == MODEL_SOURCE)
+    parts = _merge_non_duties(candidate, [(part, _Verdict(0.9)) for part in candidate.duty_parts], _ByVerdict())
+    joined = _short_parts_joined(candidate, parts, _Verdict(0.99))
+    assert [candidate.text(*part) for part, _ in joined] == expected
