@@ -48,6 +48,10 @@ MODEL_DUTY_MIN_WORDS = 3
 # is often the offer or the company again ("Kami menawarkan gaji pokok, BPJS dan bonus tahunan.").
 DETACHED_PRIOR = 0.5
 PARAGRAPH = "paragraph"  # the source of such an item ("rule:fi:paragraph"); the paragraph as a whole must agree
+# A list line after prose whose own cues ended its heading's list ("Jouw functie" / "Als verpleegkundige zorg je
+# voor ..." / "- Patiënten voorbereiden op X") resumes the heading's kind on the same terms as a detached paragraph.
+RESUMED = "resumed"
+GATED = (PARAGRAPH, RESUMED)  # sources whose clause as a whole must look like the region's kind to the classifier
 
 
 @dataclass(frozen=True)
@@ -128,6 +132,8 @@ def _article_candidates(sentences: list[Sentence], title_text: str = "",
             # under a heading of unclear kind only list lines are items; its prose is read as prose
             found = regions(tokens, span, matches, rules,
                             "" if by_rules or (section == "list" and line == "prose") else section, title, under)
+            if line == "bullet" and section == "" and under in ("duty", "skill"):
+                found.append(Region(span[0], span[1], under, "", f"rule:{rules.lang}:{RESUMED}", DETACHED_PRIOR))
             if detached:
                 found = [replace(region, prior=min(region.prior, DETACHED_PRIOR),
                                  source=region.source.removesuffix("section") + PARAGRAPH)
@@ -251,10 +257,11 @@ def _head(candidate: Candidate, part: tuple[int, int]) -> str:
 def _rule_items(candidate: Candidate) -> list[Item]:
     """Items of a rule region, scored by the rule's prior alone."""
     region = candidate.region
-    if region.source == MODEL_SOURCE or (region.kind == "any" and region.source.endswith((":section", PARAGRAPH))):
+    if region.source == MODEL_SOURCE or (region.kind == "any" and region.source.endswith((":section",) + GATED)):
         return []  # the kind of a plain clause or of a line under an unclear heading is the classifier's call
     kind = "duty" if region.kind == "any" else region.kind
-    parts = candidate.skill_parts if kind == "skill" else candidate.duty_parts
+    parts = candidate.skill_parts if kind == "skill" else \
+        [part for part, _ in _short_parts_joined(candidate, [(part, None) for part in candidate.duty_parts], None)]
     items = []
     for part in parts:
         head = _head(candidate, part)
@@ -280,7 +287,7 @@ def _model_items(candidates: list[Candidate], classifier: PrototypeClassifier) -
         overall = next(verdicts) if region.end > region.start else None
         duty = [(part, next(verdicts)) for part in candidate.duty_parts]
         skill = [(part, next(verdicts)) for part in candidate.skill_parts]
-        if overall is None or (region.source.endswith(PARAGRAPH) and classifier.probability(
+        if overall is None or (region.source.endswith(GATED) and classifier.probability(
                 overall, overall.kind if region.kind == "any" else region.kind) < 0.5):
             continue
         kind = overall.kind if region.kind == "any" else region.kind
@@ -300,7 +307,7 @@ def _lone_word(candidate: Candidate, part: tuple[int, int], count: int) -> bool:
     duty or skill."""
     region = candidate.region
     return (region.kind == "any" or region.source.endswith(":role_verb")) and not region.source.endswith(
-        (":section", PARAGRAPH)) and count == 1 and _words(candidate, part) < 2
+        (":section",) + GATED) and count == 1 and _words(candidate, part) < 2
 
 
 def _has_rules(candidate: Candidate) -> bool:
@@ -332,12 +339,14 @@ def _merge_non_duties(candidate: Candidate, parts: list[tuple[tuple[int, int], V
     return merged
 
 
-def _short_parts_joined(candidate: Candidate, parts: list[tuple[tuple[int, int], Verdict]],
-                        overall: Verdict) -> list[tuple[tuple[int, int], Verdict]]:
-    """A clause the classifier alone reads, split into parts of which one is too short to be a duty by itself
-    (``MODEL_DUTY_MIN_WORDS``), is one duty whose parts share an object ("Orders verzamelen en verzendklaar
-    maken", "Het ontvangen en controleren van X"): the whole clause, as the classifier saw it."""
-    if candidate.region.source != MODEL_SOURCE or len(parts) < 2 or not _has_rules(candidate):
+def _short_parts_joined(candidate: Candidate, parts: list[tuple[tuple[int, int], Verdict | None]],
+                        overall: Verdict | None) -> list[tuple[tuple[int, int], Verdict | None]]:
+    """A clause the classifier alone reads, or one that only resumes a heading's kind, split into parts of which
+    one is too short to be a duty by itself (``MODEL_DUTY_MIN_WORDS``), is one duty whose parts share an object
+    ("Orders verzamelen en verzendklaar maken", "Het ontvangen en controleren van X"): the whole clause, as the
+    classifier saw it."""
+    source = candidate.region.source
+    if not (source == MODEL_SOURCE or source.endswith(GATED)) or len(parts) < 2 or not _has_rules(candidate):
         return parts
     if all(_words(candidate, part) >= MODEL_DUTY_MIN_WORDS for part, _ in parts):
         return parts

@@ -707,3 +707,22 @@ def test_a_clause_the_classifier_alone_reads_stays_whole_when_a_part_is_too_shor
     parts = _merge_non_duties(candidate, [(part, _Verdict(0.9)) for part in candidate.duty_parts], _ByVerdict())
     joined = _short_parts_joined(candidate, parts, _Verdict(0.99))
     assert [candidate.text(*part) for part, _ in joined] == expected
+
+
+@pytest.mark.parametrize("lang, text, expected", [
+    ("nl", "Monteur\n\nJouw functie\nAls monteur ben je verantwoordelijk voor het onderhoud van installaties.\n"
+           "- Storingen verhelpen bij klanten thuis\n- Onderdelen bestellen en vervangen\n",
+     ["het onderhoud van installaties", "Storingen verhelpen bij klanten thuis", "Onderdelen bestellen en vervangen"]),
+    ("fr", "Électricien H/F\n\nVos missions\nAu sein de l'équipe travaux, vous assurez la coordination du chantier.\n"
+           "- Pose des chemins de câbles\n- Raccordement des tableaux électriques\n",
+     ["la coordination du chantier", "Pose des chemins de câbles", "Raccordement des tableaux électriques"]),
+    ("nl", "Monteur\n\nAls monteur ben je verantwoordelijk voor het onderhoud van installaties.\n"
+           "- Storingen verhelpen bij klanten thuis\n", ["het onderhoud van installaties"]),
+])
+def test_list_lines_after_prose_with_its_own_cues_resume_the_headings_kind(lang: str, text: str,
+                                                                          expected: list[str]) -> None:
+    """An intro paragraph with a cue of its own ends the heading's list, but the list lines after it still stand
+    under the heading (rules only: they are duties; with the classifier, when it agrees); with no heading
+    they are left to the classifier. A part too short to be a duty shares the object of the line."""
+    sentences = article_sentences(lang, text)[1:]
+    assert texts(list(extract(sentences, texts={"doc": text})), "duty") == expected
