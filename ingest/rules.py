@@ -12,7 +12,8 @@ for the embedding classifier. Every cue is a phrase lemmatized like the text
 * ``heads``: ``{subtype: [nouns]}`` that make a phrase a skill of that subtype
   ("examen", "doświadczenie", "kỹ năng"); with ``"compounds": true`` also as word endings;
 * ``sections``: ``{duty|skill|none: [headings]}`` ("Arbetsuppgifter", "Wymagania", "About us");
-* word lists: ``strip`` (leading subjects, modals, adverbs), ``conjunctions``,
+* word lists: ``strip`` (leading subjects, modals, adverbs), ``conjunctions``, ``disjunctions`` (the "or" among
+  them: skill words of one subtype it joins are alternatives, one item),
   ``prepositions`` (an enumeration after one belongs to its object), ``copulas``,
   ``breaks`` (purpose and subordinate clauses), ``verb_markers`` ("att", "to"),
   ``negations``, ``relatives`` ("som", "który": no split before them), ``determiners`` (looked past
@@ -53,7 +54,7 @@ from kb.errors import KBError
 LANG_DIR = Path(__file__).resolve().parent / "lang"
 WORD_LISTS = ("strip", "conjunctions", "prepositions", "copulas", "breaks", "verb_markers", "negations", "relatives",
               "roles", "role_pronouns", "advice", "role_copulas", "learning_verbs", "task_nouns", "purpose", "duty_verbs",
-              "determiners", "preferences", "employer", "job_nouns", "subordinators")
+              "determiners", "preferences", "employer", "job_nouns", "subordinators", "disjunctions")
 CLAUSE_PUNCT = frozenset(";:!?()[]：")
 SHORT_ASIDE = 5  # tokens inside brackets that still belong to the clause around them
 BULLETS = frozenset("-•*–·▪◦●")

@@ -726,3 +726,18 @@ def test_list_lines_after_prose_with_its_own_cues_resume_the_headings_kind(lang:
     they are left to the classifier. A part too short to be a duty shares the object of the line."""
     sentences = article_sentences(lang, text)[1:]
     assert texts(list(extract(sentences, texts={"doc": text})), "duty") == expected
+
+
+@pytest.mark.parametrize("lang, lines, expected", [
+    ("nl", ["Jouw profiel", "Een afgeronde mbo-opleiding Logistiek of een vakdiploma"],
+     ["Een afgeronde mbo-opleiding Logistiek of een vakdiploma"]),
+    ("de", ["Dein Profil:", "Eine abgeschlossene Ausbildung oder ein Studium der Informatik"],
+     ["Eine abgeschlossene Ausbildung oder ein Studium der Informatik"]),
+    ("en", ["Requirements:", "A nursing degree or a care certificate"], ["A nursing degree or a care certificate"]),
+    ("nl", ["Jouw profiel", "Een mbo-diploma of ervaring in de logistiek"], ["Een mbo-diploma", "ervaring in de logistiek"]),
+])
+def test_skill_words_of_one_subtype_joined_by_or_are_one_requirement(lang: str, lines: list[str],
+                                                                     expected: list[str]) -> None:
+    """"X or Y" between two degrees offers alternatives for one requirement; between a degree and experience
+    it names two skills."""
+    assert texts(items_of(lang, *lines), "skill") == expected
