@@ -301,6 +301,8 @@ def regions(tokens: list[Token], span: tuple[int, int], matches: Matches, rules:
             continue
         if frame.position == "after":
             stop = frame_hits[number + 1][1] if number + 1 < len(frame_hits) else hi
+            if index >= len(rules.frames) and _leads_into_cue(tokens, (start, stop), hi, matches):
+                continue
             stop = min([stop] + [c for c in copulas if c > end])
             kind, subtype = frame.kind, frame.subtype
             if kind == "duty":  # a skill word right after a comma starts a clause of its own, not an object:
@@ -333,6 +335,15 @@ def regions(tokens: list[Token], span: tuple[int, int], matches: Matches, rules:
     if negated:
         return found  # "A degree is not required": the skill word is what is not asked for
     return found + _head_regions(tokens, span, matches, found, copulas + starts, tag, cues, rules.data)
+
+
+def _leads_into_cue(tokens: list[Token], span: tuple[int, int], hi: int, matches: Matches) -> bool:
+    """Whether a role's verb runs, past its pronoun, straight into the cue of another frame ("draag je zorg
+    voor X", "trägst du die Verantwortung für X"): the verb is part of that cue, no duty of its own."""
+    verb, stop = span
+    words = [i for i in range(verb + 1, stop) if not tokens[i].is_punct
+             and matches.starting("ROLE_PRONOUNS", i) < 0 and matches.starting("STRIP", i) < 0]
+    return stop < hi and not words
 
 
 def _after_preposition(hit: tuple[int, int, int], matches: Matches) -> bool:

@@ -741,3 +741,16 @@ def test_skill_words_of_one_subtype_joined_by_or_are_one_requirement(lang: str, 
     """"X or Y" between two degrees offers alternatives for one requirement; between a degree and experience
     it names two skills."""
     assert texts(items_of(lang, *lines), "skill") == expected
+
+
+@pytest.mark.parametrize("lang, sentence, expected", [
+    ("nl", "Als planner draag je zorg voor een sluitende planning van de monteurs.",
+     ["een sluitende planning van de monteurs"]),
+    ("de", "Außerdem trägst du die Verantwortung für die Einsatzplanung der Monteure.",
+     ["die Einsatzplanung der Monteure"]),
+    ("nl", "Daarnaast verzorg je de wonden van patiënten.", ["verzorg je de wonden van patiënten"]),
+])
+def test_a_role_verb_that_leads_into_another_cue_is_part_of_it(lang: str, sentence: str, expected: list[str]) -> None:
+    """"draag je zorg voor X": the verb before the pronoun opens the responsibility cue and is no duty of its own;
+    a verb whose lemma a role noun shares ("verzorgen", "verzorgende") is still a verb."""
+    assert texts(items_of(lang, sentence), "duty") == expected
