@@ -7,6 +7,9 @@ present-tense form by ``present_verb``) always starts a new duty, and so does a 
 (``verbal_noun_endings``: "prowadzenie", "booking") in a duty region, and a region opened by
 a role-subject verb splits only there ("hanterar X, ordnar Y och screenar Z").
 
+A disjunction (``disjunctions``: "of", "oder", "or") between skill words of one subtype offers alternatives
+that meet one requirement ("een hbo-opleiding of mbo-niveau 4"): it does not split.
+
 A region whose commas are followed by verbs (``duty_verbs`` where infinitives have no telling
 ending) lists verb phrases: it splits only before verbs, so "boka möten och resor för chefen,
 beställa material och svara på samtal" keeps "möten och resor" together. A relative clause after
@@ -245,6 +248,8 @@ def _split_here(tokens: list[Token], region: Region, matches: Matches, rules: La
         return True  # "kontakt z rodzicami oraz prowadzenie dziennika", "et la rédaction de X": a new duty
     if region.source.endswith(":role_verb"):
         return False  # coordinated present-tense verb phrases split only before the next verb
+    if region.kind == "skill" and _alternative(matches, bounds, noun):
+        return False  # "hbo-opleiding Verpleegkunde of mbo-niveau 4": either one meets one requirement
     if region.kind == "skill" and matches.within("HEAD", noun, min(hi, noun + 2)) and matches.within("HEAD", start, index):
         return True  # "formación en Turismo y experiencia mínima": a new skill word starts a new skill
     if _modifier_conjunct(tokens, bounds, matches, rules):
@@ -262,6 +267,17 @@ def _joins_roles(index: int, after: int, matches: Matches) -> bool:
     person even where its word can be a verb too ("điều phối viên và quản lý cấp trên")."""
     return (matches.starting("CONJUNCTIONS", index) > 0 and matches.starting("ROLES", after) > 0
             and any(end == index for _, _, end in matches.within("ROLES", max(0, index - 4), index)))
+
+
+def _alternative(matches: Matches, bounds: tuple[int, int, int, int], noun: int) -> bool:
+    """Whether a disjunction (``disjunctions``: "of", "oder", "or") offers a skill word of the same subtype as the
+    one before it ("een hbo-opleiding of mbo-niveau 4"): alternatives that meet one requirement, one item."""
+    start, index, after, hi = bounds
+    if matches.starting("DISJUNCTIONS", index) < 0:
+        return False
+    before = {label for label, _, _ in matches.within("HEAD", start, index)}
+    offered = {label for label, _, _ in matches.within("HEAD", noun, min(hi, noun + 2))}
+    return bool(offered) and offered <= before
 
 
 def _modifier_conjunct(tokens: list[Token], bounds: tuple[int, int, int, int], matches: Matches,

@@ -48,6 +48,10 @@ MODEL_DUTY_MIN_WORDS = 3
 # is often the offer or the company again ("Kami menawarkan gaji pokok, BPJS dan bonus tahunan.").
 DETACHED_PRIOR = 0.5
 PARAGRAPH = "paragraph"  # the source of such an item ("rule:fi:paragraph"); the paragraph as a whole must agree
+# A list line after prose whose own cues ended its heading's list ("Jouw functie" / "Als verpleegkundige zorg je
+# voor ..." / "- Patiënten voorbereiden op X") resumes the heading's kind on the same terms as a detached paragraph.
+RESUMED = "resumed"
+GATED = (PARAGRAPH, RESUMED)  # sources whose clause as a whole must look like the region's kind to the classifier
 
 
 @dataclass(frozen=True)
@@ -94,14 +98,14 @@ def _article_candidates(sentences: list[Sentence], title_text: str = "",
                         resolve: HeadingResolver | None = None, text: str = "") -> Iterator[Candidate]:
     """Candidate regions of every clause, following section headings across sentences;
     ``resolve`` names the kind of headings the language data does not know."""
-    section = ""
+    section = under = ""  # under: the kind of the last heading, which prose with its own cues does not end
     title = _title_lemmas(title_text, sentences[0].lang) if sentences and title_text else frozenset()
     for sentence in sentences:
         rules = load_rules(sentence.lang)
         tokens = tokenize(sentence.text, sentence.lang)
         matches = Matches(rules.match(tokens))
         if matches.within("SECTION:none", 0, min(len(tokens), 2)):
-            section = "none"  # "Vi erbjuder ...", "Oferujemy ...": offers and company text
+            section = under = "none"  # "Vi erbjuder ...", "Oferujemy ...": offers and company text
             continue
         strong = [label for label, _, _ in matches.within("FRAME", 0, len(tokens))
                   if not rules.frames[int(label.split(":")[1])].subject]
@@ -121,13 +125,16 @@ def _article_candidates(sentences: list[Sentence], title_text: str = "",
             heading = _heading(tokens, span, matches, sentence.text, resolve, bool(rules.data["sections"]), block,
                                line == "bullet", below)
             if heading is not None:
-                section, by_rules = heading, False
+                section = under = heading
+                by_rules = False
                 continue
             if section == "none" or _purpose_clause(matches, span):
                 continue
             # under a heading of unclear kind only list lines are items; its prose is read as prose
             found = regions(tokens, span, matches, rules,
-                            "" if by_rules or (section == "list" and line == "prose") else section, title)
+                            "" if by_rules or (section == "list" and line == "prose") else section, title, under)
+            if line == "bullet" and section == "" and under in ("duty", "skill"):
+                found.append(Region(span[0], span[1], under, "", f"rule:{rules.lang}:{RESUMED}", DETACHED_PRIOR))
             if detached:
                 found = [replace(region, prior=min(region.prior, DETACHED_PRIOR),
                                  source=region.source.removesuffix("section") + PARAGRAPH)
@@ -263,10 +270,11 @@ def _head(candidate: Candidate, part: tuple[int, int]) -> str:
 def _rule_items(candidate: Candidate) -> list[Item]:
     """Items of a rule region, scored by the rule's prior alone."""
     region = candidate.region
-    if region.source == MODEL_SOURCE or (region.kind == "any" and region.source.endswith((":section", PARAGRAPH))):
+    if region.source == MODEL_SOURCE or (region.kind == "any" and region.source.endswith((":section",) + GATED)):
         return []  # the kind of a plain clause or of a line under an unclear heading is the classifier's call
     kind = "duty" if region.kind == "any" else region.kind
-    parts = candidate.skill_parts if kind == "skill" else candidate.duty_parts
+    parts = candidate.skill_parts if kind == "skill" else \
+        [part for part, _ in _short_parts_joined(candidate, [(part, None) for part in candidate.duty_parts], None)]
     items = []
     for part in parts:
         head = _head(candidate, part)
@@ -292,11 +300,12 @@ def _model_items(candidates: list[Candidate], classifier: PrototypeClassifier) -
         overall = next(verdicts) if region.end > region.start else None
         duty = [(part, next(verdicts)) for part in candidate.duty_parts]
         skill = [(part, next(verdicts)) for part in candidate.skill_parts]
-        if overall is None or (region.source.endswith(PARAGRAPH) and classifier.probability(
+        if overall is None or (region.source.endswith(GATED) and classifier.probability(
                 overall, overall.kind if region.kind == "any" else region.kind) < 0.5):
             continue
         kind = overall.kind if region.kind == "any" else region.kind
-        parts = skill if kind == "skill" else _merge_non_duties(candidate, duty, classifier)
+        parts = skill if kind == "skill" else _short_parts_joined(candidate, _merge_non_duties(candidate, duty, classifier),
+                                                                   overall)
         for part, verdict in parts:
             if _lone_word(candidate, part, len(parts)):
                 continue
@@ -311,7 +320,7 @@ def _lone_word(candidate: Candidate, part: tuple[int, int], count: int) -> bool:
     duty or skill."""
     region = candidate.region
     return (region.kind == "any" or region.source.endswith(":role_verb")) and not region.source.endswith(
-        (":section", PARAGRAPH)) and count == 1 and _words(candidate, part) < 2
+        (":section",) + GATED) and count == 1 and _words(candidate, part) < 2
 
 
 def _has_rules(candidate: Candidate) -> bool:
@@ -341,6 +350,20 @@ def _merge_non_duties(candidate: Candidate, parts: list[tuple[tuple[int, int], V
         else:
             merged.append((part, verdict))
     return merged
+
+
+def _short_parts_joined(candidate: Candidate, parts: list[tuple[tuple[int, int], Verdict | None]],
+                        overall: Verdict | None) -> list[tuple[tuple[int, int], Verdict | None]]:
+    """A clause the classifier alone reads, or one that only resumes a heading's kind, split into parts of which
+    one is too short to be a duty by itself (``MODEL_DUTY_MIN_WORDS``), is one duty whose parts share an object
+    ("Orders verzamelen en verzendklaar maken", "Het ontvangen en controleren van X"): the whole clause, as the
+    classifier saw it."""
+    source = candidate.region.source
+    if not (source == MODEL_SOURCE or source.endswith(GATED)) or len(parts) < 2 or not _has_rules(candidate):
+        return parts
+    if all(_words(candidate, part) >= MODEL_DUTY_MIN_WORDS for part, _ in parts):
+        return parts
+    return [((parts[0][0][0], parts[-1][0][1]), overall)]
 
 
 def _own_verb(candidate: Candidate, index: int) -> bool:

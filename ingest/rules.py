@@ -12,7 +12,8 @@ for the embedding classifier. Every cue is a phrase lemmatized like the text
 * ``heads``: ``{subtype: [nouns]}`` that make a phrase a skill of that subtype
   ("examen", "doświadczenie", "kỹ năng"); with ``"compounds": true`` also as word endings;
 * ``sections``: ``{duty|skill|none: [headings]}`` ("Arbetsuppgifter", "Wymagania", "About us");
-* word lists: ``strip`` (leading subjects, modals, adverbs), ``conjunctions``,
+* word lists: ``strip`` (leading subjects, modals, adverbs), ``conjunctions``, ``disjunctions`` (the "or" among
+  them: skill words of one subtype it joins are alternatives, one item),
   ``prepositions`` (an enumeration after one belongs to its object), ``copulas``,
   ``breaks`` (purpose and subordinate clauses), ``verb_markers`` ("att", "to"),
   ``negations``, ``relatives`` ("som", "który": no split before them), ``determiners`` (looked past
@@ -22,6 +23,9 @@ for the embedding classifier. Every cue is a phrase lemmatized like the text
   infinitives have no telling ending: a split before a verb starts a new duty);
 * subjects (``ingest/subjects.py``): ``roles``, ``role_pronouns``, ``advice``, ``present_verb``,
   ``dropped_subject`` (third-person endings where the subject may be left out), ``employer`` ("nasz", "our");
+  ``verb_second`` (true where the finite verb comes second: the word between a fronted adverb or phrase and
+  the role pronoun is the role's verb, whatever its form: "Daarnaast werk je", "Ook begeleid je") and
+  ``subordinators`` (words that open a subordinate clause, whose verb comes last: "waar je", "wat je");
   ``role_copulas`` ("fungera som") name the role rather than a duty; ``job_nouns`` ("jobbet",
   "tjänsten") name the job itself, so a part or clause subject opening with one talks about the job; ``task_nouns`` ("uppgifter",
   "zadania") before a relative clause opened by a verb mean the clause lists the duties; with only
@@ -41,7 +45,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
@@ -54,7 +58,8 @@ from kb.errors import KBError
 LANG_DIR = Path(__file__).resolve().parent / "lang"
 WORD_LISTS = ("strip", "conjunctions", "prepositions", "copulas", "breaks", "verb_markers", "negations", "relatives",
               "roles", "role_pronouns", "advice", "role_copulas", "learning_verbs", "task_nouns", "purpose", "duty_verbs",
-              "determiners", "preferences", "employer", "job_nouns", "vague_quantifiers", "variation")
+              "determiners", "preferences", "employer", "job_nouns", "vague_quantifiers", "variation",
+              "subordinators", "disjunctions")
 CLAUSE_PUNCT = frozenset(";:!?()[]：")
 SHORT_ASIDE = 5  # tokens inside brackets that still belong to the clause around them
 BULLETS = frozenset("-•*–·▪◦●")
@@ -275,10 +280,17 @@ def _full_stop(tokens: list[Token], index: int) -> bool:
 ROLE_FRAME = Frame("role_verb", "duty", "after", 0.6, needs_copula=False)
 
 
+def _role_frame(under: str) -> Frame:
+    """The frame of a role subject's verb: a duty, except under a skill heading, where what the role does
+    ("Je spreekt vloeiend Engels", "Du arbeitest sorgfältig") is as often a skill or trait: the classifier's call."""
+    return replace(ROLE_FRAME, kind="any") if under == "skill" else ROLE_FRAME
+
+
 def regions(tokens: list[Token], span: tuple[int, int], matches: Matches, rules: LangRules,
-            section: str, title: frozenset[str] = frozenset()) -> list[Region]:
+            section: str, title: frozenset[str] = frozenset(), under: str = "") -> list[Region]:
     """Regions of one clause that the frames, heads and the current section point at;
-    ``title`` holds the lemmas of the article title (the role's own name)."""
+    ``title`` holds the lemmas of the article title (the role's own name), ``under`` the kind of the
+    heading the clause stands under, even where prose with cues of its own ended its list."""
     lo, hi = span
     tag = f"rule:{rules.lang}"
     if section in ("duty", "skill", "list"):  # "list": a heading of unclear kind, its lines are items of any kind
@@ -287,8 +299,9 @@ def regions(tokens: list[Token], span: tuple[int, int], matches: Matches, rules:
     is_advice = advice(tokens, matches)
     verb = None if is_advice else role_verb(tokens, span, matches, rules.data, title)
     if verb is not None:
+        hits = [hit for hit in hits if not _subject_of(hit, verb, matches)]
         hits.append((len(rules.frames), verb, verb))
-    frame_hits = _longest(hits)
+    frame_hits = [hit for hit in _longest(hits) if not _after_preposition(hit, matches)]
     # a copula right after a relative pronoun belongs to the relative clause ("utbildning som är unik för X")
     relative_ends = {end for _, _, end in matches.within("RELATIVES", lo, hi)}
     copulas = [start for _, start, _ in matches.within("COPULAS", lo, hi) if start not in relative_ends]
@@ -307,12 +320,14 @@ def regions(tokens: list[Token], span: tuple[int, int], matches: Matches, rules:
     found: list[Region] = []
     cues: list[tuple[int, int]] = []  # cue words of predicate frames that yielded a region
     for number, (index, start, end) in enumerate(frame_hits):
-        frame = rules.frames[index] if index < len(rules.frames) else ROLE_FRAME
+        frame = rules.frames[index] if index < len(rules.frames) else _role_frame(under)
         source = f"{tag}:{frame.name}"
         if frame.subject and (is_advice or not role_subject(tokens, lo, (start, end), matches, title)):
             continue
         if frame.position == "after":
             stop = frame_hits[number + 1][1] if number + 1 < len(frame_hits) else hi
+            if index >= len(rules.frames) and _leads_into_cue(tokens, (start, stop), hi, matches):
+                continue
             stop = min([stop] + [c for c in copulas if c > end])
             kind, subtype = frame.kind, frame.subtype
             if kind == "duty":  # a skill word right after a comma starts a clause of its own, not an object:
@@ -362,6 +377,30 @@ def varying_requirements(tokens: list[Token], span: tuple[int, int], matches: Ma
         if skill_cues or matches.within("SECTION:skill", subject, start) or matches.within("HEAD", subject, start):
             return subject, end
     return None
+
+
+def _leads_into_cue(tokens: list[Token], span: tuple[int, int], hi: int, matches: Matches) -> bool:
+    """Whether a role's verb runs, past its pronoun, straight into the cue of another frame ("draag je zorg
+    voor X", "trägst du die Verantwortung für X"): the verb is part of that cue, no duty of its own."""
+    verb, stop = span
+    words = [i for i in range(verb + 1, stop) if not tokens[i].is_punct
+             and matches.starting("ROLE_PRONOUNS", i) < 0 and matches.starting("STRIP", i) < 0]
+    return stop < hi and not words
+
+
+def _after_preposition(hit: tuple[int, int, int], matches: Matches) -> bool:
+    """Whether a frame is a role pronoun right after a preposition ("in je servicebus", "met u"): an object
+    or possessive there, no subject whose item follows."""
+    _, start, end = hit
+    return ("ROLE_PRONOUNS", start, end) in matches.found and any(
+        e == start for _, _, e in matches.within("PREPOSITIONS", max(0, start - 3), start))
+
+
+def _subject_of(hit: tuple[int, int, int], verb: int, matches: Matches) -> bool:
+    """Whether a frame is just the role pronoun next to the role's verb ("Je rapporteert", "werk je"): the
+    verb's subject, which neither yields an item of its own nor ends the verb's."""
+    _, start, end = hit
+    return (start == verb + 1 or end == verb) and ("ROLE_PRONOUNS", start, end) in matches.found
 
 
 FUNCTION_LISTS = ("STRIP", "COPULAS", "CONJUNCTIONS", "VERB_MARKERS", "RELATIVES", "ROLES", "ROLE_PRONOUNS",

@@ -8,7 +8,9 @@ A clause whose subject is the role and whose first verb is a plain present-tense
 verb ("En kock tillagar mat", "Nauczyciel prowadzi lekcje") states a duty from that
 verb on; where the language drops the subject (``dropped_subject``: third-person endings), a
 clause that opens with such a verb ("Często przygotowuje uczniów ...") speaks of the role too. A
-subject that names the employer (``employer``: "nasze", "наши") is not the role. Verbs are
+subject that names the employer (``employer``: "nasze", "наши") is not the role. Where the finite verb
+comes second (``verb_second``), the word between a fronted adverb or phrase and the role pronoun is the
+role's verb even in a form without a telling ending ("Daarnaast werk je", "Ook begeleid je"). Verbs are
 recognised generically from ``present_verb`` endings in the data (form and lemma endings, lemma
 differing from the form) or a POS tag in ``verb_pos``.
 """
@@ -19,6 +21,8 @@ from typing import Protocol
 from ingest.lemmas import Token
 
 SUBJECT_WINDOW = 8  # a role subject stands within the first few words of its clause
+FUNCTION_WORDS = ("STRIP", "PREPOSITIONS", "CONJUNCTIONS", "DETERMINERS", "COPULAS", "BREAKS", "RELATIVES",
+                  "NEGATIONS", "VERB_MARKERS", "SUBORDINATORS", "EMPLOYER", "ROLES", "ROLE_PRONOUNS")
 
 
 class MatchIndex(Protocol):
@@ -130,10 +134,14 @@ def role_verb(tokens: list[Token], span: tuple[int, int], matches: MatchIndex, d
     if _job_subject(tokens, span, matches):
         return None  # "Arbetet som kock passar dig som ...": the job, not the role, does it
     window = round(SUBJECT_WINDOW * data.get("syllables_per_word", 1))  # Vietnamese tokens are syllables
+    pronouns = {(start, end) for _, start, end in matches.within("ROLE_PRONOUNS", lo, hi)}
+    # a frame that is the role pronoun alone ("je", "u") names the subject, it is no cue that comes first
+    cues = [start for _, start, end in matches.within("FRAME", lo, hi) if (start, end) not in pronouns]
     for index in range(lo, min(hi - 1, lo + window)):
-        if any(start <= index for _, start, _ in matches.within("FRAME", lo, hi)) or matches.within("COPULAS", lo, index + 1):
+        if any(start <= index for start in cues) or matches.within("COPULAS", lo, index + 1):
             return None
-        if not is_verb(tokens[index], data) or any(s <= index < e for _, s, e in matches.within("ROLES", lo, hi)):
+        verb = is_verb(tokens[index], data) or inverted_verb(tokens, (lo, index), matches, data)
+        if not verb or any(s <= index < e for _, s, e in matches.within("ROLES", lo, hi)):
             continue  # a verb-like word inside a role name ("điều phối viên") is no verb
         if employer(matches, lo, index):
             return None  # "Nasze centra dystrybucyjne działają ...": the company's doing
@@ -143,6 +151,21 @@ def role_verb(tokens: list[Token], span: tuple[int, int], matches: MatchIndex, d
                 and not matches.within("BREAKS", max(0, lo - 3), lo):
             return index  # "Często przygotowuje uczniów do egzaminu": the role goes on as the dropped subject
     return None
+
+
+def inverted_verb(tokens: list[Token], span: tuple[int, int], matches: MatchIndex, data: dict) -> bool:
+    """Whether the word at ``span[1]`` is the finite verb of a clause whose subject, the role pronoun, follows it
+    after a fronted adverb or phrase (``verb_second``: "Daarnaast werk je", "Ook begeleid je"), in a form no ending
+    tells apart. Not when nothing is fronted (a question: "Herken jij jezelf?"), nor a function word or one that
+    opens a subordinate clause (``subordinators``: "waar je", "wat je"), whose verb comes last."""
+    lo, index = span
+    if not data.get("verb_second") or index <= lo or index + 1 >= len(tokens) or tokens[-1].text == "?":
+        return False
+    word = tokens[index].text
+    if not (word.isalpha() and word.islower()) or matches.starting("ROLE_PRONOUNS", index + 1) < 0:
+        return False
+    return not any(start <= index < end for label in FUNCTION_WORDS
+                   for _, start, end in matches.within(label, max(lo, index - 4), index + 1))
 
 
 def _content_before(tokens: list[Token], span: tuple[int, int], matches: MatchIndex) -> bool:

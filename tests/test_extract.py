@@ -679,3 +679,132 @@ def test_a_purpose_inside_the_subject_of_a_duty_predicate_keeps_the_list_whole(l
 def test_a_conjunction_between_two_roles_joins_people_not_duties(lang: str, sentence: str,
                                                                  expected: list[str]) -> None:
     assert texts(items_of(lang, sentence), "duty") == expected
+
+
+@pytest.mark.parametrize("lang, sentence, expected", [
+    ("nl", "Daarnaast werk je nauw samen met artsen en paramedici.", ["werk je nauw samen met artsen en paramedici"]),
+    ("nl", "Ook begeleid je stagiairs van de opleiding.", ["begeleid je stagiairs van de opleiding"]),
+    ("nl", "In overleg met je leidinggevende plan je de werkzaamheden.", ["plan je de werkzaamheden"]),
+    ("de", "Außerdem arbeitest du eng mit den Ärzten zusammen.", ["arbeitest du eng mit den Ärzten zusammen"]),
+    ("sv", "Dessutom handleder du nya kollegor.", ["handleder du nya kollegor"]),
+    ("da", "Derudover vejleder du nye kolleger.", ["vejleder du nye kolleger"]),
+    ("nl", "Wij bieden je een goed salaris.", []),
+    ("nl", "Bij ons krijg je de ruimte.", []),
+    ("nl", "Een baan waar je trots op bent.", []),
+    ("nl", "Herken jij jezelf in dit profiel?", []),
+])
+def test_a_verb_before_the_role_pronoun_after_a_fronted_phrase_states_a_duty(lang: str, sentence: str,
+                                                                             expected: list[str]) -> None:
+    """Verb-second order: after a fronted adverb or phrase the role's verb comes before its pronoun, in Dutch
+    in a bare stem ("werk je", "begeleid je"); the employer's doing, a subordinate clause ("waar je") and a
+    question (nothing fronted) state none."""
+    assert texts(items_of(lang, sentence), "duty") == expected
+
+
+@pytest.mark.parametrize("lang, sentence, expected", [
+    ("nl", "Je rapporteert in het elektronisch patiëntendossier.", ["rapporteert in het elektronisch patiëntendossier"]),
+    ("nl", "Je overlegt met je leidinggevende over de planning.", ["overlegt met je leidinggevende over de planning"]),
+    ("nl", "U verwerkt de post en beantwoordt vragen van klanten.", ["verwerkt de post", "beantwoordt vragen van klanten"]),
+    ("de", "Du dokumentierst die Pflege in der Patientenakte.", ["dokumentierst die Pflege in der Patientenakte"]),
+])
+def test_the_role_pronoun_before_a_present_tense_verb_states_a_duty(lang: str, sentence: str,
+                                                                     expected: list[str]) -> None:
+    """"Je rapporteert X" says what the role does, as "Du dokumentierst X" does; a possessive "je" after a
+    preposition ("met je leidinggevende") is no new subject that ends the duty."""
+    assert [(item.kind, item.text) for item in items_of(lang, sentence)] == [("duty", text) for text in expected]
+
+
+@pytest.mark.parametrize("lang, text, kinds", [
+    ("nl", "Monteur\n\nWat ga je doen?\nJe onderhoudt installaties bij klanten in de regio.\n\n"
+           "Wat vragen wij?\nJe beschikt over een afgeronde opleiding in de techniek.\n"
+           "Je spreekt en schrijft vloeiend Nederlands en Engels.\n", ["duty", "any"]),
+    ("de", "Monteur\n\nDeine Aufgaben\nDu wartest Anlagen bei unseren Kunden in der Region.\n\n"
+           "Dein Profil\nDu verfügst über eine abgeschlossene Ausbildung als Elektriker.\n"
+           "Du sprichst fließend Deutsch und Englisch.\n", ["duty", "any"]),
+])
+def test_what_the_role_does_under_a_skill_heading_is_the_classifiers_call(lang: str, text: str,
+                                                                         kinds: list[str]) -> None:
+    """A role's verb in prose under the profile heading ("Je spreekt vloeiend Engels") is as often a skill as a
+    duty, even after prose with a cue of its own has ended the heading's list."""
+    sentences = article_sentences(lang, text)[1:]
+    found = [c.region.kind for c in _article_candidates(sentences, text=text) if c.region.source.endswith(":role_verb")]
+    assert found == kinds
+
+
+class _Verdict:
+    """A classifier verdict stand-in: a duty probability."""
+
+    def __init__(self, duty: float) -> None:
+        self.duty = duty
+
+
+class _ByVerdict:
+    @staticmethod
+    def probability(verdict: _Verdict, kind: str) -> float:
+        return verdict.duty
+
+
+@pytest.mark.parametrize("lang, line, expected", [
+    ("nl", "Orders verzamelen en verzendklaar maken", ["Orders verzamelen en verzendklaar maken"]),
+    ("sv", "Plocka order och packa paket", ["Plocka order och packa paket"]),
+    ("nl", "Inkomende facturen controleren en openstaande betalingen verwerken",
+     ["Inkomende facturen controleren", "openstaande betalingen verwerken"]),
+])
+def test_a_clause_the_classifier_alone_reads_stays_whole_when_a_part_is_too_short(lang: str, line: str,
+                                                                                 expected: list[str]) -> None:
+    """Parts too short to be duties by themselves ("Orders verzamelen") share their object with the rest of the
+    clause; parts long enough stand alone."""
+    from ingest.extract import MODEL_SOURCE, _short_parts_joined
+
+    sentences = sentences_of(lang, line)[1]
+    candidate = next(c for c in _article_candidates(sentences) if c.region.source == MODEL_SOURCE)
+    parts = _merge_non_duties(candidate, [(part, _Verdict(0.9)) for part in candidate.duty_parts], _ByVerdict())
+    joined = _short_parts_joined(candidate, parts, _Verdict(0.99))
+    assert [candidate.text(*part) for part, _ in joined] == expected
+
+
+@pytest.mark.parametrize("lang, text, expected", [
+    ("nl", "Monteur\n\nJouw functie\nAls monteur ben je verantwoordelijk voor het onderhoud van installaties.\n"
+           "- Storingen verhelpen bij klanten thuis\n- Onderdelen bestellen en vervangen\n",
+     ["het onderhoud van installaties", "Storingen verhelpen bij klanten thuis", "Onderdelen bestellen en vervangen"]),
+    ("fr", "Électricien H/F\n\nVos missions\nAu sein de l'équipe travaux, vous assurez la coordination du chantier.\n"
+           "- Pose des chemins de câbles\n- Raccordement des tableaux électriques\n",
+     ["la coordination du chantier", "Pose des chemins de câbles", "Raccordement des tableaux électriques"]),
+    ("nl", "Monteur\n\nAls monteur ben je verantwoordelijk voor het onderhoud van installaties.\n"
+           "- Storingen verhelpen bij klanten thuis\n", ["het onderhoud van installaties"]),
+])
+def test_list_lines_after_prose_with_its_own_cues_resume_the_headings_kind(lang: str, text: str,
+                                                                          expected: list[str]) -> None:
+    """An intro paragraph with a cue of its own ends the heading's list, but the list lines after it still stand
+    under the heading (rules only: they are duties; with the classifier, when it agrees); with no heading
+    they are left to the classifier. A part too short to be a duty shares the object of the line."""
+    sentences = article_sentences(lang, text)[1:]
+    assert texts(list(extract(sentences, texts={"doc": text})), "duty") == expected
+
+
+@pytest.mark.parametrize("lang, lines, expected", [
+    ("nl", ["Jouw profiel", "Een afgeronde mbo-opleiding Logistiek of een vakdiploma"],
+     ["Een afgeronde mbo-opleiding Logistiek of een vakdiploma"]),
+    ("de", ["Dein Profil:", "Eine abgeschlossene Ausbildung oder ein Studium der Informatik"],
+     ["Eine abgeschlossene Ausbildung oder ein Studium der Informatik"]),
+    ("en", ["Requirements:", "A nursing degree or a care certificate"], ["A nursing degree or a care certificate"]),
+    ("nl", ["Jouw profiel", "Een mbo-diploma of ervaring in de logistiek"], ["Een mbo-diploma", "ervaring in de logistiek"]),
+])
+def test_skill_words_of_one_subtype_joined_by_or_are_one_requirement(lang: str, lines: list[str],
+                                                                     expected: list[str]) -> None:
+    """"X or Y" between two degrees offers alternatives for one requirement; between a degree and experience
+    it names two skills."""
+    assert texts(items_of(lang, *lines), "skill") == expected
+
+
+@pytest.mark.parametrize("lang, sentence, expected", [
+    ("nl", "Als planner draag je zorg voor een sluitende planning van de monteurs.",
+     ["een sluitende planning van de monteurs"]),
+    ("de", "Außerdem trägst du die Verantwortung für die Einsatzplanung der Monteure.",
+     ["die Einsatzplanung der Monteure"]),
+    ("nl", "Daarnaast verzorg je de wonden van patiënten.", ["verzorg je de wonden van patiënten"]),
+])
+def test_a_role_verb_that_leads_into_another_cue_is_part_of_it(lang: str, sentence: str, expected: list[str]) -> None:
+    """"draag je zorg voor X": the verb before the pronoun opens the responsibility cue and is no duty of its own;
+    a verb whose lemma a role noun shares ("verzorgen", "verzorgende") is still a verb."""
+    assert texts(items_of(lang, sentence), "duty") == expected
