@@ -27,7 +27,8 @@ from ingest.lemmas import PUNCT_FOLD, Token, tokenize
 from ingest.read import BULLET
 from ingest.subjects import is_verb
 from ingest.enumeration import enumeration, verb_headed
-from ingest.rules import LangRules, Matches, Region, clauses, load_rules, regions, varying_requirements
+from ingest.clauses import clauses, varying_requirements
+from ingest.rules import LangRules, Matches, Region, load_rules, regions
 from kb.embed import Embedder
 from kb.records import Item, Sentence
 
