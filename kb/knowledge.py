@@ -101,11 +101,19 @@ class KnowledgeBase:
         """Semantic search in any language over sentences, duties and skills."""
         from kb.search import SearchRequest, search
 
+        doc = self.resolve_doc(doc) if doc else None
         return search(self, SearchRequest(query=query, k=k, lang=lang, kind=kind, doc_id=doc))
 
     def docs(self) -> list[dict]:
         """Every article with its title, language, path and counts."""
         return self.store.articles()
+
+    def resolve_doc(self, doc_id: str) -> str:
+        """The document id itself, or the one id it is a unique prefix of ("000" for "000_8c16..."); an unknown
+        or ambiguous id is refused with a hint."""
+        from kb.compare import resolve_doc_id
+
+        return resolve_doc_id(self, doc_id)
 
     def article(self, doc_id: str) -> dict:
         """One article with its full text; refuses an unknown id."""
@@ -120,7 +128,7 @@ class KnowledgeBase:
         if kind not in (None, "duty", "skill"):
             raise KBError(f"unknown item kind {kind!r}", hint="use duty or skill")
         if doc is not None:
-            self.article(doc)
+            doc = self.resolve_doc(doc)
         kinds = (kind,) if kind else ("duty", "skill")
         return [item_dict(row) for row in self.store.select_units(kinds=kinds, lang=lang, doc_id=doc,
                                                                    subtype=subtype)]

@@ -38,3 +38,17 @@ def test_knowledge_base_is_importable_from_the_package() -> None:
     from kb import KnowledgeBase
 
     assert callable(KnowledgeBase.open) and callable(KnowledgeBase.compare) and callable(KnowledgeBase.export)
+
+
+def test_a_unique_prefix_of_a_document_id_filters_items_and_search(tmp_path: Path, fake_embedder) -> None:
+    from kb.errors import KBError
+    from kb_builder import build_kb
+
+    docs = {"000_aa": ("sv", [("duty", "", "hantera korrespondens")]),
+            "001_bb": ("sv", [("duty", "", "boka resor åt chefen")]),
+            "010_cc": ("pl", [("duty", "", "rezerwować sale konferencyjne")])}
+    with build_kb(tmp_path / "kb", fake_embedder, docs) as kb:
+        assert [item["doc_id"] for item in kb.items(doc="001")] == ["001_bb"]
+        assert {hit.doc_id for hit in kb.search("boka resor", doc="01", k=5)} == {"010_cc"}
+        with pytest.raises(KBError, match="ambiguous document id '00'.*000_aa, 001_bb"):
+            kb.items(doc="00")
