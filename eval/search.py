@@ -30,7 +30,6 @@ from typing import Sequence
 ROOT = Path(__file__).resolve().parent.parent
 QUERIES = ROOT / "tests" / "data" / "queries.jsonl"
 ARTICLE_DIRS = (ROOT / "corpus", ROOT / "tests" / "data" / "dev" / "articles")
-CODE_DIRS = (ROOT / "ingest",)  # kb/ code reads the knowledge base, it does not shape it
 
 
 @dataclass(frozen=True)
@@ -79,10 +78,10 @@ def article_paths() -> list[Path]:
 
 def content_key(paths: Sequence[Path]) -> str:
     """A hash of the articles and of the code that turns them into a knowledge base."""
-    digest = hashlib.sha256()
-    code = sorted(path for folder in CODE_DIRS for path in folder.rglob("*") if path.is_file()
-                  and path.suffix in (".py", ".json", ".txt", ".yaml", ".tsv") and "__pycache__" not in path.parts)
-    for path in list(paths) + code:
+    from ingest.pipeline import pipeline_fingerprint
+
+    digest = hashlib.sha256(pipeline_fingerprint().encode())
+    for path in paths:
         digest.update(str(path.relative_to(ROOT)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]

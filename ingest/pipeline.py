@@ -1,16 +1,20 @@
 """The ingestion pipeline: read -> detect -> split -> extract -> embed -> store + index.
 
 Ingest is idempotent and incremental: an unchanged file (same content hash) is
-skipped without embedding, a changed one replaces its old rows. Everything is
+skipped without embedding, a changed one replaces its old rows. The hash stored with
+an article also covers the ingest code and language data (``pipeline_fingerprint``),
+so after an upgrade of the extractor the same files are read again. Everything is
 written in one database transaction and the index is saved (temporary file,
 then rename) only after the commit, so an interrupted ingest leaves the
 previous knowledge base intact; a stale index is rebuilt from the database.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -69,6 +73,26 @@ class Processed:
     items: tuple[Item, ...]
 
 
+PACKAGE = Path(__file__).resolve().parent
+CODE_SUFFIXES = (".py", ".json", ".txt", ".yaml", ".tsv")
+
+
+@lru_cache(maxsize=1)
+def pipeline_fingerprint() -> str:
+    """A hash of the ingest code and language data: what an article's items depend on besides its text."""
+    digest = hashlib.sha256()
+    for path in sorted(path for path in PACKAGE.rglob("*") if path.is_file() and path.suffix in CODE_SUFFIXES
+                       and "__pycache__" not in path.parts):
+        digest.update(str(path.relative_to(PACKAGE)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def ingest_key(article: Article) -> str:
+    """The hash stored with an article: its content and the code that reads it; another one means read it again."""
+    return f"{article.content_hash}:{pipeline_fingerprint()}"
+
+
 def process(article: Article, embedder: Embedder | None) -> Processed:
     """Run the text stages on one article: language, sentences, duties and skills."""
     from ingest.extract import extract
@@ -96,10 +120,10 @@ def ingest(paths: Sequence[str | Path], kb_dir: str | Path | None = None, embedd
                 if isinstance(record, Refused):
                     report.refused.append(record)
                     log.warning("%s: %s", record.path, record.reason)
-                elif kb.store.article_hash(record.doc_id) == record.content_hash:
+                elif kb.store.article_hash(record.doc_id) == ingest_key(record):
                     report.unchanged.append(record.doc_id)
                 else:
-                    _ingest_one(kb, index, record, report)
+                    _ingest_one(kb, index, replace(record, content_hash=ingest_key(record)), report)
             if report.ingested:
                 generation = kb.store.bump_generation()
         if report.ingested:

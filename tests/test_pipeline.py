@@ -44,6 +44,19 @@ def test_reingesting_unchanged_files_changes_and_embeds_nothing(tmp_path, corpus
     assert _snapshot(folder, fake_embedder) == before
 
 
+def test_files_are_read_again_when_the_ingest_code_changed(tmp_path, corpus_copy, fake_embedder, monkeypatch):
+    import ingest.pipeline as pipeline
+
+    folder = tmp_path / "kb"
+    ingest([corpus_copy], kb_dir=folder, embedder=fake_embedder)
+    monkeypatch.setattr(pipeline, "pipeline_fingerprint", lambda: "another extractor")
+    upgraded = ingest([corpus_copy], kb_dir=folder, embedder=fake_embedder)
+    assert len(upgraded.ingested) == 5 and upgraded.unchanged == []  # an upgrade re-extracts every article
+    assert ingest([corpus_copy], kb_dir=folder, embedder=fake_embedder).ingested == []
+    with KnowledgeBase.open(folder, embedder=fake_embedder) as kb:
+        assert len(kb.docs()) == 5  # replaced, not added twice
+
+
 def test_changed_file_replaces_its_old_rows(tmp_path, corpus_copy, fake_embedder):
     folder = tmp_path / "kb"
     ingest([corpus_copy], kb_dir=folder, embedder=fake_embedder)
