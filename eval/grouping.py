@@ -113,14 +113,13 @@ def evaluate(thresholds: list[float], seed: int = 0) -> dict:
     for calibrate, test in (folds, folds[::-1]):
         best = max(thresholds, key=lambda t: pair_scores(items, runs[t], calibrate)["f1"])
         held_out.append({"threshold": best, **pair_scores(items, runs[best], test)})
-    from kb.bias import language_means, subtract_language_means
-    from kb.group import SHRINK_ITEMS
+    from kb.group import centered_vectors
 
     # compare aligns paraphrase vectors (kb.paraphrase); the passage vectors are shown for comparison
     paraphrases = embed_queries(embedder, [item["text"] for item in items])
     alignment = {}
     for view, view_vectors in (("paraphrase", paraphrases), ("passage", vectors)):
-        centered = subtract_language_means(view_vectors, args[1], language_means(view_vectors, args[1], SHRINK_ITEMS))
+        centered = centered_vectors(view_vectors, args[1])
         for threshold in sorted({0.30, 0.35, 0.40, SHARED_THRESHOLD}):
             alignment[f"{view} {threshold:.2f}"] = {**alignment_scores(items, centered, threshold),
                                                     "article_pairs": article_pair_alignments(items, centered, threshold)}

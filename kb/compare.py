@@ -16,8 +16,7 @@ import itertools
 import numpy as np
 
 from kb.errors import KBError
-from kb.bias import language_means, subtract_language_means
-from kb.group import SHRINK_ITEMS
+from kb.group import centered_vectors
 from kb.paraphrase import paraphrase_vectors
 
 MIN_ITEMS = 3  # a role with fewer duties and skills is compared by its sentences instead
@@ -51,11 +50,6 @@ def compare(kb, doc_ids: list[str]) -> dict:
     pairs.sort(key=lambda pair: -pair["similarity"])
     return {"docs": doc_ids, "titles": {doc_id: kb.article(doc_id)["title"] for doc_id in doc_ids},
             "similarity": [[round(float(value), 4) for value in row] for row in matrix], "pairs": pairs}
-
-
-def centered_vectors(vectors: np.ndarray, langs: list[str]) -> np.ndarray:
-    """Vectors without their language's mean (shrunk for languages with few items), renormalized."""
-    return subtract_language_means(vectors, langs, language_means(vectors, langs, SHRINK_ITEMS))
 
 
 def resolve_doc_id(kb, doc_id: str) -> str:

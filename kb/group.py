@@ -113,10 +113,16 @@ def assign(groups: list[Group], kind: str, text: str, lang: str, unit_id: int, v
     return best, score
 
 
+def centered_vectors(vectors: np.ndarray, langs: Sequence[str]) -> np.ndarray:
+    """Vectors without their language's mean (shrunk toward all items' for languages with few), renormalized:
+    what grouping, compare and their evaluation compare."""
+    return subtract_language_means(vectors, langs, language_means(vectors, langs, SHRINK_ITEMS))
+
+
 def cluster(texts: Sequence[str], langs: Sequence[str], kinds: Sequence[str], vectors: np.ndarray,
             threshold: float = THRESHOLD) -> list[str]:
     """Group items from scratch; returns each item's group id (used by the evaluation)."""
-    centered = subtract_language_means(vectors, langs, language_means(vectors, langs, SHRINK_ITEMS))
+    centered = centered_vectors(vectors, langs)
     groups: list[Group] = []
     return [assign(groups, kind, text, lang, position, centered[position], threshold)[0].id
             for position, (text, lang, kind) in enumerate(zip(texts, langs, kinds))]
