@@ -13,6 +13,8 @@ from kb.errors import KBError
 from kb_builder import build_kb
 
 LABELLED = Path(__file__).parent / "data" / "groups.jsonl"
+ROLE_PAIRS = Path(__file__).parent / "data" / "role_pairs.jsonl"
+GOLD = Path(__file__).parent / "data" / "dev" / "gold"
 SV_A = [("duty", "", "hantera chefens scheman"), ("duty", "", "hantera researrangemang"),
         ("duty", "", "ta screeningsamtal"), ("duty", "", "koordinera utbildningstillfällen"),
         ("skill", "education", "kandidatexamen i företagsekonomi")]
@@ -51,6 +53,25 @@ def test_shared_duties_are_aligned_across_articles(tmp_path: Path, e5) -> None:
         assert ("hantera chefens scheman", "hanterar ett verkställande schema") in aligned
         assert ("ta screeningsamtal", "screenar inkommande telefonsamtal") in aligned
         assert "koordinera utbildningstillfällen" in pair["unique_a"]
+
+
+def test_role_pair_labels_pair_gold_duties_of_their_articles_one_to_one() -> None:
+    duties = {path.stem: {item["text"] for item in json.loads(path.read_text(encoding="utf-8"))["items"]
+                          if item["kind"] == "duty"} for path in GOLD.glob("*.json")}
+    examined, used = set(), set()
+    for line in ROLE_PAIRS.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        assert row["a"] in duties and row["b"] in duties and row["a"] != row["b"], row
+        if row.get("pair"):
+            assert (row["a"], row["b"]) not in examined and (row["b"], row["a"]) not in examined, row
+            examined.add((row["a"], row["b"]))
+            continue
+        assert (row["a"], row["b"]) in examined, f"duty pair before its article pair: {row}"
+        assert row["a_text"] in duties[row["a"]] and row["b_text"] in duties[row["b"]], row
+        for side in (("a", row["a"], row["b"], row["a_text"]), ("b", row["a"], row["b"], row["b_text"])):
+            assert side not in used, f"duty aligned twice in one article pair: {row}"
+            used.add(side)
+    assert len(examined) >= 100 and len(used) >= 400
 
 
 def test_compare_refuses_unknown_and_single_ids(tmp_path: Path, fake_embedder) -> None:
