@@ -153,7 +153,9 @@ class PrototypeClassifier:
             if best - max(others.values()) < (HEADING_ADVANTAGE if shape == "line" else HEADING_BLOCK_ADVANTAGE):
                 return None
         if kind == "general":
-            return ""
+            # "Job description:" introduces the job; a list under it is still a list of its items
+            content = self.lines_kind(lines)
+            return content if content in ("duty", "skill") else ""
         if kind != "none" and best - runner_up >= HEADING_MARGIN:
             return kind
         content = self.lines_kind(lines)

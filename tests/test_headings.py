@@ -180,3 +180,18 @@ def test_chinese_headings_end_in_a_full_width_colon_and_lists_split_at_the_enume
     found = [(item.kind, item.text) for item in extract(sentences, e5, texts={"doc": text})]
     assert found == [("duty", "开发新客户"), ("duty", "维护老客户关系"), ("skill", "两年以上销售经验"),
                      ("skill", "积极"), ("skill", "主动")]
+
+
+def test_a_list_under_a_job_description_heading_is_read_as_its_items(e5) -> None:
+    # "Opis posla" (Croatian, "job description") reads as a heading that introduces the job as a whole;
+    # the lines under it are still the role's duties, and a benefit list under such a heading is nothing
+    classifier = classifier_for(e5)
+    duties = ["Posluživanje gostiju hranom i pićem", "Naplata računa", "Održavanje čistoće sale"]
+    assert classifier.heading_kind("Opis posla", "colon") == ""
+    assert classifier.heading_kind("Opis posla", "colon", duties) == "duty"
+    benefits = ["Stalni radni odnos", "Plaćeni prijevoz i topli obrok", "Poticajno radno okruženje"]
+    assert classifier.heading_kind("Opis posla", "colon", benefits) == ""
+    text = "Konobar\n\nOpis posla:\n" + "".join(f"- {line}\n" for line in duties)
+    sentences = article_sentences("hr", text)[1:]
+    found = [(item.kind, item.text) for item in extract(sentences, e5, texts={"doc": text})]
+    assert ("duty", "Naplata računa") in found and ("duty", "Održavanje čistoće sale") in found
