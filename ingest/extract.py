@@ -44,6 +44,7 @@ PROSE_MIN_WORDS = 6  # a sentence this long that ends in a full stop and is no l
 # "Orders verzamelen", 7 of 7 false on the dev set). Without a rule file the classifier is all there
 # is, and two-word lines ("Tilausten kerääminen") are duties.
 MODEL_DUTY_MIN_WORDS = 3
+SIBLING_THRESHOLD = 0.8  # a model-only part beside a confident one in the same enumeration
 # A paragraph standing on its own under a section of list lines, in a language without rules, takes the
 # section's kind only when the classifier agrees (this prior needs a probability of 0.5): after a list it
 # is often the offer or the company again ("Kami menawarkan gaji pokok, BPJS dan bonus tahunan.").
@@ -307,13 +308,25 @@ def _model_items(candidates: list[Candidate], classifier: PrototypeClassifier) -
         kind = overall.kind if region.kind == "any" else region.kind
         parts = skill if kind == "skill" else _short_parts_joined(candidate, _merge_non_duties(candidate, duty, classifier),
                                                                    overall)
+        sibling = _sibling_threshold(candidate, parts, kind, classifier)
         for part, verdict in parts:
             if _lone_word(candidate, part, len(parts)):
                 continue
-            item = _scored_item(candidate, part, verdict, kind, classifier)
+            item = _scored_item(candidate, part, verdict, kind, classifier, sibling)
             if item is not None:
                 items.append(item)
     return items
+
+
+def _sibling_threshold(candidate: Candidate, parts: list[tuple[tuple[int, int], Verdict]], kind: str,
+                       classifier: PrototypeClassifier) -> float | None:
+    """The lower bar for the other parts of an enumeration the classifier alone reads, when one of its parts
+    clears the full bar: parts joined in one list are alike ("meri vitalne znake, deli zdravila ... in vodi
+    negovalno dokumentacijo"), so a part that reads as the same kind of item needs less evidence."""
+    if candidate.region.source != MODEL_SOURCE or len(parts) < 2:
+        return None
+    best = max(classifier.probability(verdict, kind) for _, verdict in parts)
+    return SIBLING_THRESHOLD if best >= classifier.calibration.model_threshold else None
 
 
 def _lone_word(candidate: Candidate, part: tuple[int, int], count: int) -> bool:
@@ -377,8 +390,9 @@ def _own_verb(candidate: Candidate, index: int) -> bool:
 
 
 def _scored_item(candidate: Candidate, part: tuple[int, int], verdict: Verdict, kind: str,
-                 classifier: PrototypeClassifier) -> Item | None:
-    """One part as an item when the combined confidence clears its threshold."""
+                 classifier: PrototypeClassifier, sibling: float | None = None) -> Item | None:
+    """One part as an item when the combined confidence clears its threshold (``sibling``: the lower
+    threshold of a model-only part whose enumeration has a confident part, if it reads as ``kind``)."""
     region, calibration = candidate.region, classifier.calibration
     head = _head(candidate, part)
     if region.needs_head and not head:
@@ -390,7 +404,8 @@ def _scored_item(candidate: Candidate, part: tuple[int, int], verdict: Verdict, 
         words = sum(1 for token in candidate.tokens[part[0]:part[1]] if not token.is_punct)
         short_duty = kind == "duty" and _has_rules(candidate) and _words(candidate, part) < MODEL_DUTY_MIN_WORDS
         enough = words >= 2 and not short_duty
-        confidence, keep = probability, probability >= calibration.model_threshold and enough
+        bar = sibling if sibling is not None and verdict.kind == kind else calibration.model_threshold
+        confidence, keep = probability, probability >= bar and enough
     else:
         weight = calibration.rule_weight
         confidence = weight * region.prior + (1 - weight) * probability

@@ -808,3 +808,16 @@ def test_a_role_verb_that_leads_into_another_cue_is_part_of_it(lang: str, senten
     """"draag je zorg voor X": the verb before the pronoun opens the responsibility cue and is no duty of its own;
     a verb whose lemma a role noun shares ("verzorgen", "verzorgende") is still a verb."""
     assert texts(items_of(lang, sentence), "duty") == expected
+
+
+def test_parts_of_an_enumeration_beside_a_confident_duty_need_less_evidence(e5) -> None:
+    # Slovenian has no rule file: the classifier alone reads prose; "vodi negovalno dokumentacijo" is surely
+    # a duty, and the parts listed with it are taken at the lower sibling bar
+    text = "Vsak dan meri vitalne znake, deli zdravila po navodilih zdravnika in vodi negovalno dokumentacijo."
+    found = texts(list(extract(sentences_of("sl", text)[1], e5)), "duty")
+    assert "deli zdravila po navodilih zdravnika" in found and "vodi negovalno dokumentacijo" in found
+
+
+def test_an_enumeration_without_a_confident_part_yields_nothing_by_the_classifier_alone(e5) -> None:
+    found = list(extract(sentences_of("sl", "Delo poteka v izmenah, tudi ob vikendih.")[1], e5))
+    assert found == []
