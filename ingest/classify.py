@@ -151,11 +151,14 @@ class PrototypeClassifier:
             others.update(top_k_means(row, labels, [label for label in ("benefit", "line") if (labels == label).any()],
                                       HEADING_K))
             if best - max(others.values()) < (HEADING_ADVANTAGE if shape == "line" else HEADING_BLOCK_ADVANTAGE):
+                # a line alone that reads like a benefit, over a list of benefits, heads the offer ("복리후생")
+                if shape == "block" and max(others, key=others.get) == "benefit" and self.lines_kind(lines) == "none":
+                    return "none"
                 return None
         if kind == "general":
-            # "Job description:" introduces the job; a list under it is still a list of its items
+            # "Job description:" introduces the job; a list under it is still a list of its items (or an offer)
             content = self.lines_kind(lines)
-            return content if content in ("duty", "skill") else ""
+            return content if content in ("duty", "skill", "none") else ""
         if kind != "none" and best - runner_up >= HEADING_MARGIN:
             return kind
         content = self.lines_kind(lines)

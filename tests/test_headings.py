@@ -184,14 +184,29 @@ def test_chinese_headings_end_in_a_full_width_colon_and_lists_split_at_the_enume
 
 def test_a_list_under_a_job_description_heading_is_read_as_its_items(e5) -> None:
     # "Opis posla" (Croatian, "job description") reads as a heading that introduces the job as a whole;
-    # the lines under it are still the role's duties, and a benefit list under such a heading is nothing
+    # the lines under it are still the role's duties, and a benefit list makes it an offer heading
     classifier = classifier_for(e5)
     duties = ["Posluživanje gostiju hranom i pićem", "Naplata računa", "Održavanje čistoće sale"]
     assert classifier.heading_kind("Opis posla", "colon") == ""
     assert classifier.heading_kind("Opis posla", "colon", duties) == "duty"
     benefits = ["Stalni radni odnos", "Plaćeni prijevoz i topli obrok", "Poticajno radno okruženje"]
-    assert classifier.heading_kind("Opis posla", "colon", benefits) == ""
+    assert classifier.heading_kind("Opis posla", "colon", benefits) == "none"
     text = "Konobar\n\nOpis posla:\n" + "".join(f"- {line}\n" for line in duties)
     sentences = article_sentences("hr", text)[1:]
     found = [(item.kind, item.text) for item in extract(sentences, e5, texts={"doc": text})]
     assert ("duty", "Naplata računa") in found and ("duty", "Održavanje čistoće sale") in found
+
+
+def test_a_line_alone_that_reads_like_a_benefit_over_a_list_of_benefits_heads_the_offer(e5) -> None:
+    # Korean "복리후생" (employee benefits) stands alone after a blank line; by its words it is nearer the
+    # benefit lines than any heading, so only the benefits under it show that it ends the requirements
+    classifier = classifier_for(e5)
+    benefits = ["4대 보험", "연차 휴가", "명절 상여금"]
+    assert classifier.heading_kind("복리후생", "block") is None
+    assert classifier.heading_kind("복리후생", "block", benefits) == "none"
+    text = ("영업 담당자\n\n주요 업무\n- 신규 고객 발굴\n- 견적서 작성\n\n자격 요건\n- 영업 경력 2년 이상\n"
+            "- 운전면허 소지자\n\n복리후생\n" + "".join(f"- {line}\n" for line in benefits))
+    sentences = article_sentences("ko", text)[1:]
+    found = [(item.kind, item.text) for item in extract(sentences, e5, texts={"doc": text})]
+    assert ("skill", "영업 경력 2년 이상") in found and ("duty", "견적서 작성") in found
+    assert not [text for _, text in found if text in benefits or text == "복리후생"]
