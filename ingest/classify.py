@@ -82,6 +82,10 @@ CONTENT_MIN_LINES = 2
 CONTENT_MAX_LINES = 8
 CONTENT_ITEM_MARGIN = 0.0
 CONTENT_KIND_SHARE = 0.75  # the lines' majority kind names the section when it holds this share, else "list"
+# A heading whose kind leads by less than HEADING_CLOSE_MARGIN ("Majukumu", Swahili "duties", is nearer
+# the skill headings by 0.008) takes the other item kind when every line under it is surely of that kind.
+HEADING_CLOSE_MARGIN = 0.015
+CONTENT_SURE = 0.9  # the lines' mean probability of their kind for that
 
 
 def top_k_means(row: np.ndarray, labels: np.ndarray, classes: Sequence[str], k: int) -> dict[str, float]:
@@ -156,10 +160,12 @@ class PrototypeClassifier:
                     return "none"
                 return None
         if kind == "general":
-            # "Job description:" introduces the job; a list under it is still a list of its items (or an offer)
+            # "Job description:" introduces the job; a list under it is still a list of items (or an offer)
             content = self.lines_kind(lines)
-            return content if content in ("duty", "skill", "none") else ""
+            return content if content is not None else ""
         if kind != "none" and best - runner_up >= HEADING_MARGIN:
+            if kind in ("duty", "skill") and best - runner_up < HEADING_CLOSE_MARGIN:
+                return self.sure_lines_kind(lines) or kind
             return kind
         content = self.lines_kind(lines)
         if content is not None:
@@ -192,6 +198,20 @@ class PrototypeClassifier:
         if share >= CONTENT_KIND_SHARE:
             return "duty" if duties * 2 > len(verdicts) else "skill"
         return "list"
+
+    def sure_lines_kind(self, lines: Sequence[str]) -> str | None:
+        """"duty" or "skill" when every list line under a heading is of that kind and, on average, surely
+        so (CONTENT_SURE); None when there are too few lines or they disagree."""
+        lines = list(lines)[:CONTENT_MAX_LINES]
+        if len(lines) < CONTENT_MIN_LINES:
+            return None
+        verdicts = self.classify(lines)
+        kinds = {verdict.kind for verdict in verdicts}
+        if len(kinds) != 1 or not kinds <= {"duty", "skill"}:
+            return None
+        kind = kinds.pop()
+        sure = sum(self.probability(verdict, kind) for verdict in verdicts) / len(verdicts) >= CONTENT_SURE
+        return kind if sure else None
 
     def probability(self, verdict: Verdict, kind: str) -> float:
         """Probability-like confidence that the span is an item of ``kind``."""

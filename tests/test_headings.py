@@ -210,3 +210,22 @@ def test_a_line_alone_that_reads_like_a_benefit_over_a_list_of_benefits_heads_th
     found = [(item.kind, item.text) for item in extract(sentences, e5, texts={"doc": text})]
     assert ("skill", "영업 경력 2년 이상") in found and ("duty", "견적서 작성") in found
     assert not [text for _, text in found if text in benefits or text == "복리후생"]
+
+
+def test_a_heading_of_a_close_kind_takes_the_kind_its_lines_surely_are(e5) -> None:
+    # Swahili "Majukumu" (duties) is nearer the skill headings than the duty ones, but only just; its lines
+    # are surely duties. Lines that are not all of one kind leave the heading's own kind.
+    classifier = classifier_for(e5)
+    duties = ["Kuandaa taarifa za fedha za kila mwezi", "Kusimamia malipo ya wasambazaji",
+              "Kuhakiki hesabu za benki"]
+    assert classifier.heading_kind("Majukumu", "colon") == "skill"
+    assert classifier.heading_kind("Majukumu", "colon", duties) == "duty"
+    mixed = duties[:1] + ["Uzoefu wa miaka miwili katika uhasibu"]
+    assert classifier.heading_kind("Majukumu", "colon", mixed) == "skill"
+
+
+def test_a_mixed_list_under_a_job_description_heading_gives_each_line_its_own_kind(e5) -> None:
+    classifier = classifier_for(e5)
+    lines = ["Posluživanje gostiju hranom i pićem", "Naplata računa", "Iskustvo u ugostiteljstvu dvije godine",
+             "Poznavanje engleskog jezika"]
+    assert classifier.heading_kind("Opis posla", "colon", lines) == "list"
