@@ -85,7 +85,7 @@ CONTENT_KIND_SHARE = 0.75  # the lines' majority kind names the section when it 
 # A heading whose kind leads by less than HEADING_CLOSE_MARGIN ("Majukumu", Swahili "duties", is nearer
 # the skill headings by 0.008) takes the other item kind when every line under it is surely of that kind.
 HEADING_CLOSE_MARGIN = 0.015
-CONTENT_SURE = 0.9  # the lines' mean probability of their kind for that
+CONTENT_SURE = 0.9  # the mean probability of that kind the lines need for it
 
 
 def top_k_means(row: np.ndarray, labels: np.ndarray, classes: Sequence[str], k: int) -> dict[str, float]:
@@ -133,7 +133,9 @@ class PrototypeClassifier:
         no heading. ``shape`` is the evidence of layout: "colon" (it ends in a colon: a heading for
         sure, only its kind is in question), "block" (a line of its own after a blank line) or
         "line" (a short line). ``lines``, the list lines under the heading, decide a heading whose
-        words are unclear or look like an offer (see ``lines_kind``)."""
+        words are unclear or look like an offer (see ``lines_kind``), make a heading about the job as a
+        whole a list (or an offer), turn a heading of a close kind to the kind its lines surely are
+        (``sure_lines_kind``), and make a lone benefit-like line over benefits an offer heading."""
         if self._headings is None:
             examples, benefits, negatives = load_headings()
             labels = ([kind for kind in HEADING_KINDS for _ in examples.get(kind, [])] + ["benefit"] * len(benefits)
