@@ -44,7 +44,7 @@ PROSE_MIN_WORDS = 6  # a sentence this long that ends in a full stop and is no l
 # "Orders verzamelen", 7 of 7 false on the dev set). Without a rule file the classifier is all there
 # is, and two-word lines ("Tilausten kerääminen") are duties.
 MODEL_DUTY_MIN_WORDS = 3
-SIBLING_THRESHOLD = 0.8  # a model-only part beside a confident one in the same enumeration
+SIBLING_THRESHOLD = 0.8  # a model-only duty beside a confident one in the same enumeration
 # A paragraph standing on its own under a section of list lines, in a language without rules, takes the
 # section's kind only when the classifier agrees (this prior needs a probability of 0.5): after a list it
 # is often the offer or the company again ("Kami menawarkan gaji pokok, BPJS dan bonus tahunan.").
@@ -320,10 +320,11 @@ def _model_items(candidates: list[Candidate], classifier: PrototypeClassifier) -
 
 def _sibling_threshold(candidate: Candidate, parts: list[tuple[tuple[int, int], Verdict]], kind: str,
                        classifier: PrototypeClassifier) -> float | None:
-    """The lower bar for the other parts of an enumeration the classifier alone reads, when one of its parts
-    clears the full bar: parts joined in one list are alike ("meri vitalne znake, deli zdravila ... in vodi
-    negovalno dokumentacijo"), so a part that reads as the same kind of item needs less evidence."""
-    if candidate.region.source != MODEL_SOURCE or len(parts) < 2:
+    """The lower bar for the other duties of an enumeration the classifier alone reads, when one of them
+    clears the full bar: duties listed together are alike ("meri vitalne znake, deli zdravila ... in vodi
+    negovalno dokumentacijo"), so a part that reads as a duty too needs less evidence. Not for skills:
+    their lists also split between adjectives ("skriva tydliga, kortfattade instruktioner")."""
+    if candidate.region.source != MODEL_SOURCE or kind != "duty" or len(parts) < 2:
         return None
     best = max(classifier.probability(verdict, kind) for _, verdict in parts)
     return SIBLING_THRESHOLD if best >= classifier.calibration.model_threshold else None

@@ -62,5 +62,6 @@ def group_list(kb, kind: str, lang: str | None = None, subtype: str | None = Non
 def format_skill(group: dict) -> str:
     """One line of the plain-text skill list."""
     examples = "; ".join(f"{lang}: {', '.join(texts)}" for lang, texts in group["members"].items())
-    return (f"{group['label']} [{group['subtype'] or '-'}] {group['roles']} roles, "
-            f"{len(group['languages'])} languages ({', '.join(group['languages'])}) | {examples}")
+    roles, languages = group["roles"], len(group["languages"])
+    return (f"{group['label']} [{group['subtype'] or '-'}] {roles} role{'s' * (roles != 1)}, "
+            f"{languages} language{'s' * (languages != 1)} ({', '.join(group['languages'])}) | {examples}")

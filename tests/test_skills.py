@@ -54,7 +54,7 @@ def test_cli_skills_json(skills_kb, capsys) -> None:
 
 def test_cli_skills_text(skills_kb, capsys) -> None:
     assert main(["skills", "--kb", str(skills_kb.folder)]) == 0
-    assert "kommunikationsförmåga [skill] 2 roles, 1 languages (sv)" in capsys.readouterr().out
+    assert "kommunikationsförmåga [skill] 2 roles, 1 language (sv)" in capsys.readouterr().out
 
 
 @pytest.mark.slow
