@@ -14,7 +14,10 @@ an easy case). On ``tests/data/role_pairs.jsonl``, the real case: pairs of dev
 articles about the same or a similar role (``{"a", "b", "pair": true}``), each
 followed by the pairs of their gold duties that state the same task
 (``{"a", "b", "a_text", "b_text"}``); alignments between articles of different
-roles (pairs not listed) are counted as well, as they are mostly false.
+roles (pairs not listed) are counted as well, as they are mostly false. Each
+threshold row runs compare's whole alignment (its second pass, mutual best
+matches of alike roles, included); one more row shows compare's threshold with
+the first pass only.
 """
 from __future__ import annotations
 
@@ -63,7 +66,8 @@ def pair_scores(items: list[dict], group_ids: list[str], concepts: set[str] | No
     return {"precision": precision, "recall": recall, "f1": f1, "pairs_grouped": predicted, "true_pairs": actual}
 
 
-def alignment_scores(items: list[dict], centered: np.ndarray, threshold: float) -> dict[str, float]:
+def alignment_scores(items: list[dict], centered: np.ndarray, threshold: float,
+                     second_pass: bool = True) -> dict[str, float]:
     """Pair precision and recall of compare's one-to-one duty alignment, applied to every pair of
     languages of the labelled items (each language's items standing in for one role's list)."""
     from kb.compare import align_duties
@@ -77,7 +81,8 @@ def alignment_scores(items: list[dict], centered: np.ndarray, threshold: float) 
             side_b = [p for p in labelled if items[p]["lang"] == lang_b and items[p]["kind"] == kind]
             units_a = [{"kind": "duty", "text": str(p)} for p in side_a]
             units_b = [{"kind": "duty", "text": str(p)} for p in side_b]
-            shared, _, _ = align_duties((units_a, centered[side_a]), (units_b, centered[side_b]), threshold)
+            shared, _, _ = align_duties((units_a, centered[side_a]), (units_b, centered[side_b]), threshold,
+                                        second_pass)
             group = {p: items[p]["group"] for p in side_a + side_b}
             true_positive += sum(group[int(pair["a_text"])] == group[int(pair["b_text"])] for pair in shared)
             predicted += len(shared)
@@ -94,7 +99,7 @@ def load_role_pairs(path: Path = ROLE_PAIRS) -> tuple[list[tuple[str, str]], set
 
 
 def role_pair_scores(items: list[dict], centered: np.ndarray, threshold: float,
-                     role_pairs: tuple[list[tuple[str, str]], set]) -> dict[str, float]:
+                     role_pairs: tuple[list[tuple[str, str]], set], second_pass: bool = True) -> dict[str, float]:
     """Precision and recall of compare's alignment on the duties of labelled similar-role article pairs, and
     how many duty pairs it aligns between the articles of different roles (every dev article pair not labelled)."""
     from kb.compare import align_duties
@@ -109,7 +114,7 @@ def role_pair_scores(items: list[dict], centered: np.ndarray, threshold: float,
         side_a, side_b = docs.get(doc_a, []), docs.get(doc_b, [])
         units_a = [{"kind": "duty", "text": items[p]["text"]} for p in side_a]
         units_b = [{"kind": "duty", "text": items[p]["text"]} for p in side_b]
-        return align_duties((units_a, centered[side_a]), (units_b, centered[side_b]), threshold)[0]
+        return align_duties((units_a, centered[side_a]), (units_b, centered[side_b]), threshold, second_pass)[0]
 
     true_positive = predicted = 0
     for doc_a, doc_b in article_pairs:
@@ -154,6 +159,10 @@ def evaluate(thresholds: list[float], seed: int = 0) -> dict:
             name = f"{view} {threshold:.2f}"
             alignment[name] = alignment_scores(items, centered, threshold)
             roles[name] = role_pair_scores(items, centered, threshold, role_pairs)
+        if view == "paraphrase":  # compare's setting without its second pass (mutual best matches)
+            name = f"{view} {SHARED_THRESHOLD:.2f} first pass only"
+            alignment[name] = alignment_scores(items, centered, SHARED_THRESHOLD, second_pass=False)
+            roles[name] = role_pair_scores(items, centered, SHARED_THRESHOLD, role_pairs, second_pass=False)
     return {"items": len(labelled), "background": len(background), "table": table, "held_out": held_out,
             "alignment": alignment, "role_pairs": roles}
 

@@ -91,6 +91,42 @@ def test_align_duties_is_one_to_one() -> None:
     assert [(s["a_text"], s["b_text"]) for s in shared] == [("x", "x")] and unique_a == ["y"] and unique_b == []
 
 
+def _align_scores(scores: list[list[float]]) -> set[tuple[str, str]]:
+    """align_duties on a given score matrix: duties a0.. and b0.., one-hot vectors against the matrix's columns."""
+    matrix = np.array(scores, dtype=np.float32)
+    units_a = [{"kind": "duty", "text": f"a{i}"} for i in range(matrix.shape[0])]
+    units_b = [{"kind": "duty", "text": f"b{j}"} for j in range(matrix.shape[1])]
+    shared, _, _ = align_duties((units_a, np.eye(matrix.shape[0], dtype=np.float32)), (units_b, matrix.T))
+    return {(s["a_text"], s["b_text"]) for s in shared}
+
+
+ALIKE_ROLES = [[0.50, 0.10, 0.05],  # a0-b0 and a1-b1 pass the threshold: the roles are alike
+               [0.12, 0.41, 0.09],
+               [0.09, 0.07, 0.28]]  # a2-b2: under the threshold, but each other's best match by far
+
+
+def test_alike_roles_align_a_clear_mutual_best_match_under_the_threshold() -> None:
+    assert _align_scores(ALIKE_ROLES) == {("a0", "b0"), ("a1", "b1"), ("a2", "b2")}
+
+
+def test_a_mutual_best_match_needs_two_confident_pairs_beside_it() -> None:
+    one_confident = [row[:] for row in ALIKE_ROLES]
+    one_confident[1][1] = 0.30
+    assert _align_scores(one_confident) == {("a0", "b0")}
+
+
+def test_a_mutual_best_match_needs_a_margin_over_either_duty_s_next_best() -> None:
+    close_runner_up = [row[:] for row in ALIKE_ROLES]
+    close_runner_up[0][2] = 0.25  # b2's next best (a0) is within 0.05 of a2
+    assert _align_scores(close_runner_up) == {("a0", "b0"), ("a1", "b1")}
+
+
+def test_a_mutual_best_match_needs_the_lowest_cosine() -> None:
+    weak = [row[:] for row in ALIKE_ROLES]
+    weak[2][2] = 0.20
+    assert _align_scores(weak) == {("a0", "b0"), ("a1", "b1")}
+
+
 @pytest.mark.slow
 def test_senior_coordinator_articles_are_the_most_similar_pair(corpus_kb) -> None:
     ids = [doc["doc_id"] for doc in corpus_kb.docs() if doc["doc_id"][:3] in ("000", "001", "002", "003", "004")]
@@ -127,8 +163,8 @@ def test_senior_coordinator_articles_do_not_pair_schedules_with_flowcharts(corpu
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="known gap: e5-small scores this paraphrase under the alignment threshold")
 def test_senior_coordinator_articles_align_their_screening_duties(corpus_kb) -> None:
+    # e5 scores this paraphrase at about 0.28: found by the second pass (mutual best of alike roles)
     assert _shared_pair(corpus_kb, ("screeningsamtal",), ("screenar",))
 
 
