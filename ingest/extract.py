@@ -45,6 +45,8 @@ PROSE_MIN_WORDS = 6  # a sentence this long that ends in a full stop and is no l
 # is, and two-word lines ("Tilausten kerääminen") are duties.
 MODEL_DUTY_MIN_WORDS = 3
 SIBLING_THRESHOLD = 0.8  # a model-only duty beside a confident one in the same enumeration
+LIST_HEAD_ENDING = 3  # letters of the endings that list lines' first words share (list_head_endings)
+LIST_HEAD_WORDS = 3  # how many different first words must share one; two also caught genitives (fi "-den")
 # A paragraph standing on its own under a section of list lines, in a language without rules, takes the
 # section's kind only when the classifier agrees (this prior needs a probability of 0.5): after a list it
 # is often the offer or the company again ("Kami menawarkan gaji pokok, BPJS dan bonus tahunan.").
@@ -102,8 +104,9 @@ def _article_candidates(sentences: list[Sentence], title_text: str = "",
     ``resolve`` names the kind of headings the language data does not know."""
     section = under = ""  # under: the kind of the last heading, which prose with its own cues does not end
     title = _title_lemmas(title_text, sentences[0].lang) if sentences and title_text else frozenset()
+    heads = list_head_endings(text)
     for sentence in sentences:
-        rules = load_rules(sentence.lang)
+        rules = _with_list_heads(load_rules(sentence.lang), heads)
         tokens = tokenize(sentence.text, sentence.lang)
         matches = Matches(rules.match(tokens))
         if matches.within("SECTION:none", 0, min(len(tokens), 2)):
@@ -177,6 +180,29 @@ def _title_lemmas(text: str, lang: str) -> frozenset[str]:
                 for _, start, end in matches.within(label, 0, len(tokens)) for index in range(start, end)}
     return frozenset(token.lemma for index, token in enumerate(tokens) if index not in function
                      and token.text.isalpha() and len(token.lemma) >= 4 and not is_verb(token, rules.data))
+
+
+def list_head_endings(text: str) -> tuple[str, ...]:
+    """Endings that LIST_HEAD_WORDS different words opening the article's list lines share: the
+    verbal nouns its duty lines start with ("Posluživanje", "Preporučivanje", "Održavanje": "-nje";
+    "Întocmirea", "Verificarea", "Pregătirea": "-rea"), where no rule file names them."""
+    words = set()
+    for line in text.split("\n"):
+        marker = BULLET.match(line.strip() + " ")
+        first = line.strip()[marker.end():].split(maxsplit=1) if marker else []
+        if first and first[0].isalpha() and len(first[0]) > LIST_HEAD_ENDING + 2:
+            words.add(first[0].lower())
+    endings = [word[-LIST_HEAD_ENDING:] for word in words]
+    return tuple(sorted({ending for ending in endings if endings.count(ending) >= LIST_HEAD_WORDS}))
+
+
+def _with_list_heads(rules: LangRules, endings: tuple[str, ...]) -> LangRules:
+    """A language without a rule file takes the article's list-head endings as its verbal-noun endings:
+    then "Preporučivanje jela i vina iz ponude" is one duty (the conjunction adds an object, no new
+    verbal noun), as it is where a rule file names the endings."""
+    if rules.frames or not endings:
+        return rules
+    return replace(rules, data={**rules.data, "verbal_noun_endings": list(endings)})
 
 
 def _candidate(sentence: Sentence, tokens: list[Token], matches: Matches, region: Region, rules) -> Candidate:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.extract import _article_candidates, _merge_non_duties, extract
+from ingest.extract import _article_candidates, _merge_non_duties, extract, list_head_endings
 from kb.records import Item
 from extract_helpers import article_sentences, items_of, sentences_of, texts
 
@@ -821,3 +821,25 @@ def test_parts_of_an_enumeration_beside_a_confident_duty_need_less_evidence(e5) 
 def test_an_enumeration_without_a_confident_part_yields_nothing_by_the_classifier_alone(e5) -> None:
     found = list(extract(sentences_of("sl", "Delo poteka v izmenah, tudi ob vikendih.")[1], e5))
     assert found == []
+
+
+HR_DUTIES = ["Posluživanje gostiju hranom i pićem", "Preporučivanje jela i vina iz ponude",
+             "Održavanje čistoće sale i pranje čaša"]
+
+
+def test_endings_shared_by_three_list_heads_are_the_article_s_verbal_nouns() -> None:
+    text = "Konobar\n\nOpis posla:\n" + "".join(f"- {line}\n" for line in HR_DUTIES)
+    assert list_head_endings(text) == ("nje",)
+    # two heads sharing an ending can be two genitives ("asiakkaiden", "tuotteiden"), and prose lines are no heads
+    finnish = "- Asiakkaiden palveleminen\n- Tuotteiden hinnoittelu\n- Kassatyöskentely\nPalveleminen on tärkeää.\n"
+    assert list_head_endings(finnish) == ()
+
+
+def test_list_lines_opened_by_verbal_nouns_keep_a_coordinated_object_in_their_duty(e5) -> None:
+    # Croatian has no rule file; its list lines open with "-nje" nouns, so a conjunction followed by another
+    # object ("jela i vina") stays in the duty and one followed by a "-nje" noun ("i pranje čaša") starts one
+    text = "Konobar\n\nOpis posla:\n" + "".join(f"- {line}\n" for line in HR_DUTIES)
+    found = [item.text for item in extract(article_sentences("hr", text)[1:], e5, texts={"doc": text})
+             if item.kind == "duty"]
+    assert found == ["Posluživanje gostiju hranom i pićem", "Preporučivanje jela i vina iz ponude",
+                     "Održavanje čistoće sale", "pranje čaša"]
