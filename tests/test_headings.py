@@ -224,6 +224,19 @@ def test_a_heading_of_a_close_kind_takes_the_kind_its_lines_surely_are(e5) -> No
     assert classifier.heading_kind("Majukumu", "colon", mixed) == "skill"
 
 
+def test_a_line_barely_read_as_a_duty_takes_the_kind_of_the_clear_lines_beside_it(e5) -> None:
+    # Swahili "Sifa" (qualifications) is unclear by its words; of its lines, the degree ("Shahada ya uhasibu")
+    # is a duty by a hair to the classifier, the experience and the traits are clearly skills
+    classifier = classifier_for(e5)
+    lines = ["Shahada ya uhasibu", "Uzoefu wa miaka miwili katika uhasibu", "Uaminifu na umakini"]
+    assert [verdict.kind for verdict in classifier.classify(lines)] == ["duty", "skill", "skill"]
+    assert classifier.lines_kind(lines) == "skill"
+    text = "Mhasibu\n\nMajukumu:\n- Kuandaa taarifa za fedha za kila mwezi\n\nSifa:\n" + "".join(
+        f"- {line}\n" for line in lines)
+    found = [(item.kind, item.text) for item in extract(article_sentences("sw", text)[1:], e5, texts={"doc": text})]
+    assert ("skill", "Shahada ya uhasibu") in found and ("duty", "Shahada ya uhasibu") not in found
+
+
 def test_a_mixed_list_under_a_job_description_heading_gives_each_line_its_own_kind(e5) -> None:
     classifier = classifier_for(e5)
     lines = ["Posluživanje gostiju hranom i pićem", "Naplata računa", "Iskustvo u ugostiteljstvu dvije godine",
