@@ -40,6 +40,7 @@ test-fast: install
 
 eval: install
 	$(PY) -m eval.extraction
+	$(PY) -m eval.extraction --prose
 	$(PY) -m eval.search
 	$(PY) -m eval.grouping
 

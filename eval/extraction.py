@@ -6,7 +6,8 @@ e5 embedder) on ``tests/data/dev`` and prints a table per language and kind. Opt
 ``--calibrate`` (grid-search the classifier's calibration and print the best values),
 ``--holdout`` (calibrate on half of the articles and score the other half, both ways),
 ``--cache FILE.npz`` (keep embeddings between runs), ``--docs PREFIX ...`` (only the articles whose
-id starts with one of the prefixes, e.g. ``--docs fi_ uk_``).
+id starts with one of the prefixes, e.g. ``--docs fi_ uk_``), ``--prose`` (the prose set of
+``tests/data/prose`` instead: corpus-like articles in ten languages without a rule file).
 """
 from __future__ import annotations
 
@@ -17,12 +18,13 @@ from collections import defaultdict
 from dataclasses import replace
 from pathlib import Path
 
-from eval.common import CachingEmbedder, GoldArticle, dev_set, match
+from eval.common import ROOT, CachingEmbedder, GoldArticle, dev_set, match
 from ingest.classify import PrototypeClassifier
 from ingest.extract import extract_article
 from kb.records import Item
 
 KINDS = ("duty", "skill")
+PROSE_DIR = ROOT / "tests" / "data" / "prose"
 
 
 def run(dev: list[GoldArticle], classifier: PrototypeClassifier | None) -> dict[str, list[Item]]:
@@ -134,8 +136,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cache", type=Path, help="keep embeddings in this .npz file between runs")
     parser.add_argument("--docs", nargs="+", metavar="PREFIX",
                         help="only the articles whose id starts with one of these prefixes")
+    parser.add_argument("--prose", action="store_true",
+                        help=f"score the prose set ({PROSE_DIR.relative_to(ROOT)}: languages without a rule file) "
+                             "instead of the development set")
     args = parser.parse_args(argv)
-    dev = dev_set()
+    dev = dev_set(PROSE_DIR) if args.prose else dev_set()
     if args.docs:
         dev = [doc for doc in dev if doc.doc_id.startswith(tuple(args.docs))]
         if not dev:

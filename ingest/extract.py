@@ -45,6 +45,9 @@ PROSE_MIN_WORDS = 6  # a sentence this long that ends in a full stop and is no l
 # is, and two-word lines ("Tilausten kerääminen") are duties.
 MODEL_DUTY_MIN_WORDS = 3
 SIBLING_THRESHOLD = 0.8  # a model-only duty beside a confident one in the same enumeration
+# Without a rule file the classifier alone reads prose: at model_threshold (0.9) it found a third of the
+# items of corpus-like prose articles in ten such languages, at this bar over half (see the README).
+NO_RULES_THRESHOLD = 0.7
 LIST_HEAD_ENDING = 3  # letters of the endings that list lines' first words share (list_head_endings)
 LIST_HEAD_WORDS = 3  # how many different first words must share one; two also caught genitives (fi "-den")
 # A paragraph standing on its own under a section of list lines, in a language without rules, takes the
@@ -331,16 +334,20 @@ def _model_items(candidates: list[Candidate], classifier: PrototypeClassifier) -
         if overall is None or (region.source.endswith(GATED) and classifier.probability(
                 overall, overall.kind if region.kind == "any" else region.kind) < 0.5):
             continue
-        kind = overall.kind if region.kind == "any" else region.kind
-        parts = skill if kind == "skill" else _short_parts_joined(candidate, _merge_non_duties(candidate, duty, classifier),
-                                                                   overall)
-        sibling = _sibling_threshold(candidate, parts, kind, classifier)
-        for part, verdict in parts:
-            if _lone_word(candidate, part, len(parts)):
-                continue
-            item = _scored_item(candidate, part, verdict, kind, classifier, sibling)
-            if item is not None:
-                items.append(item)
+        # without rules a clause of prose can hold a requirement and a duty ("has a degree in X and does Y"):
+        # each part is then of the kind it reads as, not of the clause's kind
+        each_part = region.source == MODEL_SOURCE and not _has_rules(candidate)
+        kinds = ["duty", "skill"] if each_part else [overall.kind if region.kind == "any" else region.kind]
+        for kind in kinds:
+            parts = skill if kind == "skill" else _short_parts_joined(
+                candidate, _merge_non_duties(candidate, duty, classifier), overall)
+            sibling = _sibling_threshold(candidate, parts, kind, classifier)
+            for part, verdict in parts:
+                if _lone_word(candidate, part, len(parts)) or (each_part and verdict.kind != kind):
+                    continue
+                item = _scored_item(candidate, part, verdict, kind, classifier, sibling, listed=len(parts) > 1)
+                if item is not None:
+                    items.append(item)
     return items
 
 
@@ -417,9 +424,10 @@ def _own_verb(candidate: Candidate, index: int) -> bool:
 
 
 def _scored_item(candidate: Candidate, part: tuple[int, int], verdict: Verdict, kind: str,
-                 classifier: PrototypeClassifier, sibling: float | None = None) -> Item | None:
+                 classifier: PrototypeClassifier, sibling: float | None = None, listed: bool = False) -> Item | None:
     """One part as an item when the combined confidence clears its threshold (``sibling``: the lower
-    threshold of a model-only part whose enumeration has a confident part, if it reads as ``kind``)."""
+    threshold of a model-only part whose enumeration has a confident part, if it reads as ``kind``;
+    ``listed``: the part is one of several of its enumeration)."""
     region, calibration = candidate.region, classifier.calibration
     head = _head(candidate, part)
     if region.needs_head and not head:
@@ -430,8 +438,11 @@ def _scored_item(candidate: Candidate, part: tuple[int, int], verdict: Verdict, 
     if region.source == MODEL_SOURCE:
         words = sum(1 for token in candidate.tokens[part[0]:part[1]] if not token.is_punct)
         short_duty = kind == "duty" and _has_rules(candidate) and _words(candidate, part) < MODEL_DUTY_MIN_WORDS
-        enough = words >= 2 and not short_duty
-        bar = sibling if sibling is not None and verdict.kind == kind else calibration.model_threshold
+        # one word is enough for a listed skill where no rules read the list ("rūpīga, akurāta un godīga")
+        one_word = listed and kind == "skill" and not _has_rules(candidate)
+        enough = (words >= 2 or one_word) and not short_duty
+        full = calibration.model_threshold if _has_rules(candidate) else NO_RULES_THRESHOLD
+        bar = min(sibling, full) if sibling is not None and verdict.kind == kind else full
         confidence, keep = probability, probability >= bar and enough
     else:
         weight = calibration.rule_weight

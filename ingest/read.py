@@ -40,6 +40,9 @@ SENTENCE_END = ".!?…:;。"
 MAX_TITLE_WORDS = 20
 SHORT_WORDS = 3  # lines of at most this many words and no sentence punctuation are "short"
 NAV_SEPARATORS = re.compile(r"\s+[|·•›»>/]\s+")
+# Where a share bar sends a page: the same names in every language
+SHARE_TARGETS = frozenset({"facebook", "twitter", "x", "linkedin", "whatsapp", "instagram", "pinterest", "telegram",
+                           "reddit", "xing", "tiktok", "messenger", "e-mail", "email"})
 _BLOCK_END = object()  # marks where an HTML block element closes
 
 
@@ -264,10 +267,17 @@ def _is_known_boilerplate(line: str) -> bool:
 
 
 def _is_separated_list(line: str) -> bool:
-    """Short items between separators: a menu ("Home | Jobs | About") or a job's facts line
-    ("Nordvarme A/S · Silkeborg · Fuldtid"); either way no content."""
+    """Short items between separators: a menu ("Home | Jobs | About"), a job's facts line
+    ("Nordvarme A/S · Silkeborg · Fuldtid") or a share bar behind a label in any language
+    ("Bu yazıyı paylaş: Facebook | Twitter | WhatsApp"); either way no content."""
     items = NAV_SEPARATORS.split(line)
-    return len(items) >= 3 and all(len(item.split()) <= 3 for item in items)
+    if len(items) < 3:
+        return False
+    if all(len(item.split()) <= 3 for item in items):
+        return True
+    targets = [items[0].rpartition(":")[2]] + items[1:]
+    return (all(len(item.split()) <= 3 for item in targets)
+            and sum(item.strip().lower() in SHARE_TARGETS for item in targets) >= 2)
 
 
 def _menus(lines: list[tuple[int, int, str]], boiler: list[bool]) -> None:

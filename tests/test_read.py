@@ -159,6 +159,8 @@ def test_read_markdown_title_strips_hashes_and_joins_wrapped_lines():
         ("es", "Ir al contenido principal"),
         ("es", "Utilizamos cookies para mejorar su experiencia. Aceptar"),
         ("xx", "* * *"),
+        ("tr", "Bu yazıyı paylaş: Facebook | Twitter | WhatsApp"),  # a share bar behind a label, any language
+        ("fi", "Jaa artikkeli: Facebook | X | LinkedIn | Sähköposti"),
     ],
 )
 def test_read_leaves_boilerplate_lines_out_of_title_and_body(tmp_path, lang, line):
@@ -170,7 +172,9 @@ def test_read_leaves_boilerplate_lines_out_of_title_and_body(tmp_path, lang, lin
 
 
 @pytest.mark.parametrize("line", ["You bake cookies and cakes every day.", "Loading and unloading goods is part of the job.",
-                                  "Du delar ut post och skriver ut fakturor."])
+                                  "Du delar ut post och skriver ut fakturor.",
+                                  "You run campaigns on Facebook, Instagram and LinkedIn for our clients.",
+                                  "Kanały: Facebook | Instagram | prowadzenie kampanii reklamowych dla klientów"])
 def test_read_keeps_content_lines_that_resemble_boilerplate(tmp_path, line):
     article = read_one(write(tmp_path, "role.txt", f"What does a baker do?\n{line}\nShare\n"))
     assert [article.text[s:e] for s, e in article.body] == [line]

@@ -1,7 +1,8 @@
 """Build gold/<doc_id>.json from annotations.txt by locating each annotated text.
 
-Run from the repository root: ``python tests/data/dev/build_gold.py``. It reads
-``annotations.txt`` and every ``annotations_<lang>.txt`` beside it. Each item's
+Run from the repository root: ``python tests/data/dev/build_gold.py [FOLDER]``. It reads
+``annotations.txt`` (where there is one) and every ``annotations_<lang>.txt`` in the folder (this
+one by default; ``tests/data/prose`` for the prose set) and writes ``gold/`` there. Each item's
 text is searched forward from the previous item's start, so offsets are never
 counted by hand; a text that is not found stops the build with its line number.
 """
@@ -46,17 +47,17 @@ def locate(doc: dict) -> dict:
     return {"doc_id": doc["doc_id"], "lang": doc["lang"], "path": doc["path"], "items": items}
 
 
-def main() -> None:
+def main(folder: Path = HERE) -> None:
     """Write one gold file per annotated article."""
-    (HERE / "gold").mkdir(exist_ok=True)
-    sources = [HERE / "annotations.txt"] + sorted(HERE.glob("annotations_*.txt"))
+    (folder / "gold").mkdir(exist_ok=True)
+    sources = [path for path in [folder / "annotations.txt"] if path.exists()] + sorted(folder.glob("annotations_*.txt"))
     docs = [doc for path in sources for doc in parse(path.read_text(encoding="utf-8").splitlines(), path.name)]
     for doc in docs:
         record = locate(doc)
-        out = HERE / "gold" / f"{doc['doc_id']}.json"
+        out = folder / "gold" / f"{doc['doc_id']}.json"
         out.write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         print(f"{out.relative_to(ROOT)}: {len(record['items'])} items")
 
 
 if __name__ == "__main__":
-    main()
+    main(Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else HERE)
