@@ -48,6 +48,9 @@ SIBLING_THRESHOLD = 0.8  # a model-only duty beside a confident one in the same 
 # Without a rule file the classifier alone reads prose: at model_threshold (0.9) it found a third of the
 # items of corpus-like prose articles in ten such languages, at this bar over half (see the README).
 NO_RULES_THRESHOLD = 0.7
+# There a clause that as a whole reads as no item (the probability of its likelier kind under this) yields
+# none: "Kami menawarkan gaji pokok, BPJS dan bonus tahunan" (an offer) gave "BPJS" and "bonus tahunan".
+CLAUSE_GATE = 0.2
 LIST_HEAD_ENDING = 3  # letters of the endings that list lines' first words share (list_head_endings)
 LIST_HEAD_WORDS = 3  # how many different first words must share one; two also caught genitives (fi "-den")
 # A paragraph standing on its own under a section of list lines, in a language without rules, takes the
@@ -337,6 +340,8 @@ def _model_items(candidates: list[Candidate], classifier: PrototypeClassifier) -
         # without rules a clause of prose can hold a requirement and a duty ("has a degree in X and does Y"):
         # each part is then of the kind it reads as, not of the clause's kind
         each_part = region.source == MODEL_SOURCE and not _has_rules(candidate)
+        if each_part and classifier.probability(overall, overall.kind) < CLAUSE_GATE:
+            continue
         kinds = ["duty", "skill"] if each_part else [overall.kind if region.kind == "any" else region.kind]
         for kind in kinds:
             parts = skill if kind == "skill" else _short_parts_joined(

@@ -864,3 +864,13 @@ def test_prose_without_rules_is_read_at_a_lower_bar_and_keeps_listed_one_word_tr
     found = [(item.kind, item.text) for item in extract(sentences_of("sl", *lines)[1], e5)]
     assert [text for kind, text in found if kind == "duty" and "pripravlja obračun plač" in text]
     assert ("skill", "potrpežljivi") in found and ("skill", "zanesljivi") in found
+
+
+@pytest.mark.parametrize("lang, sentence", [
+    ("id", "Kami menawarkan gaji yang kompetitif, asuransi kesehatan dan cuti tahunan."),
+    ("sl", "Nudimo redno zaposlitev, plačan prevoz in topli obrok."),
+    ("lt", "Siūlome konkurencingą atlyginimą, sveikatos draudimą ir papildomas atostogas."),
+])
+def test_an_offer_without_rules_yields_no_item_from_its_parts(e5, lang: str, sentence: str) -> None:
+    # the clause as a whole reads as no item, so its listed benefits are not taken one by one
+    assert list(extract(sentences_of(lang, sentence)[1], e5)) == []
