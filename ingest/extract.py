@@ -74,6 +74,12 @@ class Candidate:
     region: Region
     duty_parts: list[tuple[int, int]]
     skill_parts: list[tuple[int, int]]
+    rules: LangRules  # the language's rules as the article adapted them (see _with_list_heads)
+
+    @property
+    def has_rules(self) -> bool:
+        """Whether the sentence's language has a rule file (its cue-word frames had their say)."""
+        return bool(self.rules.frames)
 
     def text(self, start: int, end: int) -> str:
         """Sentence text of a token range."""
@@ -111,8 +117,11 @@ def _article_candidates(sentences: list[Sentence], title_text: str = "",
     section = under = ""  # under: the kind of the last heading, which prose with its own cues does not end
     title = _title_lemmas(title_text, sentences[0].lang) if sentences and title_text else frozenset()
     heads = list_head_endings(text)
+    adapted: dict[str, LangRules] = {}
     for sentence in sentences:
-        rules = _with_list_heads(load_rules(sentence.lang), heads)
+        if sentence.lang not in adapted:
+            adapted[sentence.lang] = _with_list_heads(load_rules(sentence.lang), heads)
+        rules = adapted[sentence.lang]
         tokens = tokenize(sentence.text, sentence.lang)
         matches = Matches(rules.match(tokens))
         if matches.within("SECTION:none", 0, min(len(tokens), 2)):
@@ -194,8 +203,8 @@ def list_head_endings(text: str) -> tuple[str, ...]:
     "Întocmirea", "Verificarea", "Pregătirea": "-rea"), where no rule file names them."""
     words = set()
     for line in text.split("\n"):
-        marker = BULLET.match(line.strip() + " ")
-        first = line.strip()[marker.end():].split(maxsplit=1) if marker else []
+        content, bulleted = _list_line(line)
+        first = content.split(maxsplit=1) if bulleted else []
         if first and first[0].isalpha() and len(first[0]) > LIST_HEAD_ENDING + 2:
             words.add(first[0].lower())
     endings = [word[-LIST_HEAD_ENDING:] for word in words]
@@ -214,7 +223,7 @@ def _with_list_heads(rules: LangRules, endings: tuple[str, ...]) -> LangRules:
 def _candidate(sentence: Sentence, tokens: list[Token], matches: Matches, region: Region, rules) -> Candidate:
     duty = enumeration(tokens, Region(**{**region.__dict__, "kind": "duty"}), matches, rules)
     skill = enumeration(tokens, Region(**{**region.__dict__, "kind": "skill"}), matches, rules)
-    return Candidate(sentence, tokens, matches, region, duty, skill)
+    return Candidate(sentence, tokens, matches, region, duty, skill, rules)
 
 
 def _line_kind(text: str, sentence: Sentence, tokens: list[Token]) -> str:
@@ -251,8 +260,7 @@ def _section_lines(text: str, offset: int) -> list[str]:
         return []
     lines = []
     for line in text[offset:].split("\n")[1:]:
-        marker = BULLET.match(line.strip() + " ")
-        line = line.strip()[marker.end():].strip() if marker else line.strip()
+        line, _ = _list_line(line)
         if not line:
             if lines:
                 break
@@ -263,6 +271,12 @@ def _section_lines(text: str, offset: int) -> list[str]:
             return []
         lines.append(line)
     return lines
+
+
+def _list_line(line: str) -> tuple[str, bool]:
+    """A line's text without its list marker (by the reader's markers), and whether it had one."""
+    marker = BULLET.match(line.strip() + " ")
+    return (line.strip()[marker.end():].strip(), True) if marker else (line.strip(), False)
 
 
 def _heading(tokens: list[Token], span: tuple[int, int], matches: Matches, text: str,
@@ -339,7 +353,7 @@ def _model_items(candidates: list[Candidate], classifier: PrototypeClassifier) -
             continue
         # without rules a clause of prose can hold a requirement and a duty ("has a degree in X and does Y"):
         # each part is then of the kind it reads as, not of the clause's kind
-        each_part = region.source == MODEL_SOURCE and not _has_rules(candidate)
+        each_part = region.source == MODEL_SOURCE and not candidate.has_rules
         if each_part and classifier.probability(overall, overall.kind) < CLAUSE_GATE:
             continue
         kinds = ["duty", "skill"] if each_part else [overall.kind if region.kind == "any" else region.kind]
@@ -376,14 +390,9 @@ def _lone_word(candidate: Candidate, part: tuple[int, int], count: int) -> bool:
         (":section",) + GATED) and count == 1 and _words(candidate, part) < 2
 
 
-def _has_rules(candidate: Candidate) -> bool:
-    """Whether the sentence's language has a rule file (its cue-word frames had their say)."""
-    return bool(load_rules(candidate.sentence.lang).frames)
-
-
 def _words(candidate: Candidate, part: tuple[int, int]) -> float:
     """Word count of a part; ``syllables_per_word`` in the data counts Vietnamese syllables as words."""
-    per_word = load_rules(candidate.sentence.lang).data.get("syllables_per_word", 1)
+    per_word = candidate.rules.data.get("syllables_per_word", 1)
     return sum(1 for token in candidate.tokens[part[0]:part[1]] if not token.is_punct) / per_word
 
 
@@ -392,12 +401,11 @@ def _merge_non_duties(candidate: Candidate, parts: list[tuple[tuple[int, int], V
     """Join a part that is no duty by itself ("kalla rätter") to the duty before it; a part the rules
     split off as a verb with its object ("và hạch toán các nghiệp vụ kế toán") or that opens with a verb
     of its own ("och samarbetar med läkare") stays a duty of its own."""
-    rules = load_rules(candidate.sentence.lang)
     region = Region(**{**candidate.region.__dict__, "kind": "duty"})
     merged: list[tuple[tuple[int, int], Verdict]] = []
     for part, verdict in parts:
         if merged and classifier.probability(verdict, "duty") < 0.5 and not _own_verb(candidate, part[0]) \
-                and not verb_headed(candidate.tokens, part, region, candidate.matches, rules):
+                and not verb_headed(candidate.tokens, part, region, candidate.matches, candidate.rules):
             (start, _), previous = merged[-1]
             merged[-1] = ((start, part[1]), previous)
         else:
@@ -412,7 +420,7 @@ def _short_parts_joined(candidate: Candidate, parts: list[tuple[tuple[int, int],
     ("Orders verzamelen en verzendklaar maken", "Het ontvangen en controleren van X"): the whole clause, as the
     classifier saw it."""
     source = candidate.region.source
-    if not (source == MODEL_SOURCE or source.endswith(GATED)) or len(parts) < 2 or not _has_rules(candidate):
+    if not (source == MODEL_SOURCE or source.endswith(GATED)) or len(parts) < 2 or not candidate.has_rules:
         return parts
     if all(_words(candidate, part) >= MODEL_DUTY_MIN_WORDS for part, _ in parts):
         return parts
@@ -422,7 +430,7 @@ def _short_parts_joined(candidate: Candidate, parts: list[tuple[tuple[int, int],
 def _own_verb(candidate: Candidate, index: int) -> bool:
     """Whether the token at ``index`` is a verb by the data: an infinitive marker, a listed duty verb or a
     present-tense form (not a POS tag, which also marks nouns: "giao tiếp")."""
-    data = load_rules(candidate.sentence.lang).data
+    data = candidate.rules.data
     tensed = {key: value for key, value in data.items() if key != "verb_pos"}
     return (any(candidate.matches.starting(label, index) > 0 for label in ("VERB_MARKERS", "DUTY_VERBS"))
             or is_verb(candidate.tokens[index], tensed))
@@ -442,11 +450,12 @@ def _scored_item(candidate: Candidate, part: tuple[int, int], verdict: Verdict, 
     probability = classifier.probability(verdict, kind)
     if region.source == MODEL_SOURCE:
         words = sum(1 for token in candidate.tokens[part[0]:part[1]] if not token.is_punct)
-        short_duty = kind == "duty" and _has_rules(candidate) and _words(candidate, part) < MODEL_DUTY_MIN_WORDS
+        has_rules = candidate.has_rules
+        short_duty = kind == "duty" and has_rules and _words(candidate, part) < MODEL_DUTY_MIN_WORDS
         # one word is enough for a listed skill where no rules read the list ("rūpīga, akurāta un godīga")
-        one_word = listed and kind == "skill" and not _has_rules(candidate)
+        one_word = listed and kind == "skill" and not has_rules
         enough = (words >= 2 or one_word) and not short_duty
-        full = calibration.model_threshold if _has_rules(candidate) else NO_RULES_THRESHOLD
+        full = calibration.model_threshold if has_rules else NO_RULES_THRESHOLD
         bar = min(sibling, full) if sibling is not None and verdict.kind == kind else full
         confidence, keep = probability, probability >= bar and enough
     else:
