@@ -57,7 +57,7 @@ def variants() -> dict[str, "SearchOptions"]:
     """The ranking variants compared, from the plain baseline to the chosen method."""
     from kb.search import DEFAULT_OPTIONS, SearchOptions
 
-    plain = SearchOptions(units="sentence", correction="none", hybrid=False)
+    plain = SearchOptions(units="sentence", parts=False, correction="none", hybrid=False)
     return {
         "baseline: dense sentences": plain,
         "+ items (grouped)": replace(plain, units="all"),
@@ -66,6 +66,8 @@ def variants() -> dict[str, "SearchOptions"]:
         "+ items + bias C (project)": replace(plain, units="all", correction="project"),
         "+ items + C + hub (CSLS)": replace(plain, units="all", correction="project_hub"),
         "+ items + C + hub + hybrid": replace(plain, units="all", correction="project_hub", hybrid=True),
+        "+ C + hub + hybrid + parts": replace(plain, units="all", parts=True, correction="project_hub",
+                                              hybrid=True),
         "final (default options)": DEFAULT_OPTIONS,
     }
 

@@ -71,6 +71,7 @@ class Processed:
     article: Article
     sentences: tuple[Sentence, ...]
     items: tuple[Item, ...]
+    parts: tuple[Item, ...] = ()  # word windows of the long sentences, for search (ingest.parts)
 
 
 PACKAGE = Path(__file__).resolve().parent
@@ -94,15 +95,16 @@ def ingest_key(article: Article) -> str:
 
 
 def process(article: Article, embedder: Embedder | None) -> Processed:
-    """Run the text stages on one article: language, sentences, duties and skills."""
+    """Run the text stages on one article: language, sentences, duties and skills, sentence parts."""
     from ingest.extract import extract
     from ingest.language import detect, detect_sentences
+    from ingest.parts import parts
     from ingest.sentences import split
 
     (article,) = detect([article])
     sentences = tuple(detect_sentences(split([article])))
     items = tuple(extract(sentences, embedder, {article.doc_id: article.title}, {article.doc_id: article.text}))
-    return Processed(article, sentences, items)
+    return Processed(article, sentences, items, tuple(parts(sentences)))
 
 
 def ingest(paths: Sequence[str | Path], kb_dir: str | Path | None = None, embedder_name: str | None = None,
@@ -143,8 +145,8 @@ def _ingest_one(kb: KnowledgeBase, index, article: Article, report: IngestReport
     embedder = memo_for(kb.embedder)  # extraction's vectors of item texts are reused below
     try:
         processed = process(article, embedder)
-        vectors = embedder.embed_passages([s.text for s in processed.sentences] +
-                                          [i.text for i in processed.items])
+        units = processed.items + processed.parts
+        vectors = embedder.embed_passages([s.text for s in processed.sentences] + [u.text for u in units])
     except KBError as error:
         report.refused.append(Refused(article.path, str(error)))
         return
@@ -161,7 +163,7 @@ def _ingest_one(kb: KnowledgeBase, index, article: Article, report: IngestReport
         article_id = store.add_article(processed.article)
         sentence_ids = store.add_sentences(article_id, processed.sentences, vectors[:count])
         by_index = {s.index: row_id for s, row_id in zip(processed.sentences, sentence_ids)}
-        item_ids = store.add_items(article_id, processed.items, by_index, vectors[count:])
+        item_ids = store.add_items(article_id, units, by_index, vectors[count:])
     except BaseException:
         store.connection.execute("ROLLBACK TO article")
         store.connection.execute("RELEASE article")

@@ -4,6 +4,7 @@ Dense embeddings blur literal terms: an acronym, a product or a certificate
 ("MBA", "SAP", "Excel", "DGUV V3") is better found by its spelling. The FTS5
 table ``units_fts`` indexes the ``units`` text as external content (no copy of
 the text), kept in step by triggers, so every writer of ``units`` updates it.
+Sentence parts (``ingest.parts``) repeat their sentence's words and are left out.
 
 Only *literal* query terms are searched, because ordinary word overlap pulls
 hits toward the query's own language, the very bias the dense ranking corrects.
@@ -29,13 +30,13 @@ FTS_SCHEMA = """
 CREATE VIRTUAL TABLE IF NOT EXISTS units_fts USING fts5(
     text, content='units', content_rowid='id', tokenize='unicode61 remove_diacritics 0');
 CREATE VIRTUAL TABLE IF NOT EXISTS units_fts_vocab USING fts5vocab(units_fts, 'row');
-CREATE TRIGGER IF NOT EXISTS units_fts_insert AFTER INSERT ON units BEGIN
+CREATE TRIGGER IF NOT EXISTS units_fts_insert AFTER INSERT ON units WHEN new.kind != 'part' BEGIN
     INSERT INTO units_fts(rowid, text) VALUES (new.id, new.text);
 END;
-CREATE TRIGGER IF NOT EXISTS units_fts_delete AFTER DELETE ON units BEGIN
+CREATE TRIGGER IF NOT EXISTS units_fts_delete AFTER DELETE ON units WHEN old.kind != 'part' BEGIN
     INSERT INTO units_fts(units_fts, rowid, text) VALUES ('delete', old.id, old.text);
 END;
-CREATE TRIGGER IF NOT EXISTS units_fts_update AFTER UPDATE OF text ON units BEGIN
+CREATE TRIGGER IF NOT EXISTS units_fts_update AFTER UPDATE OF text ON units WHEN old.kind != 'part' BEGIN
     INSERT INTO units_fts(units_fts, rowid, text) VALUES ('delete', old.id, old.text);
     INSERT INTO units_fts(rowid, text) VALUES (new.id, new.text);
 END;
@@ -85,7 +86,7 @@ def literal_terms(connection: sqlite3.Connection, query: str, query_lang: str | 
     words = query_terms(query)
     if not words:
         return []
-    total = connection.execute("SELECT COUNT(*) FROM units").fetchone()[0]
+    total = connection.execute("SELECT COUNT(*) FROM units WHERE kind != 'part'").fetchone()[0]
     limit = max(MIN_RARE_COUNT, MAX_TERM_SHARE * total)
     lowered = [word.lower() for word in words]
     marks = ",".join("?" * len(lowered))

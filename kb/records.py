@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 UNKNOWN_LANG = "unknown"
 KINDS = ("sentence", "duty", "skill")
+PART = "part"  # a word window of a long sentence, searched as that sentence (ingest.parts)
+STORED_KINDS = KINDS + (PART,)
 SKILL_SUBTYPES = ("education", "experience", "knowledge", "skill", "trait")
 
 
@@ -44,11 +46,11 @@ class Sentence:
 
 @dataclass(frozen=True)
 class Item:
-    """A duty or skill found inside a sentence, with its span in the article."""
+    """A duty or skill found inside a sentence, with its span in the article (or a sentence part)."""
 
     doc_id: str
     sentence_index: int
-    kind: str  # "duty" | "skill"
+    kind: str  # "duty" | "skill" | PART (a window of the sentence for search, not an item)
     subtype: str  # "" for duties; one of SKILL_SUBTYPES for skills
     start: int
     end: int

@@ -5,9 +5,11 @@ The steps, each a pure function over an open ``KnowledgeBase``:
 1. embed the query once;
 2. dense candidates from the FAISS index of the chosen bias correction
    (``kb.bias``: language subspace removed, hub penalty, by default), with the filters;
-3. group the candidates by source sentence: a duty, a skill and the sentence
-   they come from are one result, shown by its best-scoring unit, so a short
-   duty outranks the long sentence that dilutes it and no sentence shows twice;
+3. group the candidates by source sentence: a duty, a skill, the sentence
+   they come from and its parts (word windows of a long sentence,
+   ``ingest.parts``) are one result, shown by its best-scoring unit, so a short
+   duty or part outranks the long sentence that dilutes it and no sentence
+   shows twice; a part is shown as its sentence with the part as the span;
 4. fuse with keyword search (``kb.fts``, BM25 over rare terms) by reciprocal
    rank fusion; the dense first hit always stays in the results;
 5. refuse to answer when even the best dense score is below the knowledge
@@ -30,7 +32,7 @@ import numpy as np
 
 from kb import bias
 from kb.errors import KBError
-from kb.records import KINDS, Hit
+from kb.records import KINDS, PART, STORED_KINDS, Hit
 
 KIND_CHOICES = KINDS + ("all",)
 UNIT_CHOICES = ("all", "sentence")
@@ -60,6 +62,7 @@ class SearchOptions:
     """How to rank: the method chosen by ``python -m eval.search`` is the default."""
 
     units: str = "all"  # "sentence": the plain sentence index (the baseline)
+    parts: bool = True  # match the parts of long sentences too (ingest.parts), shown as their sentence
     correction: str = "project_hub"  # see kb.bias.CORRECTIONS
     hybrid: bool = True  # fuse keyword (BM25) hits
     group: bool = True  # one result per source sentence
@@ -104,14 +107,17 @@ def validate(request: SearchRequest) -> None:
 
 
 def searched_kinds(request: SearchRequest, options: SearchOptions) -> tuple[str, ...]:
-    """The kinds to search: the request's, limited to sentences for the sentence-only baseline."""
+    """The stored kinds to search: the request's (limited to sentences for the sentence-only baseline),
+    with the sentence parts wherever sentences are searched."""
     kinds = request.kinds()
-    return tuple(kind for kind in kinds if kind == "sentence") if options.units == "sentence" else kinds
+    if options.units == "sentence":
+        kinds = tuple(kind for kind in kinds if kind == "sentence")
+    return kinds + (PART,) if options.parts and "sentence" in kinds else kinds
 
 
 def allowed_ids(kb, request: SearchRequest, kinds: Sequence[str]) -> list[int] | None:
     """Unit ids the filters allow, or None when nothing is filtered."""
-    if set(kinds) == set(KINDS) and not request.lang and not request.doc_id:
+    if set(kinds) == set(STORED_KINDS) and not request.lang and not request.doc_id:
         return None
     return kb.store.unit_ids(kinds=kinds, lang=request.lang, doc_id=request.doc_id)
 
@@ -222,6 +228,11 @@ def fuse(dense: Sequence[Candidate], keyword: Sequence[Candidate], k: int,
     return [replace(shown[key], fused=scores[key]) for key in order]
 
 
+def shown_kind(row: dict) -> str:
+    """A unit's kind as a hit tells it: a sentence part is its sentence (its span marks the part)."""
+    return "sentence" if row["kind"] == PART else row["kind"]
+
+
 def to_hits(candidates: Sequence[Candidate]) -> list[Hit]:
     """Candidates as ranked hits with their source sentences."""
     hits: list[Hit] = []
@@ -230,7 +241,7 @@ def to_hits(candidates: Sequence[Candidate]) -> list[Hit]:
         # a hit that keywords moved up shows the score above it, so scores never rise down the list
         score = min(candidate.score, hits[-1].score) if hits else candidate.score
         hits.append(Hit(rank=len(hits) + 1, score=score, doc_id=row["doc_id"], title=row["title"],
-                        lang=row["lang"], kind=row["kind"], text=row["text"],
+                        lang=row["lang"], kind=shown_kind(row), text=row["text"],
                         sentence=row["sentence"] or row["text"], start=row["start"], end=row["end"],
                         sentence_start=row["sentence_start"] if row["sentence_start"] is not None else row["start"],
                         sentence_end=row["sentence_end"] if row["sentence_end"] is not None else row["end"],

@@ -1,7 +1,8 @@
 """SQLite storage of articles, sentences, items and their vectors.
 
-One table ``units`` holds every searchable unit (sentences, duties, skills);
-the views ``sentences`` and ``items`` show each kind. A unit's row id is its
+One table ``units`` holds every searchable unit (sentences, duties, skills,
+and the parts of long sentences that search matches: ``ingest.parts``);
+the views ``sentences`` and ``items`` show the first three. A unit's row id is its
 FAISS id, and its vector is kept here too so that the index can always be
 rebuilt from the database (the database is the source of truth).
 """
@@ -19,6 +20,25 @@ from kb.records import Article, Item, Sentence
 
 DB_FILE = "kb.sqlite"
 
+UNITS_TABLE = """
+CREATE TABLE IF NOT EXISTS {name} (
+    id INTEGER PRIMARY KEY,
+    article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    doc_id TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('sentence', 'duty', 'skill', 'part')),
+    subtype TEXT NOT NULL DEFAULT '',
+    lang TEXT NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    sentence_index INTEGER NOT NULL,
+    sentence_id INTEGER,
+    confidence REAL NOT NULL DEFAULT 1.0,
+    source TEXT NOT NULL DEFAULT '',
+    vector BLOB
+);
+"""
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS articles (
@@ -34,23 +54,7 @@ CREATE TABLE IF NOT EXISTS articles (
     title_end INTEGER NOT NULL DEFAULT 0,
     ingested_at TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS units (
-    id INTEGER PRIMARY KEY,
-    article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
-    doc_id TEXT NOT NULL,
-    kind TEXT NOT NULL CHECK (kind IN ('sentence', 'duty', 'skill')),
-    subtype TEXT NOT NULL DEFAULT '',
-    lang TEXT NOT NULL,
-    start INTEGER NOT NULL,
-    end INTEGER NOT NULL,
-    text TEXT NOT NULL,
-    sentence_index INTEGER NOT NULL,
-    sentence_id INTEGER,
-    confidence REAL NOT NULL DEFAULT 1.0,
-    source TEXT NOT NULL DEFAULT '',
-    vector BLOB
-);
-CREATE INDEX IF NOT EXISTS units_doc ON units(doc_id, kind);
+{units}CREATE INDEX IF NOT EXISTS units_doc ON units(doc_id, kind);
 CREATE INDEX IF NOT EXISTS units_sentence ON units(sentence_id);
 CREATE VIEW IF NOT EXISTS sentences AS
     SELECT id, doc_id, lang, start, end, text, sentence_index FROM units WHERE kind = 'sentence';
@@ -75,7 +79,7 @@ CREATE TABLE IF NOT EXISTS group_members (
     similarity REAL NOT NULL DEFAULT 1.0
 );
 CREATE INDEX IF NOT EXISTS group_members_group ON group_members(group_id);
-"""
+""".replace("{units}", UNITS_TABLE.format(name="units"))
 
 UNIT_COLUMNS = ("id", "doc_id", "kind", "subtype", "lang", "start", "end", "text",
                 "sentence_index", "sentence_id", "confidence", "source")
@@ -96,6 +100,7 @@ class Store:
         connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         connection.row_factory = sqlite3.Row
         connection.execute("PRAGMA journal_mode=WAL")
+        allow_parts(connection)
         connection.execute("PRAGMA foreign_keys=ON")
         connection.executescript(SCHEMA)
         from kb.fts import ensure_fts  # here: kb.fts imports this module
@@ -312,6 +317,28 @@ def unit_filters(*, kinds: Sequence[str] = (), lang: str | None = None, doc_id: 
         clauses.append("u.subtype = ?")
         params.append(subtype)
     return " AND ".join(clauses), params
+
+
+def allow_parts(connection: sqlite3.Connection) -> None:
+    """Let a database made before sentence parts store them: its ``units`` table allows three kinds only
+    (a CHECK constraint SQLite cannot alter), so the table is rebuilt with the current definition, every
+    row and id kept, in one transaction (foreign keys off meanwhile, as SQLite prescribes)."""
+    row = connection.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'units'").fetchone()
+    if row is None or "'part'" in row[0]:
+        return
+    connection.execute("PRAGMA foreign_keys=OFF")
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        connection.execute(UNITS_TABLE.format(name="units_new"))
+        connection.execute("INSERT INTO units_new SELECT * FROM units")
+        connection.execute("DROP VIEW IF EXISTS sentences")
+        connection.execute("DROP VIEW IF EXISTS items")
+        connection.execute("DROP TABLE units")  # its indexes and triggers go with it; SCHEMA makes them again
+        connection.execute("ALTER TABLE units_new RENAME TO units")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
 
 
 def vector_blob(vector: np.ndarray) -> bytes:

@@ -186,3 +186,34 @@ def test_heading_lines_are_never_hits(tmp_path, e5):
     with KnowledgeBase.open(tmp_path / "kb", embedder=e5) as kb:
         hits = search(kb, SearchRequest(query="arbetsuppgifter och krav", k=10), SearchOptions(min_score=-math.inf))
     assert hits and not {hit.text for hit in hits} & {"Arbetsuppgifter:", "Krav:"}, [hit.text for hit in hits]
+
+
+def test_a_duty_inside_a_long_sentence_is_matched_by_its_part(tmp_path, e5):
+    from ingest.parts import sentence_parts
+    from kb.knowledge import KnowledgeBase
+    from kb.records import Article, Sentence
+
+    text = ("I rollen ingår även att planera utskrivningar tillsammans med kommunen, att handleda "
+            "sjuksköterskestudenter under deras praktik och att beställa förbrukningsmaterial varje vecka.\n"
+            "Du arbetar dag, kväll och helg enligt ett rullande schema.")
+    first = text.index("\n")
+    sentences = [Sentence("sv", 0, 0, first, text[:first], "sv"), Sentence("sv", 1, first + 1, len(text),
+                                                                             text[first + 1:], "sv")]
+    parts = [part for sentence in sentences for part in sentence_parts(sentence)]
+    kb = KnowledgeBase.create_or_open(tmp_path, embedder=e5)
+    vectors = e5.embed_passages([s.text for s in sentences] + [p.text for p in parts])
+    with kb.store.transaction():
+        article_id = kb.store.add_article(Article("sv", "sv.txt", text, "t", "utf-8", "h", lang="sv"))
+        ids = kb.store.add_sentences(article_id, sentences, vectors[:2])
+        kb.store.add_items(article_id, parts, {0: ids[0], 1: ids[1]}, vectors[2:])
+        kb.store.bump_generation()
+    request = SearchRequest("supervise nursing students during their placement", k=5)
+    whole, = [hit for hit in search(kb, request, SearchOptions(parts=False, min_score=-math.inf))
+              if hit.sentence_start == 0]
+    best = search(kb, request, SearchOptions(min_score=-math.inf))[0]
+    assert best.kind == "sentence" and best.sentence == sentences[0].text
+    assert 0 <= best.start < best.end <= first and best.end - best.start < first  # the part, inside the sentence
+    assert "handleda sjuksköterskestudenter" in best.text == text[best.start:best.end]
+    assert best.score > whole.score
+    assert search(kb, SearchRequest(request.query, kind="duty"), SearchOptions(min_score=-math.inf)) == []
+    kb.close()
