@@ -33,7 +33,16 @@ def cmd_search(args: argparse.Namespace) -> None:
     if not hits:
         print("no good match; try other words, fewer filters or --kind all")
     for hit in hits:
-        print(f"{hit.rank:>2}. {hit.score:.3f} [{hit.lang} {hit.kind}] {hit.doc_id}: {hit.text}")
+        print(f"{hit.rank:>2}. {hit.score:.3f} [{hit.lang} {hit.kind}] {hit.doc_id}: {shown_text(hit)}")
+
+
+def shown_text(hit) -> str:
+    """What a result line shows: the matched duty or skill, or the whole sentence of a sentence hit with the
+    part that matched (a part of a long sentence, ingest.parts) in brackets, so no fragment passes for it."""
+    if hit.kind != "sentence" or (hit.start, hit.end) == (hit.sentence_start, hit.sentence_end):
+        return hit.text
+    start, end = hit.start - hit.sentence_start, hit.end - hit.sentence_start
+    return f"{hit.sentence[:start]}[{hit.sentence[start:end]}]{hit.sentence[end:]}"
 
 
 def cmd_docs(args: argparse.Namespace) -> None:

@@ -16,16 +16,20 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from kb.records import Article, Item, Sentence
+from kb.records import PART, STORED_KINDS, Article, Item, Sentence
 
 DB_FILE = "kb.sqlite"
 
-UNITS_TABLE = """
-CREATE TABLE IF NOT EXISTS {name} (
+_KIND_LIST = ", ".join(f"'{kind}'" for kind in STORED_KINDS)
+
+
+def units_table(name: str) -> str:
+    """The definition of the units table under a name (``allow_parts`` builds a new one beside the old)."""
+    return f"""CREATE TABLE IF NOT EXISTS {name} (
     id INTEGER PRIMARY KEY,
     article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
     doc_id TEXT NOT NULL,
-    kind TEXT NOT NULL CHECK (kind IN ('sentence', 'duty', 'skill', 'part')),
+    kind TEXT NOT NULL CHECK (kind IN ({_KIND_LIST})),
     subtype TEXT NOT NULL DEFAULT '',
     lang TEXT NOT NULL,
     start INTEGER NOT NULL,
@@ -39,7 +43,8 @@ CREATE TABLE IF NOT EXISTS {name} (
 );
 """
 
-SCHEMA = """
+
+SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS articles (
     id INTEGER PRIMARY KEY,
@@ -54,7 +59,7 @@ CREATE TABLE IF NOT EXISTS articles (
     title_end INTEGER NOT NULL DEFAULT 0,
     ingested_at TEXT NOT NULL
 );
-{units}CREATE INDEX IF NOT EXISTS units_doc ON units(doc_id, kind);
+{units_table("units")}CREATE INDEX IF NOT EXISTS units_doc ON units(doc_id, kind);
 CREATE INDEX IF NOT EXISTS units_sentence ON units(sentence_id);
 CREATE VIEW IF NOT EXISTS sentences AS
     SELECT id, doc_id, lang, start, end, text, sentence_index FROM units WHERE kind = 'sentence';
@@ -79,7 +84,7 @@ CREATE TABLE IF NOT EXISTS group_members (
     similarity REAL NOT NULL DEFAULT 1.0
 );
 CREATE INDEX IF NOT EXISTS group_members_group ON group_members(group_id);
-""".replace("{units}", UNITS_TABLE.format(name="units"))
+"""
 
 UNIT_COLUMNS = ("id", "doc_id", "kind", "subtype", "lang", "start", "end", "text",
                 "sentence_index", "sentence_id", "confidence", "source")
@@ -324,12 +329,12 @@ def allow_parts(connection: sqlite3.Connection) -> None:
     (a CHECK constraint SQLite cannot alter), so the table is rebuilt with the current definition, every
     row and id kept, in one transaction (foreign keys off meanwhile, as SQLite prescribes)."""
     row = connection.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'units'").fetchone()
-    if row is None or "'part'" in row[0]:
+    if row is None or f"'{PART}'" in row[0]:
         return
     connection.execute("PRAGMA foreign_keys=OFF")
     connection.execute("BEGIN IMMEDIATE")
     try:
-        connection.execute(UNITS_TABLE.format(name="units_new"))
+        connection.execute(units_table("units_new"))
         connection.execute("INSERT INTO units_new SELECT * FROM units")
         connection.execute("DROP VIEW IF EXISTS sentences")
         connection.execute("DROP VIEW IF EXISTS items")

@@ -80,3 +80,21 @@ def test_ingest_cli_reports_refused_files_and_succeeds(tmp_path):
     assert "1 files read" in result.stdout and "broken.txt" in result.stdout
     again = run("-m", "ingest", str(folder), "--kb", str(tmp_path / "kb"), "--quiet")
     assert "0 ingested, 1 unchanged" in again.stdout
+
+
+def test_a_sentence_hit_matched_by_its_part_shows_the_whole_sentence_with_the_part_marked():
+    from kb.cli import shown_text
+    from kb.records import Hit
+
+    sentence = "I rollen ingår att planera utskrivningar och att handleda sjuksköterskestudenter varje vecka."
+    start = 100 + sentence.index("att handleda")
+    part = Hit(rank=1, score=0.5, doc_id="d", title="t", lang="sv", kind="sentence",
+               text="att handleda sjuksköterskestudenter", sentence=sentence, start=start, end=start + 35,
+               sentence_start=100, sentence_end=100 + len(sentence))
+    assert shown_text(part) == ("I rollen ingår att planera utskrivningar och [att handleda sjuksköterskestudenter]"
+                                " varje vecka.")
+    whole = Hit(rank=1, score=0.5, doc_id="d", title="t", lang="sv", kind="sentence", text=sentence, sentence=sentence,
+                start=100, end=100 + len(sentence), sentence_start=100, sentence_end=100 + len(sentence))
+    duty = Hit(rank=1, score=0.5, doc_id="d", title="t", lang="sv", kind="duty", text="handleda studenter",
+               sentence=sentence, start=start + 4, end=start + 22, sentence_start=100, sentence_end=100 + len(sentence))
+    assert shown_text(whole) == sentence and shown_text(duty) == "handleda studenter"

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import sqlite3
 
-import numpy as np
 import pytest
 
 from ingest.parts import MIN_SENTENCE_WORDS, PART_STRIDE, PART_WORDS, sentence_parts, word_windows
@@ -42,8 +41,10 @@ def test_long_sentence_gets_parts_with_offsets_into_the_article():
     assert any("handleda sjuksköterskestudenter" in part.text for part in parts)
 
 
-@pytest.mark.parametrize("text", ["Hon hanterar korrespondens och bokar resor för chefen.",
-                                  "负责公司日常账务处理、编制月度财务报表以及办理税务申报和发票管理等相关工作。"])
+UNSPACED = "负责公司日常账务处理、编制月度财务报表以及办理税务申报和发票管理等相关工作。"
+
+
+@pytest.mark.parametrize("text", ["Hon hanterar korrespondens och bokar resor för chefen.", UNSPACED])
 def test_short_sentences_and_unspaced_scripts_get_no_parts(text):
     assert sentence_parts(_sentence(text)) == []
 
@@ -73,7 +74,8 @@ def _store_with(tmp_path, fake_embedder, with_parts: bool) -> tuple[Store, Sente
 def test_a_database_made_before_parts_is_migrated_keeping_every_row(tmp_path, fake_embedder):
     store, sentence = _store_with(tmp_path, fake_embedder, with_parts=False)
     connection = store.connection
-    connection.execute("INSERT INTO groups(id, kind, seed, seed_lang, created_at) VALUES ('g1', 'duty', 's', 'sv', 'now')")
+    connection.execute("INSERT INTO groups(id, kind, seed, seed_lang, created_at)"
+                       " VALUES ('g1', 'duty', 's', 'sv', 'now')")
     connection.execute("INSERT INTO group_members(unit_id, group_id) VALUES (1, 'g1')")
     # turn the units table into the one an older version made (three kinds only)
     connection.execute("PRAGMA foreign_keys=OFF")
