@@ -57,7 +57,7 @@ def variants() -> dict[str, "SearchOptions"]:
     """The ranking variants compared, from the plain baseline to the chosen method."""
     from kb.search import DEFAULT_OPTIONS, SearchOptions
 
-    plain = SearchOptions(units="sentence", parts=False, correction="none", hybrid=False)
+    plain = SearchOptions(units="sentence", parts=False, correction="none", hybrid=False, rerank=False)
     return {
         "baseline: dense sentences": plain,
         "+ items (grouped)": replace(plain, units="all"),
@@ -68,6 +68,8 @@ def variants() -> dict[str, "SearchOptions"]:
         "+ items + C + hub + hybrid": replace(plain, units="all", correction="project_hub", hybrid=True),
         "+ C + hub + hybrid + parts": replace(plain, units="all", parts=True, correction="project_hub",
                                               hybrid=True),
+        "+ C + hub + hybrid + parts + tokens": replace(plain, units="all", parts=True, correction="project_hub",
+                                                       hybrid=True, rerank=True),
         "final (default options)": DEFAULT_OPTIONS,
     }
 
@@ -189,12 +191,12 @@ def latency(kb, queries: list[Query], repeat: int = 3) -> dict:
 def format_table(results: dict[str, dict]) -> str:
     """A plain-text table: one row per variant, overall and per-language Recall@5 / MRR@10."""
     langs = sorted({key for result in results.values() for key in result if key not in ("all", "misses")})
-    header = (f"{'variant':<30} {'all R@5/MRR':>12} {'S@5':>5} "
+    header = (f"{'variant':<38} {'all R@5/MRR':>12} {'S@5':>5} "
               + " ".join(f"{lang + ' R@5/MRR':>13}" for lang in langs))
     lines = [header, "-" * len(header)]
     for name, result in results.items():
         cells = [f"{result[key]['recall@5']:.3f}/{result[key]['mrr@10']:.3f}" for key in ["all"] + langs]
-        lines.append(f"{name:<30} {cells[0]:>12} {result['all']['success@5']:>5.3f} "
+        lines.append(f"{name:<38} {cells[0]:>12} {result['all']['success@5']:>5.3f} "
                      + " ".join(f"{cell:>13}" for cell in cells[1:]))
     return "\n".join(lines)
 

@@ -146,7 +146,10 @@ def _ingest_one(kb: KnowledgeBase, index, article: Article, report: IngestReport
     try:
         processed = process(article, embedder)
         units = processed.items + processed.parts
-        vectors = embedder.embed_passages([s.text for s in processed.sentences] + [u.text for u in units])
+        texts = [s.text for s in processed.sentences] + [u.text for u in units]
+        vectors = embedder.embed_passages(texts)
+        encoder = kb.token_encoder  # token states for the rerank (kb.rerank), where the embedder has them
+        tokens = encoder.encode(texts) if encoder is not None else None
     except KBError as error:
         report.refused.append(Refused(article.path, str(error)))
         return
@@ -164,6 +167,8 @@ def _ingest_one(kb: KnowledgeBase, index, article: Article, report: IngestReport
         sentence_ids = store.add_sentences(article_id, processed.sentences, vectors[:count])
         by_index = {s.index: row_id for s, row_id in zip(processed.sentences, sentence_ids)}
         item_ids = store.add_items(article_id, units, by_index, vectors[count:])
+        if tokens is not None:
+            store.add_tokens(sentence_ids + item_ids, tokens)
     except BaseException:
         store.connection.execute("ROLLBACK TO article")
         store.connection.execute("RELEASE article")

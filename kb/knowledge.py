@@ -90,6 +90,13 @@ class KnowledgeBase:
                 self._index = index
             return self._index
 
+    @property
+    def token_encoder(self):
+        """The embedder's token-state encoder (``kb.tokens``, e5 only), or None where there is none."""
+        from kb.tokens import encoder_for
+
+        return encoder_for(self.embedder.name)
+
     def reload(self) -> None:
         """Forget the cached index so that the next use reads the latest one."""
         with self._lock:

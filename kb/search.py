@@ -12,14 +12,16 @@ The steps, each a pure function over an open ``KnowledgeBase``:
    shows twice; a part is shown as its sentence with the part as the span;
 4. fuse with keyword search (``kb.fts``, BM25 over rare terms) by reciprocal
    rank fusion; the dense first hit always stays in the results;
-5. refuse to answer when even the best dense score is below the knowledge
+5. reorder the first 20 by how well each query word finds its match in the
+   result's token states (``kb.rerank``);
+6. refuse to answer when even the best dense score is below the knowledge
    base's calibrated threshold (``kb.calibrate``): no good match, no noise.
 
 ``Hit.score`` is the dense score of the shown unit under the correction (a
 cosine of projected vectors minus the hub penalty by default; the threshold
 applies to it), capped by the score of the hit above so that scores follow the
 fused order; ``Hit.extra`` keeps the uncapped ``dense_score`` and the
-``fused_score``.
+``fused_score``, and ``alignment``, the token-alignment score of the first 20.
 """
 from __future__ import annotations
 
@@ -32,6 +34,8 @@ import numpy as np
 
 from kb import bias
 from kb.errors import KBError
+from kb.rerank import DEPTH, rerank
+from kb.rerank import refresh as refresh_tokens
 from kb.records import KINDS, PART, STORED_KINDS, Hit
 
 KIND_CHOICES = KINDS + ("all",)
@@ -65,6 +69,7 @@ class SearchOptions:
     parts: bool = True  # match the parts of long sentences too (ingest.parts), shown as their sentence
     correction: str = "project_hub"  # see kb.bias.CORRECTIONS
     hybrid: bool = True  # fuse keyword (BM25) hits
+    rerank: bool = True  # reorder the first results by token alignment (kb.rerank)
     group: bool = True  # one result per source sentence
     min_score: float | None = None  # None: the knowledge base's calibrated threshold; -inf: never refuse
     pool: int = 100  # dense candidates fetched before grouping and fusion (at least 10 k)
@@ -90,6 +95,7 @@ class Candidate:
     score: float  # dense similarity under the correction
     row: dict
     fused: float | None = None  # reciprocal-rank-fusion score, once fused
+    alignment: float | None = None  # token-alignment score, once reranked (kb.rerank)
 
     @property
     def sentence_key(self) -> int:
@@ -222,10 +228,17 @@ def fuse(dense: Sequence[Candidate], keyword: Sequence[Candidate], k: int,
             key = candidate.sentence_key
             scores[key] = scores.get(key, 0.0) + weight / (options.rrf_k + rank)
             shown.setdefault(key, candidate)  # the dense unit of a sentence wins: it is the better span
-    order = sorted(scores, key=lambda key: -scores[key])[:k]
-    if dense and dense[0].sentence_key not in order:
-        order[-1] = dense[0].sentence_key  # its fused score is below the others': the order holds
-    return [replace(shown[key], fused=scores[key]) for key in order]
+    order = sorted(scores, key=lambda key: -scores[key])
+    return keep_first([replace(shown[key], fused=scores[key]) for key in order], dense[:1], k)
+
+
+def keep_first(ranked: Sequence[Candidate], first: Sequence[Candidate], k: int) -> list[Candidate]:
+    """The first ``k`` of a ranking, with the dense first hit (``first``, empty or one) in the last place
+    if it fell below: fusion and rerank never drop it."""
+    chosen = list(ranked[:k])
+    if first and all(c.sentence_key != first[0].sentence_key for c in chosen):
+        chosen[-1] = next(c for c in ranked if c.sentence_key == first[0].sentence_key)
+    return chosen
 
 
 def shown_kind(row: dict) -> str:
@@ -246,7 +259,8 @@ def to_hits(candidates: Sequence[Candidate]) -> list[Hit]:
                         sentence_start=row["sentence_start"] if row["sentence_start"] is not None else row["start"],
                         sentence_end=row["sentence_end"] if row["sentence_end"] is not None else row["end"],
                         subtype=row["subtype"], unit_id=candidate.unit_id,
-                        extra={"dense_score": candidate.score, "fused_score": candidate.fused}))
+                        extra={"dense_score": candidate.score, "fused_score": candidate.fused,
+                               "alignment": candidate.alignment}))
     return hits
 
 
@@ -269,12 +283,17 @@ def search_vector(kb, request: SearchRequest, query_vector: np.ndarray,
     known = {candidate.unit_id: candidate for candidate in dense}
     if options.group:
         dense = group_by_sentence(dense)
-    if not options.hybrid:
-        return to_hits(dense[:request.k])
-    keyword = keyword_candidates(kb, request, query_vector, options, known)
-    if options.group:
-        keyword = group_by_sentence(keyword)
-    return to_hits(fuse(dense, keyword, request.k, options))
+    depth = max(request.k, DEPTH) if options.rerank else request.k
+    if options.hybrid:
+        keyword = keyword_candidates(kb, request, query_vector, options, known)
+        if options.group:
+            keyword = group_by_sentence(keyword)
+        ranked = fuse(dense, keyword, depth, options)
+    else:
+        ranked = dense[:depth]
+    if options.rerank:
+        ranked = rerank(kb, request.query, ranked)
+    return to_hits(keep_first(ranked, dense[:1], request.k))
 
 
 def search(kb, request: SearchRequest, options: SearchOptions = DEFAULT_OPTIONS) -> list[Hit]:
@@ -294,3 +313,4 @@ def refresh_search(kb, options: SearchOptions = DEFAULT_OPTIONS) -> None:
 
     bias.refresh(kb, options.correction)
     store_thresholds(kb)
+    refresh_tokens(kb)

@@ -84,6 +84,11 @@ CREATE TABLE IF NOT EXISTS group_members (
     similarity REAL NOT NULL DEFAULT 1.0
 );
 CREATE INDEX IF NOT EXISTS group_members_group ON group_members(group_id);
+
+CREATE TABLE IF NOT EXISTS unit_tokens (
+    unit_id INTEGER PRIMARY KEY REFERENCES units(id) ON DELETE CASCADE,
+    tokens BLOB NOT NULL
+);
 """
 
 UNIT_COLUMNS = ("id", "doc_id", "kind", "subtype", "lang", "start", "end", "text",
@@ -236,6 +241,37 @@ class Store:
             f" LEFT JOIN units s ON s.id = COALESCE(u.sentence_id, u.id) WHERE {where}"
             f" ORDER BY u.doc_id, u.start, u.id", params)
         return [dict(row) for row in rows]
+
+    def add_tokens(self, unit_ids: Sequence[int], arrays: Sequence[np.ndarray]) -> None:
+        """Store units' token states (``kb.tokens``), float16, one row per word piece."""
+        self.connection.executemany(
+            "INSERT OR REPLACE INTO unit_tokens(unit_id, tokens) VALUES (?, ?)",
+            [(int(unit_id), np.ascontiguousarray(array, dtype=np.float16).tobytes())
+             for unit_id, array in zip(unit_ids, arrays)])
+
+    def tokens(self, ids: Iterable[int], dim: int) -> dict[int, np.ndarray]:
+        """The token states of the given units that have them, as (tokens x dim) float16 arrays."""
+        ids = [int(unit_id) for unit_id in ids]
+        found: dict[int, np.ndarray] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ", ".join("?" * len(chunk))
+            for row in self.connection.execute(
+                    f"SELECT unit_id, tokens FROM unit_tokens WHERE unit_id IN ({marks})", chunk):
+                found[int(row[0])] = np.frombuffer(row[1], dtype=np.float16).reshape(-1, dim)
+        return found
+
+    def token_mean(self, dim: int, limit: int = 5000) -> np.ndarray | None:
+        """The mean token state over (up to ``limit``, spread over the table) units, or None without any."""
+        total = self.connection.execute("SELECT COUNT(*) FROM unit_tokens").fetchone()[0]
+        if not total:
+            return None
+        step = max(1, total // limit)
+        rows = self.connection.execute("SELECT tokens FROM unit_tokens WHERE unit_id % ? = 0 OR ? = 1",
+                                       (step, step)).fetchall() or \
+            self.connection.execute("SELECT tokens FROM unit_tokens LIMIT ?", (limit,)).fetchall()
+        arrays = [np.frombuffer(row[0], dtype=np.float16).reshape(-1, dim).astype(np.float32) for row in rows]
+        return np.concatenate(arrays).mean(axis=0)
 
     def unit_ids(self, *, kinds: Sequence[str] = (), lang: str | None = None,
                  doc_id: str | None = None) -> list[int]:

@@ -74,8 +74,9 @@ def test_cli_says_so_when_nothing_matches(corpus_kb_dir):
 
 @pytest.mark.parametrize("query", ["organise the director's diary", "MBA", "przygotowanie budżetu wydarzenia",
                                    "quản lý lịch làm việc của giám đốc", "Excel SAP MBA kandidatexamen"])
-def test_fusion_keeps_the_dense_first_hit(corpus_kb, query):
-    request = SearchRequest(query, k=3)
+@pytest.mark.parametrize("k", [1, 3])
+def test_fusion_and_rerank_keep_the_dense_first_hit(corpus_kb, query, k):
+    request = SearchRequest(query, k=k)
     vector = corpus_kb.embedder.embed_query(query)
     options = SearchOptions(min_score=-math.inf)
     dense = group_by_sentence(dense_candidates(corpus_kb, request, vector, options))

