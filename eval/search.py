@@ -153,8 +153,9 @@ def summarize(rows: list[tuple[str, float, float, float]]) -> dict:
     return {"all": block(rows), **{lang: block([row for row in rows if row[0] == lang]) for lang in langs}}
 
 
-def evaluate(kb, queries: list[Query], vectors: dict[str, "object"]) -> dict[str, dict]:
-    """Every variant's metrics (threshold off: ranking quality only)."""
+def evaluate(kb, queries: list[Query], vectors: dict[str, tuple]) -> dict[str, dict]:
+    """Every variant's metrics (threshold off: ranking quality only), from each query's (vector, token
+    states) as search embeds them."""
     from kb.search import SearchRequest, search_vector, without_threshold
 
     ids = doc_ids(kb)
@@ -164,7 +165,8 @@ def evaluate(kb, queries: list[Query], vectors: dict[str, "object"]) -> dict[str
         for query in queries:
             if not query.relevant:
                 continue
-            hits = search_vector(kb, SearchRequest(query.query, k=10), vectors[query.id], without_threshold(options))
+            vector, tokens = vectors[query.id]
+            hits = search_vector(kb, SearchRequest(query.query, k=10), vector, without_threshold(options), tokens)
             recall, reciprocal, success = score_query(hits, query, ids)
             rows.append((query.lang, recall, reciprocal, success))
             if recall < 1:
@@ -212,13 +214,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from kb.calibrate import evaluate_threshold, store_thresholds, write_calibration
     from kb.knowledge import KnowledgeBase
+    from kb.search import embed_query
 
     folder = Path(args.kb) if args.kb else build_kb()
     queries = load_queries()
     with KnowledgeBase.open(folder) as kb:
-        vectors = {query.id: kb.embedder.embed_query(query.query) for query in queries}
+        vectors = {query.id: embed_query(kb, query.query) for query in queries}  # as search embeds them
         results = evaluate(kb, queries, vectors)
-        labelled = [(q.query, bool(q.relevant), vectors[q.id]) for q in queries]
+        labelled = [(q.query, bool(q.relevant), vectors[q.id][0]) for q in queries]
         no_match = evaluate_threshold(kb, labelled)
         if args.calibrate:
             write_calibration(kb.settings.embedder, no_match["correction"],

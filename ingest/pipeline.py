@@ -148,7 +148,9 @@ def _ingest_one(kb: KnowledgeBase, index, article: Article, report: IngestReport
         units = processed.items + processed.parts
         texts = [s.text for s in processed.sentences] + [u.text for u in units]
         vectors = embedder.embed_passages(texts)
-        encoder = kb.token_encoder  # token states for the rerank (kb.rerank), where the embedder has them
+        # token states for the rerank (kb.rerank), where the embedder has them, in a pass of their own: the
+        # stored vectors stay the embedder's, the same whether or not this machine could build kb.tokens
+        encoder = kb.token_encoder
         tokens = encoder.encode(texts) if encoder is not None else None
     except KBError as error:
         report.refused.append(Refused(article.path, str(error)))

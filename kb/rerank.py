@@ -19,6 +19,7 @@ embedder that has none) is ranked as before.
 """
 from __future__ import annotations
 
+import weakref
 from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
@@ -30,6 +31,7 @@ from kb.bias import SEARCH_DIR
 DEPTH = 20  # results reordered: the answers e5 misses are mostly within the first 20
 WEIGHT = 0.004  # dense-score units per standard deviation of alignment (chosen on half the query set, held out on the other)
 MEAN_FILE = "token_mean.npy"
+_means: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # kb -> (store generation, mean)
 
 
 def _mean_path(kb) -> Path:
@@ -47,17 +49,31 @@ def refresh(kb) -> None:
     temporary = path.with_suffix(".tmp.npy")
     np.save(temporary, mean.astype(np.float32))
     temporary.replace(path)
+    _means.pop(kb, None)
 
 
 def token_mean(kb) -> np.ndarray | None:
-    """The stored mean token state, computed (and stored) if missing."""
+    """The knowledge base's mean token state: read once per store generation, computed (and stored) if missing."""
+    generation = kb.store.generation
+    cached = _means.get(kb)
+    if cached is None or cached[0] != generation:
+        cached = _means[kb] = (generation, _load_mean(kb))
+    return cached[1]
+
+
+def _load_mean(kb) -> np.ndarray | None:
     path = _mean_path(kb)
     if not path.exists():
         try:
             refresh(kb)
-        except OSError:  # a read-only knowledge base: compute it each time
+        except OSError:  # a read-only knowledge base: computed from the store, not stored
             return kb.store.token_mean(kb.settings.dim)
     return np.load(path) if path.exists() else None
+
+
+def reranks(kb) -> bool:
+    """Whether the rerank can run here: a token encoder for the embedder and token states stored."""
+    return kb.token_encoder is not None and token_mean(kb) is not None
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:
@@ -79,8 +95,10 @@ def monotone_scores(candidates: Sequence) -> list[float]:
     return shown
 
 
-def rerank(kb, query: str, candidates: Sequence, depth: int = DEPTH, weight: float = WEIGHT) -> list:
-    """The candidates with the first ``depth`` reordered by dense score plus weighted alignment."""
+def rerank(kb, query: str, candidates: Sequence, depth: int = DEPTH, weight: float = WEIGHT,
+           query_tokens: np.ndarray | None = None) -> list:
+    """The candidates with the first ``depth`` reordered by dense score plus weighted alignment
+    (the query's token states are encoded here unless given)."""
     candidates = list(candidates)
     head = candidates[:depth]
     if len(head) < 3:
@@ -92,7 +110,8 @@ def rerank(kb, query: str, candidates: Sequence, depth: int = DEPTH, weight: flo
     mean = token_mean(kb) if len(stored) == len(head) else None
     if mean is None:  # some results have no token states: an older knowledge base, left as it ranks
         return candidates
-    query_tokens = encoder.encode([query], is_query=True)[0]
+    if query_tokens is None:
+        query_tokens = encoder.encode([query], is_query=True)[0]
     scores = np.array([alignment(query_tokens, stored[candidate.unit_id], mean) for candidate in head])
     standard = (scores - scores.mean()) / (scores.std() + 1e-9)
     keys = np.array(monotone_scores(head)) + weight * standard

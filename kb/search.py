@@ -2,7 +2,8 @@
 
 The steps, each a pure function over an open ``KnowledgeBase``:
 
-1. embed the query once;
+1. embed the query once (``embed_query``: one pass of the model gives the
+   vector and, where the rerank runs, the token states of step 5);
 2. dense candidates from the FAISS index of the chosen bias correction
    (``kb.bias``: language subspace removed, hub penalty, by default), with the filters;
 3. group the candidates by source sentence: a duty, a skill, the sentence
@@ -34,7 +35,7 @@ import numpy as np
 
 from kb import bias
 from kb.errors import KBError
-from kb.rerank import DEPTH, rerank
+from kb.rerank import DEPTH, rerank, reranks
 from kb.rerank import refresh as refresh_tokens
 from kb.records import KINDS, PART, STORED_KINDS, Hit
 
@@ -274,8 +275,9 @@ def threshold(kb, options: SearchOptions) -> float:
 
 
 def search_vector(kb, request: SearchRequest, query_vector: np.ndarray,
-                  options: SearchOptions = DEFAULT_OPTIONS) -> list[Hit]:
-    """Answer a request whose query is already embedded (so a caller embeds it once)."""
+                  options: SearchOptions = DEFAULT_OPTIONS, query_tokens: np.ndarray | None = None) -> list[Hit]:
+    """Answer a request whose query is already embedded (so a caller embeds it once); the rerank
+    encodes the query's token states itself unless ``query_tokens`` gives them."""
     options.check()
     dense = dense_candidates(kb, request, query_vector, options)
     if not dense or dense[0].score < threshold(kb, options):
@@ -292,14 +294,27 @@ def search_vector(kb, request: SearchRequest, query_vector: np.ndarray,
     else:
         ranked = dense[:depth]
     if options.rerank:
-        ranked = rerank(kb, request.query, ranked)
+        ranked = rerank(kb, request.query, ranked, query_tokens=query_tokens)
     return to_hits(keep_first(ranked, dense[:1], request.k))
 
 
 def search(kb, request: SearchRequest, options: SearchOptions = DEFAULT_OPTIONS) -> list[Hit]:
     """Answer a search request against an open knowledge base (an empty list: no good match)."""
     validate(request)
-    return search_vector(kb, request, kb.embedder.embed_query(request.query), options)
+    vector, tokens = embed_query(kb, request.query, options)
+    return search_vector(kb, request, vector, options, query_tokens=tokens)
+
+
+def embed_query(kb, query: str, options: SearchOptions = DEFAULT_OPTIONS) -> tuple[np.ndarray, np.ndarray | None]:
+    """The query's vector and, where the rerank will use them, its token states: one pass of the model.
+
+    Without token states in the knowledge base the vector is the embedder's own, so such a knowledge
+    base ranks exactly as with the rerank off (the engine ``kb.tokens`` builds rounds slightly differently).
+    """
+    if not (options.rerank and reranks(kb)):
+        return kb.embedder.embed_query(query), None
+    vectors, tokens = kb.token_encoder.embed([query], is_query=True)
+    return vectors[0], tokens[0]
 
 
 def without_threshold(options: SearchOptions) -> SearchOptions:

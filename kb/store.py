@@ -266,10 +266,11 @@ class Store:
         total = self.connection.execute("SELECT COUNT(*) FROM unit_tokens").fetchone()[0]
         if not total:
             return None
-        step = max(1, total // limit)
-        rows = self.connection.execute("SELECT tokens FROM unit_tokens WHERE unit_id % ? = 0 OR ? = 1",
-                                       (step, step)).fetchall() or \
-            self.connection.execute("SELECT tokens FROM unit_tokens LIMIT ?", (limit,)).fetchall()
+        step = max(1, total // limit)  # every step-th unit: a sample spread over the table
+        rows = self.connection.execute("SELECT tokens FROM unit_tokens WHERE unit_id % ? = 0 LIMIT ?",
+                                       (step, limit)).fetchall()
+        if not rows:  # ids that all miss the step (sparse ids after deletions): the first ones
+            rows = self.connection.execute("SELECT tokens FROM unit_tokens LIMIT ?", (limit,)).fetchall()
         arrays = [np.frombuffer(row[0], dtype=np.float16).reshape(-1, dim).astype(np.float32) for row in rows]
         return np.concatenate(arrays).mean(axis=0)
 

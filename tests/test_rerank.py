@@ -39,6 +39,39 @@ def test_batches_and_single_texts_give_the_same_states(encoder):
     assert np.allclose(together[-1].astype(np.float32), alone.astype(np.float32), atol=2e-2)
 
 
+def test_one_pass_gives_the_embedders_vectors_and_the_same_token_states(encoder, e5):
+    texts = ["prowadzenie korespondencji", "quản lý lịch làm việc của giám đốc", "ord " * 600]  # the last: past the window
+    for is_query in (True, False):
+        vectors, states = encoder.embed(texts, is_query=is_query)
+        expected = np.vstack([e5.embed_query(t) for t in texts]) if is_query else e5.embed_passages(texts)
+        assert vectors.shape == (3, e5.dim) and np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+        # the same engine built here: equal up to the compilers' rounding
+        assert np.all(np.sum(vectors * expected, axis=1) > 0.9995)
+        alone = encoder.encode(texts, is_query=is_query)
+        assert all(np.array_equal(a, b) for a, b in zip(states, alone))
+    assert len(states[2]) < 600  # token states come from the first window only
+
+
+def test_a_search_runs_the_model_once_for_the_vector_and_the_rerank(corpus_kb, encoder, monkeypatch):
+    calls = []
+
+    def count(name, function):
+        def counted(*args, **kwargs):
+            calls.append(name)
+            return function(*args, **kwargs)
+        return counted
+
+    monkeypatch.setattr(corpus_kb.embedder, "embed_query", count("embed_query", corpus_kb.embedder.embed_query))
+    monkeypatch.setattr(encoder, "embed", count("embed", encoder.embed))
+    hits = search(corpus_kb, SearchRequest("przygotowanie budżetu wydarzenia", k=5), SearchOptions(min_score=-math.inf))
+    assert hits and all(hit.extra["alignment"] is not None for hit in hits)
+    assert calls == ["embed"]
+    calls.clear()
+    search(corpus_kb, SearchRequest("przygotowanie budżetu wydarzenia", k=5),
+           SearchOptions(min_score=-math.inf, rerank=False))
+    assert calls == ["embed_query"]
+
+
 @pytest.mark.parametrize("query, match, other", [
     ("book hotels and transport for business trips", "ordnar transport och hotellrum för resor",
      "giới thiệu các dịch vụ của khách sạn như spa, nhà hàng và tour du lịch"),
