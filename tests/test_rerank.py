@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 import shutil
 import sqlite3
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -121,6 +122,24 @@ def test_a_knowledge_base_without_token_states_ranks_as_before(corpus_kb_dir, e5
         off = search(kb, request, SearchOptions(min_score=-math.inf, rerank=False))
     assert on and [hit.unit_id for hit in on] == [hit.unit_id for hit in off]
     assert all(hit.extra["alignment"] is None for hit in on)
+
+
+def test_the_mean_token_state_follows_an_ingest_made_elsewhere(corpus_kb_dir, e5, tmp_path):
+    from ingest.pipeline import ingest
+    from kb.knowledge import KnowledgeBase
+
+    folder = tmp_path / "kb"
+    shutil.copytree(corpus_kb_dir, folder)
+    article = tmp_path / "sv_kock.txt"
+    shutil.copy(Path(__file__).parent / "data" / "dev" / "articles" / "sv_kock.txt", article)
+    with KnowledgeBase.open(folder, embedder=e5) as kb:
+        before = token_mean(kb)
+        assert token_mean(kb) is before  # read once per knowledge-base state
+        report = ingest([str(article)], kb_dir=folder, embedder=e5)  # another process, as far as kb knows
+        assert report.ok and report.ingested
+        after = token_mean(kb)
+        assert not np.allclose(before, after)
+        assert np.array_equal(after, np.load(folder / "search" / "token_mean.npy"))
 
 
 def test_keep_first_puts_a_fallen_first_hit_in_the_last_place():
