@@ -116,7 +116,7 @@ COMMANDS: dict[str, tuple[Callable, str, str]] = {
     "items": (cmd_items, "list extracted duties and skills", "python -m kb items --kind duty --lang pl --json"),
     "skills": (cmd_skills, "list skill groups across roles and languages, most mentioned first",
                "python -m kb skills --lang sv --subtype skill --top 20"),
-    "export": (cmd_export, "export duties and skills to CSV, JSONL, Excel or Parquet",
+    "export": (cmd_export, "export duties and skills to CSV, JSON, JSONL, Excel or Parquet",
                "python -m kb export --format xlsx --out items.xlsx --kind skill"),
     "compare": (cmd_compare, "compare roles: similarity, aligned shared duties and what is unique to each",
                 "python -m kb compare 000 004 --json"),

@@ -1,9 +1,10 @@
-"""Export of the extracted duties and skills to CSV, JSONL, Excel or Parquet.
+"""Export of the extracted duties and skills to CSV, JSON, JSONL, Excel or Parquet.
 
 ``export_bytes`` makes the file's bytes; the CLI, ``KnowledgeBase.export`` and the
 Skills page download button all use it, so they give the same file. Each file
 carries the knowledge-base version (its store generation) and the export time:
-a first ``#`` comment line in CSV, a first ``{"_meta": ...}`` line in JSONL, a
+a first ``#`` comment line in CSV, a ``"_meta"`` key beside the ``"rows"`` in
+JSON, a first ``{"_meta": ...}`` line in JSONL, a
 ``metadata`` sheet in Excel and the schema metadata in Parquet.
 ``read_export`` reads any of them back as (metadata, rows).
 """
@@ -17,12 +18,12 @@ from pathlib import Path
 from kb.errors import KBError
 from kb.store import now
 
-FORMATS = ("csv", "jsonl", "xlsx", "parquet")
+FORMATS = ("csv", "json", "jsonl", "xlsx", "parquet")
 COLUMNS = ("doc_id", "title", "lang", "kind", "subtype", "text", "sentence", "start", "end", "confidence",
            "group_id", "group_label")
 INTEGER_COLUMNS = ("start", "end")
 SHEETS = {"duty": "duties", "skill": "skills"}
-MEDIA_TYPES = {"csv": "text/csv", "jsonl": "application/jsonl",
+MEDIA_TYPES = {"csv": "text/csv", "json": "application/json", "jsonl": "application/jsonl",
                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                "parquet": "application/vnd.apache.parquet"}
 META_KEY = b"kb_export"
@@ -92,6 +93,11 @@ def _csv(rows: list[dict], metadata: dict, kinds: tuple[str, ...]) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
+def _json(rows: list[dict], metadata: dict, kinds: tuple[str, ...]) -> bytes:
+    """One JSON document: ``{"_meta": ..., "rows": [...]}``."""
+    return (json.dumps({"_meta": metadata, "rows": rows}, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
 def _jsonl(rows: list[dict], metadata: dict, kinds: tuple[str, ...]) -> bytes:
     """One JSON object per line, after a first ``{"_meta": ...}`` line."""
     lines = [json.dumps({"_meta": metadata}, ensure_ascii=False)]
@@ -155,7 +161,7 @@ def _cell(value: object) -> object:
     return ILLEGAL_CHARACTERS_RE.sub("", value)
 
 
-WRITERS = {"csv": _csv, "jsonl": _jsonl, "xlsx": _xlsx, "parquet": _parquet}
+WRITERS = {"csv": _csv, "json": _json, "jsonl": _jsonl, "xlsx": _xlsx, "parquet": _parquet}
 
 
 def read_export(path: str | Path) -> tuple[dict, list[dict]]:
@@ -166,6 +172,9 @@ def read_export(path: str | Path) -> tuple[dict, list[dict]]:
         lines = path.read_bytes().decode("utf-8-sig").split("\r\n", 1)
         rows = list(csv.DictReader(io.StringIO(lines[1], newline="")))
         return json.loads(lines[0][2:]), [_typed(row) for row in rows]
+    if format == "json":
+        document = json.loads(path.read_text(encoding="utf-8"))
+        return document["_meta"], document["rows"]
     if format == "jsonl":
         records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
         return records[0]["_meta"], records[1:]

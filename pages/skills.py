@@ -7,11 +7,10 @@ import streamlit as st
 
 import app_support
 from kb import ui
-from kb.export import export_bytes
+from kb.export import MEDIA_TYPES, export_bytes
 from kb.records import SKILL_SUBTYPES
 
-DOWNLOADS = (("csv", "CSV", "text/csv"), ("jsonl", "JSON (lines)", "application/jsonl"),
-             ("xlsx", "Excel", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
+DOWNLOADS = (("csv", "CSV"), ("json", "JSON"), ("jsonl", "JSON (lines)"), ("xlsx", "Excel"))
 
 app_support.page_setup("Skills")
 kb = app_support.kb_or_stop()
@@ -50,7 +49,7 @@ st.caption("The extracted skills with the filters above (language, role), exactl
            "`python -m kb export` writes them.")
 export_filters = {"kind": "skill", "lang": None if lang == "all" else lang, "doc": None if role == "all" else role}
 columns = st.columns(len(DOWNLOADS))
-for column, (fmt, label, mime) in zip(columns, DOWNLOADS):
+for column, (fmt, label) in zip(columns, DOWNLOADS):
     data = app_support.run_or_error(export_bytes, kb, fmt, **export_filters)
-    column.download_button(f"Download {label}", data, file_name=f"skills.{fmt}", mime=mime,
+    column.download_button(f"Download {label}", data, file_name=f"skills.{fmt}", mime=MEDIA_TYPES[fmt],
                            key=f"skills_download_{fmt}", on_click="ignore")

@@ -252,7 +252,7 @@ def read_back(data: bytes, fmt: str, folder: Path) -> tuple[dict, list[dict]]:
     return metadata, rows
 
 
-@pytest.mark.parametrize("fmt", ["csv", "jsonl", "xlsx"])
+@pytest.mark.parametrize("fmt", ["csv", "json", "jsonl", "xlsx"])
 def test_skills_page_downloads_equal_the_cli_export(fmt, corpus_kb_dir, corpus_kb, tmp_path, monkeypatch,
                                                     downloads) -> None:
     from kb.export import export_bytes

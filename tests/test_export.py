@@ -78,7 +78,7 @@ def test_filters(export_kb, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"path": "items.txt"}, "unknown export format 'txt'; use --format with one of csv, jsonl, xlsx, parquet"),
+    ({"path": "items.txt"}, "unknown export format 'txt'; use --format with one of csv, json, jsonl, xlsx, parquet"),
     ({"path": "items.csv", "format": "pdf"}, "unknown export format 'pdf'"),
     ({"path": "items.csv", "doc": "nope"}, "no article 'nope'"),
     ({"path": "missing/dir/items.csv"}, "cannot write the export.*choose a path in an existing folder"),
