@@ -17,6 +17,6 @@ result = kb.compare(docs[0], docs[1])  # a Swedish and a Polish role work too
 pair = result["pairs"][0]
 print(pair["a"], pair["b"], pair["similarity"], [(s["a_text"], s["b_text"]) for s in pair["shared"]])
 
-path = kb.export("items.xlsx", format="xlsx", kind="skill")  # or .csv, .jsonl, .parquet
+path = kb.export("items.xlsx", format="xlsx", kind="skill")  # or .csv, .json, .jsonl, .parquet
 print("wrote", path)
 kb.close()
