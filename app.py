@@ -44,8 +44,10 @@ hits, milliseconds = app_support.timed(
 st.caption(f"Query language: **{app_support.detect_query_language(query)}** · "
            f"{len(hits)} hits in {milliseconds:.0f} ms")
 if not hits:
-    st.info("Nothing found. Try other or fewer words, set Language, Kind and Role back to all, "
-            "or ask for more results.")
+    filtered = lang != "all" or kind != "all" or role != "all"
+    st.info("No good match: nothing in the knowledge base is close enough to this query to count as an answer. "
+            + ("Set Language, Kind and Role back to all, or try other words."
+               if filtered else "Try other or fewer words."))
     st.stop()
 
 st.download_button("Download results (CSV)", ui.hits_csv(hits), file_name="search_results.csv",

@@ -161,6 +161,15 @@ def test_search_english_calendar_query_finds_the_swedish_article(corpus_kb_dir, 
     assert all("<mark" in card for card in cards)
 
 
+@pytest.mark.parametrize("filters, advice", [({}, "other or fewer words"), ({"kind": "skill"}, "back to all")])
+def test_search_without_a_good_match_says_so(filters, advice, corpus_kb_dir, monkeypatch) -> None:
+    at = search(app_at(corpus_kb_dir, monkeypatch), "recipe for a chocolate cake", **filters)
+    no_exception(at)
+    assert not hit_cards(at)
+    assert at.info[0].value.startswith("No good match") and advice in at.info[0].value
+    assert "0 hits" in at.caption[0].value
+
+
 @pytest.mark.parametrize("name, value, expected", [("lang", "pl", "<code>pl</code>"),
                                                     ("kind", "duty", "<b>duty</b>"),
                                                     ("kind", "sentence", "<b>sentence</b>")])
