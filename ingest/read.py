@@ -10,6 +10,8 @@ share buttons, menus) and the title line lie outside it. The title is the first
 non-boilerplate line when it reads as a heading or question (markdown ``#``
 stripped), else the text's first sentence; for HTML the first ``<h1>``, else
 ``<title>``, whose ``title_span`` is ``(0, 0)`` as it is not in the visible text.
+A first line ending in a colon ("Zadania:") is a section heading, not a title:
+it stays in the body and the title is the file name, with ``title_span`` ``(0, 0)``.
 """
 from __future__ import annotations
 
@@ -36,6 +38,7 @@ BLOCK_TAGS = frozenset("""p div section article main h1 h2 h3 h4 h5 h6 li ul ol 
     blockquote pre hr figure figcaption address details summary caption title""".split())
 BULLET = re.compile(r"(?:[-*+•‣◦▪●–·]|\d{1,3}[.)]|[a-zA-Z]\))\s+")
 HEADING_MARK = re.compile(r"#{1,6}\s+")
+SECTION_COLONS = (":", "：")  # a line ending in one introduces what follows; it is no title
 SENTENCE_END = ".!?…:;。"
 MAX_TITLE_WORDS = 20
 SHORT_WORDS = 3  # lines of at most this many words and no sentence punctuation are "short"
@@ -88,8 +91,15 @@ def read_file(path: Path, doc_id: str) -> Article | Refused:
     if not text.strip():
         return Refused(str(path), "the file has no visible text; add text or leave it out")
     title, title_span, body = layout(text, h1=h1, page_title=page_title, soft_wraps=not html)
+    title = title or title_from_name(path)
     return Article(doc_id=doc_id, path=str(path), text=text, title=title, encoding=encoding,
                    content_hash=hashlib.sha256(raw).hexdigest(), body=body, title_span=title_span)
+
+
+def title_from_name(path: Path) -> str:
+    """The title of an article whose text has none (it opens with a section heading): its file name,
+    with underscores and hyphens read as spaces ("magazynier_wroclaw.txt" -> "magazynier wroclaw")."""
+    return re.sub(r"[_\-\s]+", " ", path.stem).strip() or path.name
 
 
 # -- decoding ---------------------------------------------------------------------------------
@@ -340,6 +350,8 @@ def _title(lines: list[tuple[int, int, str]], index: int | None,
         return given or inner, (start + marker.end(), start + marker.end() + len(inner)), index
     if given is not None:  # HTML: the <h1> line, or a <title> that is not in the text
         return (given, (start, end), index) if given == line else (given, (0, 0), None)
+    if line.endswith(SECTION_COLONS):  # "Zadania:" opens a list: a section heading, so it stays in the body
+        return "", (0, 0), None
     if len(line.split()) <= MAX_TITLE_WORDS and line[-1] not in ".;," and not BULLET.match(line):
         return line, (start, end), index
     # No heading: the title is the first sentence (shortened); the line stays in the body.

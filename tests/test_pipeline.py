@@ -139,3 +139,20 @@ def test_corpus_articles_get_their_languages_and_question_titles(corpus_kb):
     assert docs["002_5df17db3aa96b6b9"]["title"] == "Điều phối viên bộ phận là gì?"
     assert docs["004_fd08960ed22fac1b"]["title"] == "Co robi koordynator spotkania?"
     assert 20 <= docs["002_5df17db3aa96b6b9"]["sentences"] <= 32
+
+
+@pytest.mark.parametrize("name, text, duties, skills", [
+    ("magazynier_krakow.txt", "Zadania:\n- prowadzenie korespondencji\n- obsługa klientów\nWymagania:\n- znajomość Excela\n",
+     ["prowadzenie korespondencji", "obsługa klientów"], ["znajomość Excela"]),
+    ("assistent.txt", "Arbetsuppgifter:\n- hantera korrespondens\n- boka resor åt chefen\nKrav:\n- goda kunskaper i Excel\n",
+     ["hantera korrespondens", "boka resor åt chefen"], ["goda kunskaper i Excel"])])
+def test_an_article_that_opens_with_a_section_heading_keeps_its_first_list(tmp_path, fake_embedder, name, text,
+                                                                          duties, skills):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / name).write_text(text, encoding="utf-8")
+    assert ingest([tmp_path / "in"], kb_dir=tmp_path / "kb", embedder=fake_embedder).ok
+    with KnowledgeBase.open(tmp_path / "kb", embedder=fake_embedder) as kb:
+        items = kb.items()
+        assert [item["text"] for item in items if item["kind"] == "duty"] == duties
+        assert [item["text"] for item in items if item["kind"] == "skill"] == skills
+        assert kb.docs()[0]["title"] == name.removesuffix(".txt").replace("_", " ")

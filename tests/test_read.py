@@ -250,3 +250,10 @@ def test_read_title_of_text_without_heading_is_its_first_sentence(tmp_path):
     assert article.title == "En kock lagar mat i ett kök."
     assert article.title_span == (0, len(article.title))
     assert article.body == ((0, len(text)),)
+
+
+def test_read_first_line_ending_in_a_colon_is_a_heading_and_the_title_comes_from_the_file_name(tmp_path):
+    text = "Zadania:\n- prowadzenie korespondencji\n- obsługa klientów\n"
+    article = read_one(write(tmp_path, "magazynier-krakow_2.txt", text))
+    assert (article.title, article.title_span) == ("magazynier krakow 2", (0, 0))
+    assert article.text[slice(*article.body[0])] == "Zadania:"
