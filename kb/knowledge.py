@@ -109,7 +109,7 @@ class KnowledgeBase:
         from kb.search import SearchRequest, search
 
         doc = self.resolve_doc(doc) if doc else None
-        return search(self, SearchRequest(query=query, k=k, lang=lang, kind=kind, doc_id=doc))
+        return search(self, SearchRequest(query=query, k=k, lang=self.resolve_lang(lang), kind=kind, doc_id=doc))
 
     def docs(self) -> list[dict]:
         """Every article with its title, language, path and counts."""
@@ -121,6 +121,17 @@ class KnowledgeBase:
         from kb.compare import resolve_doc_id
 
         return resolve_doc_id(self, doc_id)
+
+    def resolve_lang(self, lang: str | None) -> str | None:
+        """A language filter as stored ("SV" -> "sv"), or None for none; a language that no article or
+        sentence of this knowledge base is in is refused with the ones that are."""
+        if not lang:
+            return None
+        code, known = lang.strip().lower(), self.store.languages()
+        if code not in known:
+            raise KBError(f"nothing in language {lang!r} here",
+                          hint=f"use one of {', '.join(known)}" if known else "ingest articles first")
+        return code
 
     def article(self, doc_id: str) -> dict:
         """One article with its full text; refuses an unknown id."""
@@ -137,14 +148,14 @@ class KnowledgeBase:
         if doc is not None:
             doc = self.resolve_doc(doc)
         kinds = (kind,) if kind else ("duty", "skill")
-        return [item_dict(row) for row in self.store.select_units(kinds=kinds, lang=lang, doc_id=doc,
-                                                                   subtype=subtype)]
+        rows = self.store.select_units(kinds=kinds, lang=self.resolve_lang(lang), doc_id=doc, subtype=subtype)
+        return [item_dict(row) for row in rows]
 
     def skills(self, lang: str | None = None, subtype: str | None = None, top: int | None = None) -> list[dict]:
         """Skill groups across roles and languages, most mentioned first."""
         from kb.skills import skill_list
 
-        return skill_list(self, lang=lang, subtype=subtype, top=top)
+        return skill_list(self, lang=self.resolve_lang(lang), subtype=subtype, top=top)
 
     def compare(self, *doc_ids: str) -> dict:
         """Role-to-role similarity, aligned shared duties and what is unique to each."""
@@ -157,7 +168,7 @@ class KnowledgeBase:
         """Write the extracted items to CSV, JSONL, Excel or Parquet; returns the file written."""
         from kb.export import export
 
-        return export(self, Path(path), format=format, kind=kind, lang=lang, doc=doc)
+        return export(self, Path(path), format=format, kind=kind, lang=self.resolve_lang(lang), doc=doc)
 
     def stats(self) -> dict:
         """Counts of what the knowledge base holds, with its folder and embedder."""

@@ -213,6 +213,11 @@ class Store:
         return [{**dict(row), "sentences": row["sentences"] or 0, "duties": row["duties"] or 0,
                  "skills": row["skills"] or 0} for row in rows]
 
+    def languages(self) -> list[str]:
+        """The language codes of the stored articles and units, sorted."""
+        rows = self.connection.execute("SELECT lang FROM articles UNION SELECT lang FROM units")
+        return sorted(row[0] for row in rows if row[0])
+
     def article(self, doc_id: str) -> dict | None:
         """One article row with its full text, or None."""
         row = self.connection.execute("SELECT * FROM articles WHERE doc_id = ?", (doc_id,)).fetchone()

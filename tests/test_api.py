@@ -52,3 +52,20 @@ def test_a_unique_prefix_of_a_document_id_filters_items_and_search(tmp_path: Pat
         assert {hit.doc_id for hit in kb.search("boka resor", doc="01", k=5)} == {"010_cc"}
         with pytest.raises(KBError, match="ambiguous document id '00'.*000_aa, 001_bb"):
             kb.items(doc="00")
+
+
+def test_a_language_filter_is_case_blind_and_one_nothing_is_in_is_refused_with_the_ones_there(
+        tmp_path: Path, fake_embedder) -> None:
+    from kb.errors import KBError
+    from kb_builder import build_kb
+
+    docs = {"000_aa": ("sv", [("duty", "", "hantera korrespondens"), ("skill", "knowledge", "kunskaper i Excel")]),
+            "010_cc": ("pl", [("duty", "", "rezerwować sale konferencyjne")])}
+    with build_kb(tmp_path / "kb", fake_embedder, docs) as kb:
+        assert [item["text"] for item in kb.items(lang="SV", kind="duty")] == ["hantera korrespondens"]
+        assert {hit.lang for hit in kb.search("korrespondens", lang=" PL ", k=5)} == {"pl"}
+        for call in (lambda: kb.search("korrespondens", lang="de"), lambda: kb.items(lang="de"),
+                     lambda: kb.skills(lang="de"), lambda: kb.export(tmp_path / "x.csv", lang="de")):
+            with pytest.raises(KBError, match="nothing in language 'de' here.*use one of pl, sv"):
+                call()
+        assert not (tmp_path / "x.csv").exists()
