@@ -108,6 +108,9 @@ def validate(request: SearchRequest) -> None:
     """Refuse requests a user got wrong, with what to do."""
     if not request.query.strip():
         raise KBError("empty query", hint="type what you are looking for, in any language")
+    if not _WORD.search(request.query):  # emoji or punctuation alone: every unit would be as near as any other
+        raise KBError(f"the query {request.query.strip()!r} has no words",
+                      hint="type what you are looking for in words, in any language")
     if request.k < 1:
         raise KBError(f"-k must be at least 1, not {request.k}")
     request.kinds()

@@ -119,7 +119,8 @@ def test_hit_offsets_point_into_the_article(corpus_kb):
 
 
 @pytest.mark.parametrize("request_args, message", [({"kind": "paragraph"}, "unknown kind"),
-                                                   ({"k": 0}, "-k must be"), ({"query": " "}, "empty query")])
+                                                   ({"k": 0}, "-k must be"), ({"query": " "}, "empty query"),
+                                                   ({"query": "🙂🙂 ?!"}, "has no words")])
 def test_bad_requests_are_refused_with_a_hint(corpus_kb, request_args, message):
     with pytest.raises(KBError, match=message):
         search(corpus_kb, SearchRequest(**{"query": "budget", **request_args}))
