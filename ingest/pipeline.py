@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -118,14 +118,16 @@ def ingest(paths: Sequence[str | Path], kb_dir: str | Path | None = None, embedd
     try:
         index = kb.index
         with kb.store.transaction():
-            for record in _progress(read(paths), progress):
+            bar = _progress(read(paths), progress)
+            status = getattr(bar, "set_postfix_str", _silent)  # the step of the file at hand, on the bar
+            for record in bar:
                 if isinstance(record, Refused):
                     report.refused.append(record)
                     log.warning("%s: %s", record.path, record.reason)
                 elif kb.store.article_hash(record.doc_id) == ingest_key(record):
                     report.unchanged.append(record.doc_id)
                 else:
-                    _ingest_one(kb, index, replace(record, content_hash=ingest_key(record)), report)
+                    _ingest_one(kb, index, replace(record, content_hash=ingest_key(record)), report, status)
             if report.ingested:
                 generation = kb.store.bump_generation()
         if report.ingested:
@@ -140,17 +142,28 @@ def ingest(paths: Sequence[str | Path], kb_dir: str | Path | None = None, embedd
     return report
 
 
-def _ingest_one(kb: KnowledgeBase, index, article: Article, report: IngestReport) -> None:
-    """Process, embed and store one article inside a savepoint; a failure skips only this file."""
+def _silent(_: str) -> None:
+    """No progress bar: nothing to tell."""
+
+
+def _ingest_one(kb: KnowledgeBase, index, article: Article, report: IngestReport,
+                status: Callable[[str], object] = _silent) -> None:
+    """Process, embed and store one article inside a savepoint; a failure skips only this file.
+    ``status`` is told which step the article is at (the progress bar shows it: a long article
+    takes minutes)."""
     embedder = memo_for(kb.embedder)  # extraction's vectors of item texts are reused below
     try:
+        status(f"{article.doc_id}: sentences, duties and skills")
         processed = process(article, embedder)
         units = processed.items + processed.parts
         texts = [s.text for s in processed.sentences] + [u.text for u in units]
+        status(f"{article.doc_id}: embedding {len(texts)} texts")
         vectors = embedder.embed_passages(texts)
         # token states for the rerank (kb.rerank), where the embedder has them, in a pass of their own: the
         # stored vectors stay the embedder's, the same whether or not this machine could build kb.tokens
         encoder = kb.token_encoder
+        if encoder is not None:
+            status(f"{article.doc_id}: token states of {len(texts)} texts")
         tokens = encoder.encode(texts) if encoder is not None else None
     except KBError as error:
         report.refused.append(Refused(article.path, str(error)))

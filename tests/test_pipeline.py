@@ -1,6 +1,8 @@
 """Ingest: idempotent, incremental, interruption-safe, refusing bad files."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from ingest.pipeline import ingest
@@ -156,3 +158,14 @@ def test_an_article_that_opens_with_a_section_heading_keeps_its_first_list(tmp_p
         assert [item["text"] for item in items if item["kind"] == "duty"] == duties
         assert [item["text"] for item in items if item["kind"] == "skill"] == skills
         assert kb.docs()[0]["title"] == name.removesuffix(".txt").replace("_", " ")
+
+
+def test_the_progress_bar_names_the_file_and_step_at_hand(tmp_path, corpus_copy, fake_embedder, capsys):
+    report = ingest([corpus_copy / "004_fd08960ed22fac1b.txt"], kb_dir=tmp_path / "kb", embedder=fake_embedder,
+                    progress=True)
+    assert report.ok
+    shown = capsys.readouterr().err
+    assert "004_fd08960ed22fac1b: sentences, duties and skills" in shown
+    assert re.search(r"004_fd08960ed22fac1b: embedding \d+ texts", shown)
+    assert ingest([corpus_copy], kb_dir=tmp_path / "quiet", embedder=fake_embedder).ok
+    assert capsys.readouterr().err == ""
