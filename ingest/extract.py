@@ -24,7 +24,7 @@ from typing import Callable, Iterable, Iterator, Mapping
 
 from ingest.classify import PrototypeClassifier, Verdict, classifier_for
 from ingest.lemmas import PUNCT_FOLD, Token, tokenize
-from ingest.read import BULLET
+from ingest.read import BULLET, COLONS
 from ingest.subjects import is_verb
 from ingest.enumeration import enumeration, verb_headed
 from ingest.clauses import clauses, varying_requirements
@@ -33,7 +33,6 @@ from kb.embed import Embedder
 from kb.records import Item, Sentence
 
 MODEL_SOURCE = "model:prototype"
-COLONS = (":", "：")  # the full-width colon of Chinese and Japanese text
 HEADER_MAX_TOKENS = 6
 HEADING_LINE_MAX_WORDS = 4  # a line without a colon this short may be a heading
 HeadingResolver = Callable[[str, str, list[str]], "str | None"]  # (line, "colon" | "block" | "line", lines under it)

@@ -118,9 +118,8 @@ def ingest(paths: Sequence[str | Path], kb_dir: str | Path | None = None, embedd
     try:
         index = kb.index
         with kb.store.transaction():
-            bar = _progress(read(paths), progress)
-            status = getattr(bar, "set_postfix_str", _silent)  # the step of the file at hand, on the bar
-            for record in bar:
+            records, status = _progress(read(paths), progress)
+            for record in records:
                 if isinstance(record, Refused):
                     report.refused.append(record)
                     log.warning("%s: %s", record.path, record.reason)
@@ -203,10 +202,12 @@ def _after_ingest(kb: KnowledgeBase, doc_ids: list[str]) -> None:
     refresh_search(kb)  # language statistics, corrected index and no-match threshold (kb.search)
 
 
-def _progress(records: Iterable, enabled: bool) -> Iterable:
-    """Wrap the stream in a progress bar on stderr when asked."""
+def _progress(records: Iterable, enabled: bool) -> tuple[Iterable, Callable[[str], object]]:
+    """The stream wrapped in a progress bar on stderr when asked, and what tells the bar the step of
+    the file at hand."""
     if not enabled:
-        return records
+        return records, _silent
     from tqdm import tqdm
 
-    return tqdm(records, unit="file", desc="ingest", dynamic_ncols=True)
+    bar = tqdm(records, unit="file", desc="ingest", dynamic_ncols=True)
+    return bar, bar.set_postfix_str

@@ -38,7 +38,7 @@ BLOCK_TAGS = frozenset("""p div section article main h1 h2 h3 h4 h5 h6 li ul ol 
     blockquote pre hr figure figcaption address details summary caption title""".split())
 BULLET = re.compile(r"(?:[-*+•‣◦▪●–·]|\d{1,3}[.)]|[a-zA-Z]\))\s+")
 HEADING_MARK = re.compile(r"#{1,6}\s+")
-SECTION_COLONS = (":", "：")  # a line ending in one introduces what follows; it is no title
+COLONS = (":", "：")  # with the full-width colon of Chinese and Japanese text; a line ending in one opens a section
 SENTENCE_END = ".!?…:;。"
 MAX_TITLE_WORDS = 20
 SHORT_WORDS = 3  # lines of at most this many words and no sentence punctuation are "short"
@@ -350,7 +350,7 @@ def _title(lines: list[tuple[int, int, str]], index: int | None,
         return given or inner, (start + marker.end(), start + marker.end() + len(inner)), index
     if given is not None:  # HTML: the <h1> line, or a <title> that is not in the text
         return (given, (start, end), index) if given == line else (given, (0, 0), None)
-    if line.endswith(SECTION_COLONS):  # "Zadania:" opens a list: a section heading, so it stays in the body
+    if line.endswith(COLONS):  # "Zadania:" opens a list: a section heading, so it stays in the body
         return "", (0, 0), None
     if len(line.split()) <= MAX_TITLE_WORDS and line[-1] not in ".;," and not BULLET.match(line):
         return line, (start, end), index

@@ -127,8 +127,9 @@ class KnowledgeBase:
         sentence of this knowledge base is in is refused with the ones that are."""
         if not lang:
             return None
-        code, known = lang.strip().lower(), self.store.languages()
-        if code not in known:
+        code = lang.strip().lower()
+        if not self.store.has_language(code):
+            known = self.store.languages()
             raise KBError(f"nothing in language {lang!r} here",
                           hint=f"use one of {', '.join(known)}" if known else "ingest articles first")
         return code

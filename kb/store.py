@@ -213,6 +213,12 @@ class Store:
         return [{**dict(row), "sentences": row["sentences"] or 0, "duties": row["duties"] or 0,
                  "skills": row["skills"] or 0} for row in rows]
 
+    def has_language(self, lang: str) -> bool:
+        """Whether an article or a unit is in this language (the articles, a small table, are asked first)."""
+        row = self.connection.execute("SELECT 1 FROM articles WHERE lang = ? UNION ALL "
+                                      "SELECT 1 FROM units WHERE lang = ? LIMIT 1", (lang, lang)).fetchone()
+        return row is not None
+
     def languages(self) -> list[str]:
         """The language codes of the stored articles and units, sorted."""
         rows = self.connection.execute("SELECT lang FROM articles UNION SELECT lang FROM units")
