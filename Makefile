@@ -12,7 +12,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
-	$(PY) -m kb.tokens
+	$(PY) -m kb.embedding.tokens
 	touch $(STAMP)
 
 install: $(STAMP)

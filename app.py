@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-import app_support
-from kb import ui
+from webapp import support
+from webapp import ui
 
 KINDS = ("all", "duty", "skill", "sentence")
 EXAMPLES = "manage the executive's calendar · planera möten · koordynator spotkania · quản lý dự án"
 
-app_support.page_setup("Search")
-kb = app_support.kb_or_stop()
+support.page_setup("Search")
+kb = support.kb_or_stop()
 docs = kb.docs()
 if not docs:
     st.info("The knowledge base is empty. Add articles on the Add articles page, "
@@ -38,10 +38,10 @@ if not query.strip():
             "Hits are duties, skills and sentences from every article, whatever its language.")
     st.stop()
 
-hits, milliseconds = app_support.timed(
-    app_support.run_or_error, kb.search, query, k=int(k), lang=None if lang == "all" else lang, kind=kind,
+hits, milliseconds = support.timed(
+    support.run_or_error, kb.search, query, k=int(k), lang=None if lang == "all" else lang, kind=kind,
     doc=None if role == "all" else role)
-st.caption(f"Query language: **{app_support.detect_query_language(query)}** · "
+st.caption(f"Query language: **{support.detect_query_language(query)}** · "
            f"{len(hits)} hits in {milliseconds:.0f} ms")
 if not hits:
     filtered = lang != "all" or kind != "all" or role != "all"
@@ -57,5 +57,5 @@ for hit in hits:
         st.markdown(ui.hit_card_html(hit), unsafe_allow_html=True)
         with st.expander("Show in the article", key=f"open_{hit.rank}_{hit.unit_id}", on_change="rerun") as article:
             if article.open:
-                text = app_support.run_or_error(kb.article, hit.doc_id)["text"]
+                text = support.run_or_error(kb.article, hit.doc_id)["text"]
                 st.markdown(ui.article_context_html(text, hit), unsafe_allow_html=True)

@@ -83,7 +83,7 @@ def bench_search(folder: Path) -> None:
 
 def bench_index(count: int) -> None:
     """Flat FAISS search over ``count`` random unit vectors."""
-    from kb.index import VectorIndex
+    from kb.storage.faiss_index import VectorIndex
 
     rng = np.random.default_rng(0)
     vectors = rng.standard_normal((count, 384), dtype=np.float32)

@@ -9,7 +9,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from kb.embed import MemoEmbedder
+from kb.embedding.embedders import MemoEmbedder
 from kb.records import Article, Item, Sentence
 
 ROOT = Path(__file__).resolve().parents[1]

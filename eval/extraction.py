@@ -19,8 +19,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from eval.common import ROOT, CachingEmbedder, GoldArticle, dev_set, match
-from ingest.classify import PrototypeClassifier
-from ingest.extract import extract_article
+from ingest.extract.classify import PrototypeClassifier
+from ingest.extract.extractor import extract_article
 from kb.records import Item
 
 KINDS = ("duty", "skill")
@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> None:
             parser.error(f"no development article id starts with {' or '.join(args.docs)}")
     classifier = None
     if not args.rules_only:
-        from kb.embed import open_embedder
+        from kb.embedding.embedders import open_embedder
 
         classifier = PrototypeClassifier(CachingEmbedder(open_embedder("e5"), args.cache))
     started = time.perf_counter()

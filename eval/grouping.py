@@ -28,8 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from kb.compare import SHARED_THRESHOLD
-from kb.group import THRESHOLD, cluster
+from kb.analysis.compare import SHARED_THRESHOLD
+from kb.analysis.group import THRESHOLD, cluster
 
 ROOT = Path(__file__).resolve().parent.parent
 LABELLED = ROOT / "tests" / "data" / "groups.jsonl"
@@ -70,7 +70,7 @@ def alignment_scores(items: list[dict], centered: np.ndarray, threshold: float,
                      second_pass: bool = True) -> dict[str, float]:
     """Pair precision and recall of compare's one-to-one duty alignment, applied to every pair of
     languages of the labelled items (each language's items standing in for one role's list)."""
-    from kb.compare import align_duties
+    from kb.analysis.compare import align_duties
 
     labelled = [position for position, item in enumerate(items) if item["group"] is not None]
     langs = sorted({items[position]["lang"] for position in labelled})
@@ -102,7 +102,7 @@ def role_pair_scores(items: list[dict], centered: np.ndarray, threshold: float,
                      role_pairs: tuple[list[tuple[str, str]], set], second_pass: bool = True) -> dict[str, float]:
     """Precision and recall of compare's alignment on the duties of labelled similar-role article pairs, and
     how many duty pairs it aligns between the articles of different roles (every dev article pair not labelled)."""
-    from kb.compare import align_duties
+    from kb.analysis.compare import align_duties
 
     article_pairs, aligned = role_pairs
     docs: dict[str, list[int]] = {}
@@ -130,7 +130,7 @@ def role_pair_scores(items: list[dict], centered: np.ndarray, threshold: float,
 
 def evaluate(thresholds: list[float], seed: int = 0) -> dict:
     """Group the items at each threshold and score them; also a two-fold calibration check."""
-    from kb.embed import embed_queries, open_embedder
+    from kb.embedding.embedders import embed_queries, open_embedder
 
     labelled, background = load_items()
     items = labelled + background
@@ -147,9 +147,9 @@ def evaluate(thresholds: list[float], seed: int = 0) -> dict:
     for calibrate, test in (folds, folds[::-1]):
         best = max(thresholds, key=lambda t: pair_scores(items, runs[t], calibrate)["f1"])
         held_out.append({"threshold": best, **pair_scores(items, runs[best], test)})
-    from kb.group import centered_vectors
+    from kb.analysis.group import centered_vectors
 
-    # compare aligns paraphrase vectors (kb.paraphrase); the passage vectors are shown for comparison
+    # compare aligns paraphrase vectors (kb.analysis.paraphrase); the passage vectors are shown for comparison
     paraphrases = embed_queries(embedder, [item["text"] for item in items])
     alignment, roles = {}, {}
     role_pairs = load_role_pairs()
@@ -182,7 +182,7 @@ def main() -> None:
     print(f"{result['items']} labelled items, {result['background']} background items (dev gold)")
     print("threshold  precision  recall  f1     grouped pairs")
     for threshold, scores in result["table"].items():
-        mark = "  <- chosen (kb.group.THRESHOLD)" if threshold == THRESHOLD else ""
+        mark = "  <- chosen (kb.analysis.group.THRESHOLD)" if threshold == THRESHOLD else ""
         print(f"{threshold:9.2f}  {scores['precision']:9.3f}  {scores['recall']:6.3f}  {scores['f1']:.3f}  "
               f"{scores['pairs_grouped']:6d}{mark}")
     for fold in result["held_out"]:

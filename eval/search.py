@@ -55,7 +55,7 @@ def load_queries(path: Path = QUERIES) -> list[Query]:
 
 def variants() -> dict[str, "SearchOptions"]:
     """The ranking variants compared, from the plain baseline to the chosen method."""
-    from kb.search import DEFAULT_OPTIONS, SearchOptions
+    from kb.search.hybrid import DEFAULT_OPTIONS, SearchOptions
 
     plain = SearchOptions(units="sentence", parts=False, correction="none", hybrid=False, rerank=False)
     return {
@@ -156,7 +156,7 @@ def summarize(rows: list[tuple[str, float, float, float]]) -> dict:
 def evaluate(kb, queries: list[Query], vectors: dict[str, tuple]) -> dict[str, dict]:
     """Every variant's metrics (threshold off: ranking quality only), from each query's (vector, token
     states) as search embeds them."""
-    from kb.search import SearchRequest, search_vector, without_threshold
+    from kb.search.hybrid import SearchRequest, search_vector, without_threshold
 
     ids = doc_ids(kb)
     results = {}
@@ -177,7 +177,7 @@ def evaluate(kb, queries: list[Query], vectors: dict[str, tuple]) -> dict[str, d
 
 def latency(kb, queries: list[Query], repeat: int = 3) -> dict:
     """Milliseconds per query with the default options: embedding and search together."""
-    from kb.search import SearchRequest, search
+    from kb.search.hybrid import SearchRequest, search
 
     timings = []
     for _ in range(repeat):
@@ -212,9 +212,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="store the no-match threshold derived from the query set in the knowledge base")
     args = parser.parse_args(argv)
 
-    from kb.calibrate import evaluate_threshold, store_thresholds, write_calibration
+    from kb.search.calibrate import evaluate_threshold, store_thresholds, write_calibration
     from kb.knowledge import KnowledgeBase
-    from kb.search import embed_query
+    from kb.search.hybrid import embed_query
 
     folder = Path(args.kb) if args.kb else build_kb()
     queries = load_queries()

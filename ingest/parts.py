@@ -7,7 +7,7 @@ language without a rule file. So a sentence of at least ``MIN_SENTENCE_WORDS``
 words also gets parts of ``PART_WORDS`` words, one every ``PART_STRIDE`` words
 (the last one ends with the sentence), and search matches the part that says
 what the query asks; it shows a part as its sentence with the part highlighted
-(``kb.search``). Parts are not duties or skills: nothing but search sees them.
+(``kb.search.hybrid``). Parts are not duties or skills: nothing but search sees them.
 
 Words are runs of non-space characters, so a sentence written without spaces
 (Chinese, Japanese, Thai) gets no parts; in Vietnamese a word is a syllable,

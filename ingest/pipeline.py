@@ -20,10 +20,10 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from kb.embed import Embedder, memo_for
+from kb.embedding.embedders import Embedder, memo_for
 from kb.errors import KBError
-from kb.group import update_groups
-from kb.search import refresh_search
+from kb.analysis.group import update_groups
+from kb.search.hybrid import refresh_search
 from kb.knowledge import KnowledgeBase
 from kb.records import Article, Item, Refused, Sentence
 
@@ -96,7 +96,7 @@ def ingest_key(article: Article) -> str:
 
 def process(article: Article, embedder: Embedder | None) -> Processed:
     """Run the text stages on one article: language, sentences, duties and skills, sentence parts."""
-    from ingest.extract import extract
+    from ingest.extract.extractor import extract
     from ingest.language import detect, detect_sentences
     from ingest.parts import parts
     from ingest.sentences import split
@@ -158,8 +158,8 @@ def _ingest_one(kb: KnowledgeBase, index, article: Article, report: IngestReport
         texts = [s.text for s in processed.sentences] + [u.text for u in units]
         status(f"{article.doc_id}: embedding {len(texts)} texts")
         vectors = embedder.embed_passages(texts)
-        # token states for the rerank (kb.rerank), where the embedder has them, in a pass of their own: the
-        # stored vectors stay the embedder's, the same whether or not this machine could build kb.tokens
+        # token states for the rerank (kb.search.rerank), where the embedder has them, in a pass of their own: the
+        # stored vectors stay the embedder's, the same whether or not this machine could build kb.embedding.tokens
         encoder = kb.token_encoder
         if encoder is not None:
             status(f"{article.doc_id}: token states of {len(texts)} texts")
@@ -198,8 +198,8 @@ def _ingest_one(kb: KnowledgeBase, index, article: Article, report: IngestReport
 
 def _after_ingest(kb: KnowledgeBase, doc_ids: list[str]) -> None:
     """Derived data that depends on the whole knowledge base (kept up to date after each ingest)."""
-    update_groups(kb.store)  # cross-language groups of duties and skills (kb.group)
-    refresh_search(kb)  # language statistics, corrected index and no-match threshold (kb.search)
+    update_groups(kb.store)  # cross-language groups of duties and skills (kb.analysis.group)
+    refresh_search(kb)  # language statistics, corrected index and no-match threshold (kb.search.hybrid)
 
 
 def _progress(records: Iterable, enabled: bool) -> tuple[Iterable, Callable[[str], object]]:

@@ -154,7 +154,7 @@ def _candidate_codecs(raw: bytes, hint: str | None) -> list[str]:
 
 def _plausibility(text: str) -> float:
     """How much a decoding looks like real text: language-model confidence x alphabet fit, minus mojibake."""
-    from ingest.language import alphabet_fit, language_scores
+    from kb.text.language import alphabet_fit, language_scores
 
     positions = [i for i, char in enumerate(text) if ord(char) > 127]
     if not positions:

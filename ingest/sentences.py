@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator
 
-from ingest.language import is_supported
+from kb.text.language import is_supported
 from ingest.read import BULLET, HEADING_MARK, is_soft_wrap
 from kb.records import Article, Sentence
 

@@ -72,7 +72,7 @@ def cmd_items(args: argparse.Namespace) -> None:
 
 def cmd_skills(args: argparse.Namespace) -> None:
     """List skill groups across roles and languages."""
-    from kb.skills import format_skill
+    from kb.analysis.skills import format_skill
 
     with _open(args) as kb:
         groups = kb.skills(lang=args.lang, subtype=args.subtype, top=args.top)
@@ -99,7 +99,7 @@ def cmd_export(args: argparse.Namespace) -> None:
 
 def cmd_compare(args: argparse.Namespace) -> None:
     """Compare roles: similarity, shared duties and unique duties."""
-    from kb.compare import format_comparison
+    from kb.analysis.compare import format_comparison
 
     with _open(args) as kb:
         result = kb.compare(*args.docs)

@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 
 from kb.errors import KBError
-from kb.store import now
+from kb.storage.store import now
 
 FORMATS = ("csv", "json", "jsonl", "xlsx", "parquet")
 COLUMNS = ("doc_id", "title", "lang", "kind", "subtype", "text", "sentence", "start", "end", "confidence",
@@ -38,7 +38,7 @@ def check_format(format: str | None) -> str:
 
 def export_rows(kb, kind: str | None = None, lang: str | None = None, doc: str | None = None) -> list[dict]:
     """One row per duty or skill with its group, in document order."""
-    from kb.skills import ensure_groups
+    from kb.analysis.skills import ensure_groups
 
     items = kb.items(doc=doc, kind=kind, lang=lang)
     ensure_groups(kb)

@@ -4,12 +4,12 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from kb.embed import Embedder, open_embedder
+from kb.embedding.embedders import Embedder, open_embedder
 from kb.errors import KBError
-from kb.index import VectorIndex
+from kb.storage.faiss_index import VectorIndex
 from kb.records import Hit
 from kb.settings import Settings, rebuild_hint, resolve_kb_dir
-from kb.store import DB_FILE, Store
+from kb.storage.store import DB_FILE, Store
 
 
 class KnowledgeBase:
@@ -92,8 +92,8 @@ class KnowledgeBase:
 
     @property
     def token_encoder(self):
-        """The embedder's token-state encoder (``kb.tokens``, e5 only), or None where there is none."""
-        from kb.tokens import encoder_for
+        """The embedder's token-state encoder (``kb.embedding.tokens``, e5 only), or None where there is none."""
+        from kb.embedding.tokens import encoder_for
 
         return encoder_for(self.embedder.name)
 
@@ -106,7 +106,7 @@ class KnowledgeBase:
     def search(self, query: str, k: int = 10, lang: str | None = None, kind: str = "all",
                doc: str | None = None) -> list[Hit]:
         """Semantic search in any language over sentences, duties and skills."""
-        from kb.search import SearchRequest, search
+        from kb.search.hybrid import SearchRequest, search
 
         doc = self.resolve_doc(doc) if doc else None
         return search(self, SearchRequest(query=query, k=k, lang=self.resolve_lang(lang), kind=kind, doc_id=doc))
@@ -118,7 +118,7 @@ class KnowledgeBase:
     def resolve_doc(self, doc_id: str) -> str:
         """The document id itself, or the one id it is a unique prefix of ("000" for "000_8c16..."); an unknown
         or ambiguous id is refused with a hint."""
-        from kb.compare import resolve_doc_id
+        from kb.analysis.compare import resolve_doc_id
 
         return resolve_doc_id(self, doc_id)
 
@@ -154,13 +154,13 @@ class KnowledgeBase:
 
     def skills(self, lang: str | None = None, subtype: str | None = None, top: int | None = None) -> list[dict]:
         """Skill groups across roles and languages, most mentioned first."""
-        from kb.skills import skill_list
+        from kb.analysis.skills import skill_list
 
         return skill_list(self, lang=self.resolve_lang(lang), subtype=subtype, top=top)
 
     def compare(self, *doc_ids: str) -> dict:
         """Role-to-role similarity, aligned shared duties and what is unique to each."""
-        from kb.compare import compare
+        from kb.analysis.compare import compare
 
         return compare(self, list(doc_ids))
 

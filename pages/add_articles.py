@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-import app_support
+from webapp import support
 
 
 def show_results(results: list[dict]) -> None:
@@ -20,18 +20,18 @@ def show_results(results: list[dict]) -> None:
     st.dataframe(pd.DataFrame(results), hide_index=True, width="stretch", key="upload_table")
 
 
-app_support.page_setup("Add articles")
-folder = app_support.kb_dir()
-st.caption(f"Files are saved under `{folder / app_support.UPLOADS_FOLDER}` and ingested into `{folder}` "
+support.page_setup("Add articles")
+folder = support.kb_dir()
+st.caption(f"Files are saved under `{folder / support.UPLOADS_FOLDER}` and ingested into `{folder}` "
            "with the same pipeline as `python -m ingest`; the other pages see them at once.")
 
-files = st.file_uploader("Job descriptions (.txt, .md, .html), in any language", type=list(app_support.UPLOAD_TYPES),
+files = st.file_uploader("Job descriptions (.txt, .md, .html), in any language", type=list(support.UPLOAD_TYPES),
                          accept_multiple_files=True, key="upload_files")
 if st.button("Add to the knowledge base", type="primary", key="upload_ingest", disabled=not files):
-    app_support.run_or_error(app_support.ensure_kb, folder)
-    paths = app_support.save_uploads(folder, files)
+    support.run_or_error(support.ensure_kb, folder)
+    paths = support.save_uploads(folder, files)
     progress = st.progress(0.0, text="Starting…")
-    st.session_state["upload_results"] = app_support.ingest_uploads(
+    st.session_state["upload_results"] = support.ingest_uploads(
         folder, paths, lambda number, path: progress.progress(number / len(paths), text=f"Ingesting {path.name}…"))
     progress.progress(1.0, text="Done")
     st.rerun()  # so that the sidebar counts include the new articles

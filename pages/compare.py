@@ -5,11 +5,11 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-import app_support
-from kb import ui
+from webapp import support
+from webapp import ui
 
-app_support.page_setup("Compare")
-kb = app_support.kb_or_stop()
+support.page_setup("Compare")
+kb = support.kb_or_stop()
 docs = {doc["doc_id"]: doc for doc in kb.docs()}
 if len(docs) < 2:
     st.info("Comparing needs at least two articles. Add more on the Add articles page.")
@@ -23,7 +23,7 @@ if len(chosen) < 2:
     st.stop()
 
 with st.spinner("Comparing the roles (the first comparison embeds every duty once)..."):
-    result = app_support.run_or_error(kb.compare, *chosen)
+    result = support.run_or_error(kb.compare, *chosen)
 ids = result["docs"]
 cells = pd.DataFrame([{"a": labels[a], "b": labels[b], "similarity": float(result["similarity"][i][j]), "same": i == j}
                       for i, a in enumerate(ids) for j, b in enumerate(ids)])
@@ -64,7 +64,7 @@ else:
     st.info("These two roles share no duties above the similarity threshold.")
 
 st.subheader("Unique to each")
-groups = app_support.run_or_error(kb.skills)
+groups = support.run_or_error(kb.skills)
 for column, doc_id, other_id, duties in zip(st.columns(2), (pair["a"], pair["b"]), (pair["b"], pair["a"]),
                                             (pair["unique_a"], pair["unique_b"])):
     with column:

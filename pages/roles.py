@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-import app_support
-from kb import ui
+from webapp import support
+from webapp import ui
 
-app_support.page_setup("Roles")
-kb = app_support.kb_or_stop()
+support.page_setup("Roles")
+kb = support.kb_or_stop()
 docs = kb.docs()
 if not docs:
     st.info("No articles yet. Add some on the Add articles page, or run `python -m ingest corpus/ --kb DIR`.")
@@ -15,7 +15,7 @@ if not docs:
 
 languages = sorted({doc["lang"] for doc in docs})
 chosen = st.multiselect("Languages", languages, default=languages, key="roles_langs")
-items = app_support.run_or_error(kb.items)
+items = support.run_or_error(kb.items)
 by_doc: dict[str, list[dict]] = {}
 for item in items:
     by_doc.setdefault(item["doc_id"], []).append(item)
@@ -42,5 +42,5 @@ for doc in docs:
                 st.markdown(ui.heading_html(subtype, 5) + ui.list_html(texts), unsafe_allow_html=True)
         with st.expander("Full text", key=f"text_{doc['doc_id']}", on_change="rerun") as full_text:
             if full_text.open:
-                text = app_support.run_or_error(kb.article, doc["doc_id"])["text"]
+                text = support.run_or_error(kb.article, doc["doc_id"])["text"]
                 st.markdown(ui.article_items_html(text, doc_items), unsafe_allow_html=True)

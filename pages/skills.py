@@ -5,15 +5,15 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-import app_support
-from kb import ui
+from webapp import support
+from webapp import ui
 from kb.export import MEDIA_TYPES, export_bytes
 from kb.records import SKILL_SUBTYPES
 
 DOWNLOADS = (("csv", "CSV"), ("json", "JSON"), ("jsonl", "JSON (lines)"), ("xlsx", "Excel"))
 
-app_support.page_setup("Skills")
-kb = app_support.kb_or_stop()
+support.page_setup("Skills")
+kb = support.kb_or_stop()
 docs = {doc["doc_id"]: doc for doc in kb.docs()}
 if not docs:
     st.info("No articles yet. Add some on the Add articles page.")
@@ -26,7 +26,7 @@ role = role_column.selectbox("Role", ["all", *docs], key="skills_role",
                              format_func=lambda doc_id: ui.doc_label(docs[doc_id]) if doc_id in docs else "all roles")
 top = top_column.number_input("Chart: top", min_value=5, max_value=100, value=20, step=5, key="skills_top")
 
-groups = app_support.run_or_error(kb.skills, lang=None if lang == "all" else lang,
+groups = support.run_or_error(kb.skills, lang=None if lang == "all" else lang,
                                   subtype=None if subtype == "all" else subtype)
 rows = ui.skill_rows(groups, doc_id=None if role == "all" else role)
 if not rows:
@@ -50,6 +50,6 @@ st.caption("The extracted skills with the filters above (language, role), exactl
 export_filters = {"kind": "skill", "lang": None if lang == "all" else lang, "doc": None if role == "all" else role}
 columns = st.columns(len(DOWNLOADS))
 for column, (fmt, label) in zip(columns, DOWNLOADS):
-    data = app_support.run_or_error(export_bytes, kb, fmt, **export_filters)
+    data = support.run_or_error(export_bytes, kb, fmt, **export_filters)
     column.download_button(f"Download {label}", data, file_name=f"skills.{fmt}", mime=MEDIA_TYPES[fmt],
                            key=f"skills_download_{fmt}", on_click="ignore")

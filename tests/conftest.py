@@ -43,7 +43,7 @@ def fake_embedder() -> FakeEmbedder:
 
 @pytest.fixture(scope="session")
 def e5():
-    from kb.embed import open_embedder
+    from kb.embedding.embedders import open_embedder
 
     return open_embedder("e5")
 

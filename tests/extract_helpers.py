@@ -1,7 +1,7 @@
 """Rules-only extraction of hand-written sentences, shared by the extraction tests of every language."""
 from __future__ import annotations
 
-from ingest.extract import extract
+from ingest.extract.extractor import extract
 from kb.records import Item, Sentence
 
 

@@ -33,7 +33,7 @@ def add_doc(kb: KnowledgeBase, doc_id: str, lang: str, items: Sequence[tuple[str
 
 def build_kb(folder: Path, embedder, docs: dict[str, tuple[str, Sequence[tuple[str, str, str]]]]) -> KnowledgeBase:
     """A knowledge base holding ``docs`` ({doc_id: (lang, items)}), grouped like after an ingest."""
-    from kb.group import update_groups
+    from kb.analysis.group import update_groups
 
     kb = KnowledgeBase.create_or_open(folder, embedder=embedder)
     for doc_id, (lang, items) in docs.items():

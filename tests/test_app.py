@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from kb.records import Hit
-from kb.ui import Span, highlight_html, hit_card_html
+from webapp.ui import Span, highlight_html, hit_card_html
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from kb.cli import main
-from kb.compare import align_duties
+from kb.analysis.compare import align_duties
 from kb.errors import KBError
 from kb_builder import build_kb
 
@@ -193,7 +193,7 @@ def test_new_commands_have_help_with_an_example(command: str, capsys) -> None:
 
 
 def test_paraphrase_vectors_are_embedded_once_and_follow_changed_items(tmp_path: Path, fake_embedder) -> None:
-    from kb.paraphrase import paraphrase_vectors
+    from kb.analysis.paraphrase import paraphrase_vectors
 
     with build_kb(tmp_path / "kb", fake_embedder, {"a": ("sv", SV_A), "b": ("sv", SV_B)}) as kb:
         units, _ = kb.store.unit_vectors(("duty", "skill"))

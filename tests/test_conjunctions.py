@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 
 from extract_helpers import article_sentences
-from ingest.conjunctions import cldr_conjunctions
-from ingest.extract import extract
-from ingest.rules import load_rules
+from ingest.extract.conjunctions import cldr_conjunctions
+from ingest.extract.extractor import extract
+from ingest.extract.rules import load_rules
 
 
 @pytest.mark.parametrize(("lang", "words"), [

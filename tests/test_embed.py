@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kb.embed import embed_stream, open_embedder
+from kb.embedding.embedders import embed_stream, open_embedder
 from kb.errors import KBError
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.extract import _article_candidates, _merge_non_duties, extract, list_head_endings
+from ingest.extract.extractor import _article_candidates, _merge_non_duties, extract, list_head_endings
 from kb.records import Item
 from extract_helpers import article_sentences, items_of, sentences_of, texts
 
@@ -276,7 +276,7 @@ def corpus_items() -> dict[str, list[Item]]:
     from ingest.language import detect, detect_sentences
     from ingest.read import read
     from ingest.sentences import split
-    from kb.embed import open_embedder
+    from kb.embedding.embedders import open_embedder
 
     paths = [ROOT / "corpus" / name for name in
              ("002_5df17db3aa96b6b9.txt", "003_7fe56a1790d248dd.txt", "004_fd08960ed22fac1b.txt")]
@@ -590,7 +590,7 @@ class _DutyProbability:
 
 
 def test_a_verb_phrase_the_rules_split_off_stays_a_duty_when_the_classifier_doubts_it() -> None:
-    from ingest.extract import _article_candidates, _merge_non_duties
+    from ingest.extract.extractor import _article_candidates, _merge_non_duties
 
     _, sentences = sentences_of("vi", "Nhiệm vụ:", "Kiểm tra chứng từ thu chi và hạch toán các nghiệp vụ kế toán.")
     candidate = next(c for c in _article_candidates(sentences) if c.region.source.endswith(":section"))
@@ -756,7 +756,7 @@ def test_a_clause_the_classifier_alone_reads_stays_whole_when_a_part_is_too_shor
                                                                                  expected: list[str]) -> None:
     """Parts too short to be duties by themselves ("Orders verzamelen") share their object with the rest of the
     clause; parts long enough stand alone."""
-    from ingest.extract import MODEL_SOURCE, _short_parts_joined
+    from ingest.extract.extractor import MODEL_SOURCE, _short_parts_joined
 
     sentences = sentences_of(lang, line)[1]
     candidate = next(c for c in _article_candidates(sentences) if c.region.source == MODEL_SOURCE)

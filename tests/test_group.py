@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kb.bias import language_means
-from kb.group import THRESHOLD, cluster, group_id, lemma_key, update_groups
+from kb.search.bias import language_means
+from kb.analysis.group import THRESHOLD, cluster, group_id, lemma_key, update_groups
 from kb_builder import add_doc, build_kb
 
 LABELLED = Path(__file__).parent / "data" / "groups.jsonl"

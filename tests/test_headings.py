@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.classify import classifier_for
-from ingest.extract import _heading, _section_lines, _starts_block, extract
-from ingest.lemmas import tokenize
-from ingest.rules import Matches, load_rules
+from ingest.extract.classify import classifier_for
+from ingest.extract.extractor import _heading, _section_lines, _starts_block, extract
+from kb.text.lemmas import tokenize
+from ingest.extract.rules import Matches, load_rules
 from extract_helpers import article_sentences, sentences_of
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from ingest.parts import MIN_SENTENCE_WORDS, PART_STRIDE, PART_WORDS, sentence_parts, word_windows
 from kb.records import Article, Item, Sentence
-from kb.store import Store
+from kb.storage.store import Store
 
 LONG = ("Koordinatorn ansvarar för att planera utskrivningar tillsammans med kommunen, att handleda "
         "sjuksköterskestudenter under deras praktik och att beställa förbrukningsmaterial i SAP varje vecka.")
@@ -99,7 +99,7 @@ def test_a_database_made_before_parts_is_migrated_keeping_every_row(tmp_path, fa
 
 
 def test_parts_stay_out_of_the_keyword_index(tmp_path, fake_embedder):
-    from kb.fts import keyword_search
+    from kb.storage.fts import keyword_search
 
     store, _ = _store_with(tmp_path, fake_embedder, with_parts=True)
     kinds = dict(store.connection.execute("SELECT id, kind FROM units"))

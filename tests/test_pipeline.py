@@ -7,7 +7,7 @@ import pytest
 
 from ingest.pipeline import ingest
 from kb.errors import KBError
-from kb.index import VectorIndex
+from kb.storage.faiss_index import VectorIndex
 from kb.knowledge import KnowledgeBase
 
 

@@ -1,4 +1,4 @@
-"""Token states (kb.tokens) and the token-alignment rerank (kb.rerank)."""
+"""Token states (kb.embedding.tokens) and the token-alignment rerank (kb.search.rerank)."""
 from __future__ import annotations
 
 import math
@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kb import tokens
-from kb.rerank import alignment, rerank, token_mean
-from kb.search import (Candidate, SearchOptions, SearchRequest, dense_candidates, group_by_sentence, keep_first,
+from kb.embedding import tokens
+from kb.search.rerank import alignment, rerank, token_mean
+from kb.search.hybrid import (Candidate, SearchOptions, SearchRequest, dense_candidates, group_by_sentence, keep_first,
                        search)
 
 

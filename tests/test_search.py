@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from kb.errors import KBError
-from kb.search import (Candidate, SearchOptions, SearchRequest, dense_candidates, fuse, group_by_sentence,
+from kb.search.hybrid import (Candidate, SearchOptions, SearchRequest, dense_candidates, fuse, group_by_sentence,
                        search, search_vector)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +41,7 @@ def test_keyword_only_query_finds_the_literal_term(corpus_kb):
 
 
 def test_keyword_search_matches_only_terms_present(corpus_kb):
-    from kb.fts import keyword_search
+    from kb.storage.fts import keyword_search
 
     connection = corpus_kb.store.connection
     assert keyword_search(connection, "MBA", 5)
@@ -132,9 +132,9 @@ def test_unknown_option_lists_the_valid_ones(corpus_kb):
 
 
 def test_fts_follows_inserts_and_deletes(tmp_path, fake_embedder):
-    from kb.fts import keyword_search
+    from kb.storage.fts import keyword_search
     from kb.records import Article, Sentence
-    from kb.store import Store
+    from kb.storage.store import Store
 
     store = Store.open(tmp_path)
     article = Article("d1", "d1.txt", "Kräver MBA.", "t", "utf-8", "h", lang="sv")
@@ -148,9 +148,9 @@ def test_fts_follows_inserts_and_deletes(tmp_path, fake_embedder):
 
 
 def test_a_foreign_word_is_a_literal_term_only_when_several_other_languages_spell_it(tmp_path, fake_embedder):
-    from kb.fts import literal_terms
+    from kb.storage.fts import literal_terms
     from kb.records import Article, Sentence
-    from kb.store import Store
+    from kb.storage.store import Store
 
     store = Store.open(tmp_path)
     texts = {"da": "Reparation af varmepumper og Excel-ark.", "vi": "Thành thạo Excel.",

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from kb.index import VectorIndex
+from kb.storage.faiss_index import VectorIndex
 from kb.records import Article, Item, Sentence
-from kb.store import Store
+from kb.storage.store import Store
 
 TEXT = "Vad gör en koordinator?\nHon hanterar korrespondens. Hon bokar resor."
 

@@ -20,9 +20,9 @@ Two role names joined by a conjunction are one object ("các điều phối viê
 """
 from __future__ import annotations
 
-from ingest.lemmas import Token
-from ingest.rules import LangRules, Matches, Region
-from ingest.subjects import is_verb, verbal_noun
+from kb.text.lemmas import Token
+from ingest.extract.rules import LangRules, Matches, Region
+from ingest.extract.subjects import is_verb, verbal_noun
 
 TRAILING = ("PREPOSITIONS", "RELATIVES", "CONJUNCTIONS", "COPULAS", "VERB_MARKERS", "BREAKS")
 

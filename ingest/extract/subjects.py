@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from ingest.lemmas import Token
+from kb.text.lemmas import Token
 
 SUBJECT_WINDOW = 8  # a role subject stands within the first few words of its clause
 FUNCTION_WORDS = ("STRIP", "PREPOSITIONS", "CONJUNCTIONS", "DETERMINERS", "COPULAS", "BREAKS", "RELATIVES",

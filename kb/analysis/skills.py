@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from kb.errors import KBError
-from kb.group import update_groups
+from kb.analysis.group import update_groups
 from kb.records import SKILL_SUBTYPES
 
 EXAMPLES_PER_LANGUAGE = 3
@@ -10,7 +10,7 @@ EXAMPLES_PER_LANGUAGE = 3
 
 def ensure_groups(kb) -> None:
     """Group items that are not grouped yet (a knowledge base built before grouping, or a new threshold)."""
-    from kb.group import THRESHOLD
+    from kb.analysis.group import THRESHOLD
 
     members = kb.store.group_members()
     counts = kb.store.counts()

@@ -4,7 +4,7 @@ e5 is trained with "query: " on both sides for symmetric tasks (paraphrase and
 bitext matching) and with "query: " / "passage: " for search. Aligning the duties
 of two roles is symmetric: embedded with "query: " on both sides, the labelled
 translations of ``tests/data/groups.jsonl`` align with precision 0.99 and recall
-0.73 at a cosine of 0.35 (one pass; see ``kb.compare`` for its second), against
+0.73 at a cosine of 0.35 (one pass; see ``kb.analysis.compare`` for its second), against
 0.98 / 0.70 for the stored passage vectors at 0.40, and the corpus's spurious pairs ("hantera chefsscheman" with "skapa
 flödesscheman") go (``python -m eval.grouping``). Grouping keeps the passage
 vectors, where the paraphrase ones scored lower.
@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from kb.bias import SEARCH_DIR
-from kb.embed import embed_queries
+from kb.search.bias import SEARCH_DIR
+from kb.embedding.embedders import embed_queries
 
 CACHE_FILE = "paraphrase.npz"
 _lock = threading.Lock()  # the app compares from several threads

@@ -22,14 +22,14 @@ from dataclasses import dataclass, replace
 from itertools import groupby
 from typing import Callable, Iterable, Iterator, Mapping
 
-from ingest.classify import PrototypeClassifier, Verdict, classifier_for
-from ingest.lemmas import PUNCT_FOLD, Token, tokenize
+from ingest.extract.classify import PrototypeClassifier, Verdict, classifier_for
+from kb.text.lemmas import PUNCT_FOLD, Token, tokenize
 from ingest.read import BULLET, COLONS
-from ingest.subjects import is_verb
-from ingest.enumeration import enumeration, verb_headed
-from ingest.clauses import clauses, varying_requirements
-from ingest.rules import LangRules, Matches, Region, load_rules, regions
-from kb.embed import Embedder
+from ingest.extract.subjects import is_verb
+from ingest.extract.enumeration import enumeration, verb_headed
+from ingest.extract.clauses import clauses, varying_requirements
+from ingest.extract.rules import LangRules, Matches, Region, load_rules, regions
+from kb.embedding.embedders import Embedder
 from kb.records import Item, Sentence
 
 MODEL_SOURCE = "model:prototype"

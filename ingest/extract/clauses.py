@@ -7,8 +7,8 @@ employer") is cut out of its clause (``variation``).
 """
 from __future__ import annotations
 
-from ingest.lemmas import Token
-from ingest.rules import Frame, LangRules, Matches
+from kb.text.lemmas import Token
+from ingest.extract.rules import Frame, LangRules, Matches
 
 CLAUSE_PUNCT = frozenset(";:!?()[]：")
 SHORT_ASIDE = 5  # tokens inside brackets that still belong to the clause around them

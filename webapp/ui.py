@@ -169,7 +169,7 @@ def count(value: object) -> int:
 
 
 def skill_rows(groups: Iterable[dict], doc_id: str | None = None) -> list[dict]:
-    """Skill groups (``kb.skills()``) as flat table rows; with ``doc_id``, only groups that role mentions."""
+    """Skill groups (``kb.analysis.skills()``) as flat table rows; with ``doc_id``, only groups that role mentions."""
     rows = []
     for group in groups:
         if doc_id and doc_id not in group.get("role_ids", ()):

@@ -51,12 +51,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
-from ingest.conjunctions import cldr_conjunctions
-from ingest.lemmas import Token, blank_nlp, tokenize
-from ingest.subjects import advice, is_verb, role_subject, role_verb, verbal_noun
+from ingest.extract.conjunctions import cldr_conjunctions
+from kb.text.lemmas import Token, blank_nlp, tokenize
+from ingest.extract.subjects import advice, is_verb, role_subject, role_verb, verbal_noun
 from kb.errors import KBError
 
-LANG_DIR = Path(__file__).resolve().parent / "lang"
+LANG_DIR = Path(__file__).resolve().parents[1] / "lang"
 WORD_LISTS = ("strip", "conjunctions", "prepositions", "copulas", "breaks", "verb_markers", "negations", "relatives",
               "roles", "role_pronouns", "advice", "role_copulas", "learning_verbs", "task_nouns", "purpose", "duty_verbs",
               "determiners", "preferences", "employer", "job_nouns", "vague_quantifiers", "variation",

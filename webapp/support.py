@@ -49,7 +49,7 @@ def kb_dir() -> Path:
 @st.cache_resource(show_spinner="Loading the embedding model…")
 def load_embedder(name: str):
     """The embedder, loaded once per process."""
-    from kb.embed import open_embedder
+    from kb.embedding.embedders import open_embedder
 
     return open_embedder(name)
 
@@ -112,7 +112,7 @@ def run_or_error(function: Callable, *args, **kwargs):
 def detect_query_language(query: str) -> str:
     """The language of a short query, or 'unknown' (detection is a nicety, never an error)."""
     try:
-        from ingest.language import detect_language
+        from kb.text.language import detect_language
     except ImportError:
         return "unknown"
     return detect_language(query)

@@ -1,7 +1,7 @@
 """Token-alignment rerank: the first results reordered by how well each query word finds a match.
 
 A dense vector averages a text into one point. e5's token states after layer
-11 of 12 (``kb.tokens``) keep the words apart, and a word piece finds its
+11 of 12 (``kb.embedding.tokens``) keep the words apart, and a word piece finds its
 counterpart in another language when the two share a stem or a loan
 ("transport" and "transport", "hotels" and "hotellrum", "korespondencji" and
 "korrespondens"), even when the mean vectors rank other texts of the same
@@ -26,7 +26,7 @@ from typing import Sequence
 
 import numpy as np
 
-from kb.bias import SEARCH_DIR
+from kb.search.bias import SEARCH_DIR
 
 DEPTH = 20  # results reordered: the answers e5 misses are mostly within the first 20
 WEIGHT = 0.004  # dense-score units per standard deviation of alignment (chosen on half the query set, held out on the other)

@@ -23,7 +23,7 @@ import re
 import sqlite3
 from typing import Sequence
 
-from kb.store import unit_filters
+from kb.storage.schema import unit_filters
 
 # Diacritics are kept: in Vietnamese they tell different words apart ("bán" sell, "bàn" table).
 FTS_SCHEMA = """

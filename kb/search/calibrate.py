@@ -1,7 +1,7 @@
 """The no-match threshold: below it, the best dense score means "nothing here answers that".
 
 Each knowledge base has its own noise level: the mean best score of generic
-off-topic queries (``kb.bias.HUB_PROBES``) against it, which moves with the
+off-topic queries (``kb.search.bias.HUB_PROBES``) against it, which moves with the
 knowledge base's size and languages. The threshold is that level plus an
 offset.
 
@@ -26,6 +26,9 @@ from typing import Sequence
 
 import numpy as np
 
+from kb.search.bias import HUB_PROBES
+from kb.search.dense import DEFAULT_OPTIONS, SearchOptions, SearchRequest, dense_candidates
+
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 META_KEY = "search.threshold.{correction}"
 # Refusing a query that has an answer is worse than showing a weak match for one that has none.
@@ -42,8 +45,6 @@ def calibration_defaults() -> dict:
 
 def null_level(kb, correction: str) -> float:
     """Mean best dense score of off-topic probe queries on this knowledge base (its noise level)."""
-    from kb.bias import HUB_PROBES
-    from kb.search import SearchOptions, SearchRequest, dense_candidates
 
     options = SearchOptions(correction=correction, hybrid=False)
     tops = [dense_candidates(kb, SearchRequest(text, k=1), kb.embedder.embed_query(text), options)
@@ -96,7 +97,6 @@ def best_threshold(answerable: Sequence[float], unanswerable: Sequence[float], m
 
 def top_scores(kb, items: Sequence[tuple[str, bool, np.ndarray]], correction: str) -> tuple[list, list]:
     """Best dense scores of answerable and of unanswerable queries ((query, answerable, vector) items)."""
-    from kb.search import SearchOptions, SearchRequest, dense_candidates
 
     options = SearchOptions(correction=correction, hybrid=False)
     answerable, unanswerable = [], []
@@ -108,7 +108,6 @@ def top_scores(kb, items: Sequence[tuple[str, bool, np.ndarray]], correction: st
 
 def evaluate_threshold(kb, items: Sequence[tuple[str, bool, np.ndarray]], correction: str | None = None) -> dict:
     """How the stored threshold and the query set's best one sort answerable and unanswerable queries."""
-    from kb.search import DEFAULT_OPTIONS
 
     correction = correction or DEFAULT_OPTIONS.correction
     answerable, unanswerable = top_scores(kb, items, correction)

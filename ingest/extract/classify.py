@@ -16,10 +16,10 @@ from typing import Sequence
 
 import numpy as np
 
-from kb.embed import Embedder
+from kb.embedding.embedders import Embedder
 from kb.records import SKILL_SUBTYPES
 
-PROTOTYPES = Path(__file__).resolve().parent / "lang" / "prototypes.json"
+PROTOTYPES = Path(__file__).resolve().parents[1] / "lang" / "prototypes.json"
 CLASSES = ("duty",) + SKILL_SUBTYPES + ("none",)
 
 

@@ -28,8 +28,8 @@ from typing import Sequence
 
 import numpy as np
 
-from kb.bias import language_means, subtract_language_means
-from kb.store import Store, now
+from kb.search.bias import language_means, subtract_language_means
+from kb.storage.store import Store, now
 
 GROUP_KINDS = ("duty", "skill")
 # Calibrated on tests/data/groups.jsonl with `python -m eval.grouping` (mean cosine of centered vectors).

@@ -1,0 +1,1 @@
+"""Duty and skill extraction: candidates (clauses, list items, enumerations), rules, classifier."""

@@ -1,0 +1,1 @@
+"""Analysis over stored items: skill groups, role comparison."""

@@ -1,0 +1,1 @@
+"""Embedding: the sentence encoders and the e5 token states."""

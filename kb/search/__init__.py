@@ -1,0 +1,1 @@
+"""Search: dense and keyword candidates, language-bias correction, rerank, no-match threshold."""

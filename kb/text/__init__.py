@@ -1,0 +1,1 @@
+"""Text utilities both sides share: language identification, tokens and lemmas."""

@@ -1,0 +1,1 @@
+"""Streamlit helpers for app.py and pages/: state, widgets, rendering."""
