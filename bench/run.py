@@ -83,12 +83,12 @@ def bench_search(folder: Path) -> None:
 
 def bench_index(count: int) -> None:
     """Flat FAISS search over ``count`` random unit vectors."""
-    from kb.storage.faiss_index import VectorIndex
+    from kb.storage.faiss_index import FaissIndex
 
     rng = np.random.default_rng(0)
     vectors = rng.standard_normal((count, 384), dtype=np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    index = VectorIndex(384)
+    index = FaissIndex(384)
     index.add(np.arange(count), vectors)
     timings = []
     for query in vectors[:50]:

@@ -18,12 +18,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-import numpy as np
-
 from kb.embedding.embedders import Embedder, memo_for
 from kb.errors import KBError
-from kb.analysis.group import update_groups
-from kb.search.hybrid import refresh_search
 from kb.knowledge import KnowledgeBase
 from kb.records import Article, Item, Refused, Sentence
 
@@ -116,25 +112,16 @@ def ingest(paths: Sequence[str | Path], kb_dir: str | Path | None = None, embedd
     kb = KnowledgeBase.create_or_open(kb_dir, embedder_name=embedder_name, embedder=embedder)
     report = IngestReport(kb=str(kb.folder))
     try:
-        index = kb.index
-        with kb.store.transaction():
+        with kb.batch():
             records, status = _progress(read(paths), progress)
             for record in records:
                 if isinstance(record, Refused):
                     report.refused.append(record)
                     log.warning("%s: %s", record.path, record.reason)
-                elif kb.store.article_hash(record.doc_id) == ingest_key(record):
+                elif kb.is_current(record.doc_id, ingest_key(record)):
                     report.unchanged.append(record.doc_id)
                 else:
-                    _ingest_one(kb, index, replace(record, content_hash=ingest_key(record)), report, status)
-            if report.ingested:
-                generation = kb.store.bump_generation()
-        if report.ingested:
-            index.save(kb.folder, generation)
-            _after_ingest(kb, report.ingested)
-    except BaseException:
-        kb.reload()  # the in-memory index may hold rows that were rolled back
-        raise
+                    _ingest_one(kb, replace(record, content_hash=ingest_key(record)), report, status)
     finally:
         kb.close()
     report.seconds = time.perf_counter() - started
@@ -145,7 +132,7 @@ def _silent(_: str) -> None:
     """No progress bar: nothing to tell."""
 
 
-def _ingest_one(kb: KnowledgeBase, index, article: Article, report: IngestReport,
+def _ingest_one(kb: KnowledgeBase, article: Article, report: IngestReport,
                 status: Callable[[str], object] = _silent) -> None:
     """Process, embed and store one article inside a savepoint; a failure skips only this file.
     ``status`` is told which step the article is at (the progress bar shows it: a long article
@@ -173,33 +160,11 @@ def _ingest_one(kb: KnowledgeBase, index, article: Article, report: IngestReport
         return
     finally:
         embedder.clear()
-    store, count = kb.store, len(processed.sentences)
-    store.connection.execute("SAVEPOINT article")
-    try:
-        removed = store.remove_article(article.doc_id)
-        article_id = store.add_article(processed.article)
-        sentence_ids = store.add_sentences(article_id, processed.sentences, vectors[:count])
-        by_index = {s.index: row_id for s, row_id in zip(processed.sentences, sentence_ids)}
-        item_ids = store.add_items(article_id, units, by_index, vectors[count:])
-        if tokens is not None:
-            store.add_tokens(sentence_ids + item_ids, tokens)
-    except BaseException:
-        store.connection.execute("ROLLBACK TO article")
-        store.connection.execute("RELEASE article")
-        raise
-    store.connection.execute("RELEASE article")
-    index.remove(removed)
-    index.add(np.array(sentence_ids + item_ids, dtype=np.int64), vectors)
+    kb.add_article(processed.article, processed.sentences, units, vectors, tokens)
     report.ingested.append(article.doc_id)
     report.languages[article.doc_id] = processed.article.lang
-    report.sentences += count
+    report.sentences += len(processed.sentences)
     report.items += len(processed.items)
-
-
-def _after_ingest(kb: KnowledgeBase, doc_ids: list[str]) -> None:
-    """Derived data that depends on the whole knowledge base (kept up to date after each ingest)."""
-    update_groups(kb.store)  # cross-language groups of duties and skills (kb.analysis.group)
-    refresh_search(kb)  # language statistics, corrected index and no-match threshold (kb.search.hybrid)
 
 
 def _progress(records: Iterable, enabled: bool) -> tuple[Iterable, Callable[[str], object]]:

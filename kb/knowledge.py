@@ -2,14 +2,18 @@
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator, Sequence
+
+import numpy as np
 
 from kb.embedding.embedders import Embedder, open_embedder
 from kb.errors import KBError
-from kb.storage.faiss_index import VectorIndex
-from kb.records import Hit
+from kb.records import Article, Hit, Item, Sentence
 from kb.settings import Settings, rebuild_hint, resolve_kb_dir
 from kb.storage.store import DB_FILE, Store
+from kb.storage.vectors import VectorIndex, open_index
 
 
 class KnowledgeBase:
@@ -22,6 +26,7 @@ class KnowledgeBase:
         self._embedder = embedder
         self._index: VectorIndex | None = None
         self._lock = threading.Lock()
+        self._written: list[str] | None = None  # doc ids changed in the open write batch
 
     # -- opening ----------------------------------------------------------------
     @classmethod
@@ -79,15 +84,10 @@ class KnowledgeBase:
 
     @property
     def index(self) -> VectorIndex:
-        """The FAISS index, loaded from disk or rebuilt from the store if stale."""
+        """The vector index, loaded from disk or rebuilt from the store if stale."""
         with self._lock:
             if self._index is None:
-                generation = self.store.generation
-                index = VectorIndex.load(self.folder, self.settings.dim, generation)
-                if index is None:
-                    index = VectorIndex.build(self.settings.dim, self.store.vectors())
-                    index.save(self.folder, generation)
-                self._index = index
+                self._index = open_index(self.folder, self.settings.dim, self.store.generation, self.store.vectors())
             return self._index
 
     @property
@@ -101,6 +101,61 @@ class KnowledgeBase:
         """Forget the cached index so that the next use reads the latest one."""
         with self._lock:
             self._index = None
+
+    # -- writing ----------------------------------------------------------------
+    @contextmanager
+    def batch(self) -> Iterator["KnowledgeBase"]:
+        """One write batch: every article added or removed inside it commits together, then the index is
+        saved (temporary file, then rename) and derived data refreshed; an interruption leaves the previous
+        state (a stale index is rebuilt from the database)."""
+        if self._written is not None:  # nested: the outer batch commits
+            yield self
+            return
+        index = self.index
+        self._written = []
+        try:
+            with self.store.transaction():
+                yield self
+                generation = self.store.bump_generation() if self._written else None
+            if generation is not None:
+                index.save(self.folder, generation)
+                self.refresh()
+        except BaseException:
+            self.reload()  # the in-memory index may hold rows that were rolled back
+            raise
+        finally:
+            self._written = None
+
+    def is_current(self, doc_id: str, key: str) -> bool:
+        """Whether the document is stored with this ingest key (content and code hash): nothing to redo."""
+        return self.store.article_hash(doc_id) == key
+
+    def add_article(self, article: Article, sentences: Sequence[Sentence], units: Sequence[Item],
+                    vectors: np.ndarray, tokens: Sequence[np.ndarray] | None = None) -> None:
+        """Store one article, replacing an older version: its sentences, then its items and parts, with their
+        vectors in that order (and token states, where the embedder has them); all of it or nothing."""
+        with self.batch():
+            count = len(sentences)
+            with self.store.savepoint():
+                removed = self.store.remove_article(article.doc_id)
+                article_id = self.store.add_article(article)
+                sentence_ids = self.store.add_sentences(article_id, sentences, vectors[:count])
+                by_index = {s.index: row_id for s, row_id in zip(sentences, sentence_ids)}
+                unit_ids = self.store.add_items(article_id, units, by_index, vectors[count:])
+                if tokens is not None:
+                    self.store.add_tokens(sentence_ids + unit_ids, tokens)
+            self.index.remove(removed)
+            self.index.add(np.array(sentence_ids + unit_ids, dtype=np.int64), vectors)
+            self._written.append(article.doc_id)
+
+    def refresh(self) -> None:
+        """Derived data that depends on the whole knowledge base: cross-language groups of duties and skills,
+        language statistics, corrected index and no-match threshold."""
+        from kb.analysis.group import update_groups
+        from kb.search.hybrid import refresh_search
+
+        update_groups(self.store)
+        refresh_search(self)
 
     # -- reading ----------------------------------------------------------------
     def search(self, query: str, k: int = 10, lang: str | None = None, kind: str = "all",

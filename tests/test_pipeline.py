@@ -7,7 +7,7 @@ import pytest
 
 from ingest.pipeline import ingest
 from kb.errors import KBError
-from kb.storage.faiss_index import VectorIndex
+from kb.storage.faiss_index import FaissIndex
 from kb.knowledge import KnowledgeBase
 
 
@@ -94,14 +94,14 @@ def test_interrupted_ingest_leaves_the_previous_knowledge_base_readable(tmp_path
 def test_crash_between_commit_and_index_write_rebuilds_the_index(tmp_path, corpus_copy, fake_embedder, monkeypatch):
     folder = tmp_path / "kb"
 
-    original = VectorIndex.save
+    original = FaissIndex.save
 
     def crash(self, target, generation):
         if generation > 0:  # the save after the ingest's commit
             raise KeyboardInterrupt
         original(self, target, generation)
 
-    monkeypatch.setattr(VectorIndex, "save", crash)
+    monkeypatch.setattr(FaissIndex, "save", crash)
     with pytest.raises(KeyboardInterrupt):
         ingest([corpus_copy], kb_dir=folder, embedder=fake_embedder)
     monkeypatch.undo()

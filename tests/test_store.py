@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kb.storage.faiss_index import VectorIndex
+from kb.storage.faiss_index import FaissIndex
 from kb.records import Article, Item, Sentence
 from kb.storage.store import Store
 
@@ -59,7 +59,7 @@ def test_transaction_rolls_back_everything_on_error(tmp_path):
 
 def test_index_search_filters_removes_and_round_trips_with_generation(tmp_path, fake_embedder):
     texts = ["hantera korrespondens", "boka resor", "skriva manualer"]
-    index = VectorIndex(fake_embedder.dim)
+    index = FaissIndex(fake_embedder.dim)
     index.add([10, 20, 30], fake_embedder.embed_passages(texts))
     query = fake_embedder.embed_query("boka resor")
     assert index.search(query, 1)[0][0] == 20
@@ -67,6 +67,6 @@ def test_index_search_filters_removes_and_round_trips_with_generation(tmp_path, 
     index.remove([20])
     assert 20 not in [i for i, _ in index.search(query, 3)]
     index.save(tmp_path, generation=7)
-    assert VectorIndex.load(tmp_path, fake_embedder.dim, generation=8) is None
-    loaded = VectorIndex.load(tmp_path, fake_embedder.dim, generation=7)
+    assert FaissIndex.load(tmp_path, fake_embedder.dim, generation=8) is None
+    loaded = FaissIndex.load(tmp_path, fake_embedder.dim, generation=7)
     assert len(loaded) == 2 and np.allclose(loaded.reconstruct([10]), fake_embedder.embed_passages(texts[:1]))

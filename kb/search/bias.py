@@ -49,7 +49,7 @@ import numpy as np
 
 from kb.embedding.embedders import normalize
 from kb.errors import KBError
-from kb.storage.faiss_index import VectorIndex
+from kb.storage.vectors import VectorIndex, build_index, load_index
 
 CORRECTIONS = ("none", "center", "project", "project_hub", "znorm")
 INDEXED = ("center", "project", "project_hub")  # corrections whose corrected vectors get their own index
@@ -247,11 +247,11 @@ def load_stats(folder: Path, generation: int) -> LanguageStats | None:
 
 
 def build_corrected_index(kb, stats: LanguageStats, correction: str) -> VectorIndex:
-    """A FAISS index of the corrected vectors, ids = unit row ids."""
+    """An index of the corrected vectors, ids = unit row ids."""
     probes = hub_probes(kb, stats) if correction == "project_hub" else None
-    return VectorIndex.build(index_dim(kb.settings.dim, correction),
-                             ((ids, correct_passages(vectors, langs, stats, correction, probes))
-                              for ids, langs, vectors in _unit_batches(kb.store)))
+    return build_index(index_dim(kb.settings.dim, correction),
+                       ((ids, correct_passages(vectors, langs, stats, correction, probes))
+                        for ids, langs, vectors in _unit_batches(kb.store)))
 
 
 @dataclass
@@ -297,7 +297,7 @@ def _corrected_index(kb, correction: str) -> VectorIndex:
     state = _state(kb)
     if correction not in state.indexes:
         folder = _folder(kb) / correction
-        index = VectorIndex.load(folder, index_dim(kb.settings.dim, correction), state.generation)
+        index = load_index(folder, index_dim(kb.settings.dim, correction), state.generation)
         if index is None:
             folder.mkdir(parents=True, exist_ok=True)
             index = build_corrected_index(kb, state.stats, correction)

@@ -1,4 +1,4 @@
-"""FAISS index over L2-normalized vectors, so inner products are cosines.
+"""The FAISS engine of ``kb.storage.vectors.VectorIndex``: L2-normalized vectors, so inner products are cosines.
 
 FAISS ids equal the ``units`` row ids of the store. The index file is a cache
 of the vectors kept in the database: it records the store generation it was
@@ -17,7 +17,7 @@ INDEX_FILE = "index.faiss"
 INDEX_META = "index.json"
 
 
-class VectorIndex:
+class FaissIndex:
     """An id-mapped flat inner-product index (exact search)."""
 
     def __init__(self, dim: int, index=None) -> None:
@@ -30,7 +30,7 @@ class VectorIndex:
         return int(self._index.ntotal)
 
     @classmethod
-    def build(cls, dim: int, batches: Iterable[tuple[np.ndarray, np.ndarray]]) -> "VectorIndex":
+    def build(cls, dim: int, batches: Iterable[tuple[np.ndarray, np.ndarray]]) -> "FaissIndex":
         """A new index from (ids, vectors) batches."""
         index = cls(dim)
         for ids, vectors in batches:
@@ -82,7 +82,7 @@ class VectorIndex:
         os.replace(meta_tmp, meta)
 
     @classmethod
-    def load(cls, folder: Path, dim: int, generation: int) -> "VectorIndex | None":
+    def load(cls, folder: Path, dim: int, generation: int) -> "FaissIndex | None":
         """The saved index if it matches the store generation, else None (rebuild it)."""
         import faiss
 

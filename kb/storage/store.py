@@ -58,6 +58,18 @@ class Store:
             raise
         self.connection.execute("COMMIT")
 
+    @contextmanager
+    def savepoint(self, name: str = "article") -> Iterator[None]:
+        """A nested unit of work inside a transaction: rolled back alone on failure."""
+        self.connection.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            self.connection.execute(f"ROLLBACK TO {name}")
+            self.connection.execute(f"RELEASE {name}")
+            raise
+        self.connection.execute(f"RELEASE {name}")
+
     # -- meta -----------------------------------------------------------------
     def get_meta(self, key: str, default: str = "") -> str:
         """A value of the meta table."""
