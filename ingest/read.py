@@ -17,18 +17,30 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import logging
+import os
 import re
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from ingest import langdata
 from kb.records import Article, Refused
 
+log = logging.getLogger(__name__)
+
 SUFFIXES = (".txt", ".md", ".html", ".htm")
+# The largest file read as one article ($KB_MAX_FILE_MB, default 2 MB): a job ad or a role article is a few
+# kilobytes, and a bigger file (a dump, a book) would hold the ingest for many minutes; it is refused by name.
+MAX_FILE_BYTES = int(float(os.environ.get("KB_MAX_FILE_MB", "2")) * 1_000_000)
+# Text that is UTF-8 but for a few broken bytes: at least this many well-formed non-ASCII characters per broken
+# byte. Such a file is read as UTF-8 with the broken bytes replaced (and a warning); a file in a legacy encoding
+# (cp1250 Polish, cp1258 Vietnamese) has almost no well-formed UTF-8 sequences and goes to the codec guess.
+DAMAGED_UTF8_RATIO = 2
+REPLACED = "utf-8 (invalid bytes replaced)"
 # A folder's own notes are not articles: skipped in folder walks, read when named explicitly.
 FOLDER_NOTES = frozenset({"readme", "license", "changelog"})
-LANG_DIR = Path(__file__).parent / "lang"
 # Single-byte codecs tried for non-UTF-8 files besides charset-normalizer's guesses; on a tie the
 # first wins (cp1252 for Swedish, cp1250/ISO-8859-2 for Polish, cp1258 for Vietnamese).
 FALLBACK_CODECS = ("cp1252", "cp1250", "iso8859-2", "cp1258", "iso8859-15", "cp1251", "koi8-r", "latin-1")
@@ -49,11 +61,30 @@ SHARE_TARGETS = frozenset({"facebook", "twitter", "x", "linkedin", "whatsapp", "
 _BLOCK_END = object()  # marks where an HTML block element closes
 
 
-def read(paths: Iterable[str | Path]) -> Iterator[Article | Refused]:
+def read(paths: Iterable[str | Path], prefix: str = "") -> Iterator[Article | Refused]:
     """Read files and folders (recursively, sorted) into articles; unusable files become Refused.
 
     Folder walks skip hidden files, other extensions and README/LICENSE/CHANGELOG notes silently.
+    A document's id is ``prefix`` + the file's name without its suffix, whatever folder or root it is
+    read from, so the same file ingested from another root stays one document; a second file of the
+    same name in one run is refused (it would replace the first).
     """
+    seen: dict[str, Path] = {}
+    for record in _read_paths(paths, prefix):
+        if isinstance(record, Article):
+            first = seen.setdefault(record.doc_id, Path(record.path))
+            if first.resolve() != Path(record.path).resolve():
+                record = Refused(record.path, f"has the same name as {first}, so both would be document "
+                                              f"{record.doc_id!r}; rename one of them")
+        yield record
+
+
+def doc_id_for(path: Path, prefix: str = "") -> str:
+    """The document id of a file: ``prefix`` + its name without the suffix ("000_8c16…", "upload/kock")."""
+    return prefix + path.stem
+
+
+def _read_paths(paths: Iterable[str | Path], prefix: str) -> Iterator[Article | Refused]:
     for path in map(Path, paths):
         if path.is_dir():
             for file in sorted(path.rglob("*")):
@@ -61,19 +92,24 @@ def read(paths: Iterable[str | Path]) -> Iterator[Article | Refused]:
                 if any(part.startswith(".") for part in relative.parts) or file.stem.lower() in FOLDER_NOTES:
                     continue
                 if file.is_file() and file.suffix.lower() in SUFFIXES:
-                    yield read_file(file, relative.with_suffix("").as_posix())
+                    yield read_file(file, doc_id_for(file, prefix))
         elif not path.exists():
             yield Refused(str(path), "no such file or folder; check the path")
         elif path.suffix.lower() not in SUFFIXES:
             yield Refused(str(path), f"unsupported file type '{path.suffix}'; convert it to one of "
                                      f"{', '.join(SUFFIXES)} or leave it out")
         else:
-            yield read_file(path, path.stem)
+            yield read_file(path, doc_id_for(path, prefix))
 
 
 def read_file(path: Path, doc_id: str) -> Article | Refused:
     """One file as an Article, or Refused with the reason and what to do."""
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return Refused(str(path), f"the file is {size / 1e6:.1f} MB, over the limit of "
+                                      f"{MAX_FILE_BYTES / 1e6:g} MB per article; split it into smaller files "
+                                      f"(or raise $KB_MAX_FILE_MB)")
         raw = path.read_bytes()
     except OSError as error:
         return Refused(str(path), f"cannot be read ({error.strerror}); check that it exists and is readable")
@@ -84,6 +120,10 @@ def read_file(path: Path, doc_id: str) -> Article | Refused:
         decoded, encoding = decode(raw, _meta_charset(raw) if html else None)
     except ValueError as error:
         return Refused(str(path), str(error))
+    if encoding == REPLACED:
+        log.warning("%s: not valid UTF-8 (%d broken bytes, the first at byte %d); read as UTF-8 with them "
+                    "replaced by U+FFFD; re-save it as UTF-8 to keep every letter", path, decoded.count("\ufffd"),
+                    _first_invalid(raw))
     h1 = page_title = None
     if html:
         decoded, h1, page_title = html_text(decoded)
@@ -122,6 +162,10 @@ def decode(raw: bytes, hint: str | None = None) -> tuple[str, str]:
         return raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
+    replaced = raw.decode("utf-8", errors="replace")
+    broken = replaced.count("\ufffd")
+    if sum(ord(char) > 127 for char in replaced) - broken >= DAMAGED_UTF8_RATIO * broken:
+        return replaced, REPLACED  # UTF-8 with a few broken bytes: a legacy codec would garble every letter
     best: tuple[float, str, str] | None = None
     for codec in _candidate_codecs(raw, hint):
         try:
@@ -135,6 +179,15 @@ def decode(raw: bytes, hint: str | None = None) -> tuple[str, str]:
         raise ValueError("its text encoding could not be recognized (it is not UTF-8); "
                          "re-save it as UTF-8 and ingest it again")
     return best[1], best[2]
+
+
+def _first_invalid(raw: bytes) -> int:
+    """The offset of the first byte that is not UTF-8."""
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return error.start
+    return -1
 
 
 def _candidate_codecs(raw: bytes, hint: str | None) -> list[str]:
@@ -231,12 +284,9 @@ def _collapse(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def boilerplate_patterns() -> re.Pattern:
-    """One regex of all ``lang/*.boilerplate.txt`` lines (the language is not known yet when reading)."""
-    patterns = []
-    for file in sorted(LANG_DIR.glob("*.boilerplate.txt")):
-        for line in file.read_text(encoding="utf-8").splitlines():
-            if line.strip() and not line.startswith("#"):
-                patterns.append(f"(?:{line.strip()})")
+    """One regex of every language's ``lang/<code>/boilerplate.txt`` lines (the language is not known yet
+    when reading)."""
+    patterns = [f"(?:{line})" for code in langdata.codes() for line in langdata.load(code).boilerplate]
     return re.compile("|".join(patterns) or "(?!)", re.IGNORECASE)
 
 

@@ -5,7 +5,7 @@ unless they only wrap one, bullet items and headings are blocks of their own),
 then at full stops glued to the next sentence ("công ty.Người này",
 "firmy.Koordynator"), then spaCy (``spacy.blank(lang)`` + ``sentencizer``, the
 multi-language "xx" pipeline for unknown languages) splits each piece. Splits
-after abbreviations from ``lang/<code>.abbrev.txt`` (and ``xx.abbrev.txt``),
+after abbreviations from ``lang/<code>/abbreviations.txt`` (and ``lang/xx/``),
 after initials, and before a small letter are undone. A last sentence without
 final punctuation is kept as it is. Offsets index ``Article.text``.
 """
@@ -14,9 +14,9 @@ from __future__ import annotations
 import re
 import warnings
 from functools import lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator
 
+from ingest import langdata
 from kb.text.language import is_supported
 from ingest.read import BULLET, HEADING_MARK, is_soft_wrap
 from kb.records import Article, Sentence
@@ -24,10 +24,13 @@ from kb.records import Article, Sentence
 if TYPE_CHECKING:
     from spacy.language import Language
 
-LANG_DIR = Path(__file__).parent / "lang"
 GLUED_STOP = re.compile(r"[.!?]+(?=[^\W\d_])")  # sentence punctuation glued to the next word
 DOMAIN_GOES_ON = re.compile(r"\S*?[./@:]\w")
 MAX_PIECE = 100_000  # characters given to spaCy at once; a web page line can be a whole book
+# The longest sentence kept whole. A longer one (a line without sentence punctuation, a pasted table) is cut
+# at a comma, else a space: extraction costs grow with the square of a sentence's length (one 20,000-character
+# sentence took 30 s), and no real sentence comes near this (the longest in the test data: 750 characters).
+MAX_SENTENCE_CHARS = 1000
 OPENING = "([{\"'“‘„«‹¿¡"
 CLOSING = ")]}\"'”’»›"
 
@@ -65,13 +68,7 @@ def _pipeline(lang: str) -> Language:
 @lru_cache(maxsize=None)
 def _abbreviations(lang: str) -> frozenset[str]:
     """Lowercased abbreviations (with their full stop) that do not end a sentence in ``lang``."""
-    found: set[str] = set()
-    for code in ("xx", lang):
-        file = LANG_DIR / f"{code}.abbrev.txt"
-        if code.isalnum() and file.is_file():
-            lines = file.read_text(encoding="utf-8").splitlines()
-            found.update(line.strip().lower() for line in lines if line.strip() and not line.startswith("#"))
-    return frozenset(found)
+    return langdata.load(langdata.SHARED).abbreviations | langdata.load(lang).abbreviations
 
 
 def _blocks(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
@@ -180,5 +177,23 @@ def _sentences(nlp: Language, abbreviations: frozenset[str], text: str, start: i
         stripped = chunk.strip()
         if any(char.isalnum() for char in stripped):
             offset = sent_start + chunk.index(stripped)
-            spans.append((offset, offset + len(stripped)))
+            spans.extend(_bounded(text, offset, offset + len(stripped)))
     return spans
+
+
+def _bounded(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """A sentence span cut into pieces of at most MAX_SENTENCE_CHARS, after a comma or semicolon in the
+    second half of the window where there is one, else at the last space; whitespace stripped."""
+    while end - start > MAX_SENTENCE_CHARS:
+        window = text[start:start + MAX_SENTENCE_CHARS]
+        cut = max(window.rfind(", "), window.rfind("; "), window.rfind("，")) + 1
+        if cut <= MAX_SENTENCE_CHARS // 2:
+            cut = window.rfind(" ")
+        if cut <= 0:
+            cut = MAX_SENTENCE_CHARS  # one endless word
+        piece = window[:cut].rstrip()
+        if piece:
+            yield start, start + len(piece)
+        rest = text[start + cut:end]
+        start = start + cut + len(rest) - len(rest.lstrip())
+    yield start, end

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 from kb.errors import KBError
+from kb.files import write_text_atomically
 
 FORMAT_VERSION = 1
 SETTINGS_FILE = "settings.json"
@@ -23,11 +24,7 @@ class Settings:
 
     def save(self, folder: Path) -> None:
         """Write the settings to ``folder/settings.json`` atomically."""
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / SETTINGS_FILE
-        temporary = target.with_suffix(".json.tmp")
-        temporary.write_text(json.dumps(asdict(self), indent=2) + "\n", encoding="utf-8")
-        os.replace(temporary, target)
+        write_text_atomically(folder / SETTINGS_FILE, json.dumps(asdict(self), indent=2) + "\n")
 
     @classmethod
     def load(cls, folder: Path) -> "Settings | None":

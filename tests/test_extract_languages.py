@@ -1,6 +1,6 @@
 """Rules-only duty and skill extraction of every language with a rule file, driven by data.
 
-Each language's cases live in tests/data/extract_cases/<lang>.json, next to its rules in ingest/lang/<lang>.json:
+Each language's cases live in tests/data/extract_cases/<lang>.json, next to its rules in ingest/lang/<lang>/rules.json:
 adding a language means adding those two files. A case file holds, besides ``"lang"``, lists of cases by family;
 each case has a ``"why"`` (shown in the test id), its input as one ``"sentence"`` or several ``"lines"`` (one
 sentence each, in article order) and, except in ``nothing``, what is ``"expected"``:
@@ -94,7 +94,7 @@ def test_case_files_exist() -> None:
 @pytest.mark.parametrize("lang", sorted(CASE_FILES))
 def test_every_case_file_is_a_language_with_rules_and_cases_of_each_family_it_needs(lang: str) -> None:
     data = CASE_FILES[lang]
-    assert (RULE_DIR / f"{lang}.json").is_file(), f"no rule file ingest/lang/{lang}.json"
+    assert (RULE_DIR / lang / "rules.json").is_file(), f"no rule file ingest/lang/{lang}/rules.json"
     assert data.get("lang") == lang
     assert set(data) - {"lang"} <= set(FAMILIES), f"unknown families: {set(data) - {'lang'} - set(FAMILIES)}"
     for family in REQUIRED:

@@ -8,7 +8,6 @@ seen at the next run without reloading the model.
 """
 from __future__ import annotations
 
-import os
 import re
 import threading
 import time
@@ -20,7 +19,7 @@ import streamlit as st
 
 from kb.errors import KBError
 from kb.knowledge import KnowledgeBase
-from kb.settings import DEFAULT_KB_DIR, Settings
+from kb.settings import Settings, resolve_kb_dir
 
 # The sidebar menu. Pages sit in pages/ (Streamlit's multipage folder); the menu is
 # drawn here so that the first entry reads "Search" rather than the file name "app".
@@ -30,6 +29,9 @@ PAGES = (("app.py", "Search", ":material/search:"), ("pages/roles.py", "Roles", 
          ("pages/add_articles.py", "Add articles", ":material/upload_file:"))
 UPLOAD_TYPES = ("txt", "md", "html", "htm")
 UPLOADS_FOLDER = "uploads"
+# Uploads have an id space of their own ("upload/<file name>"), so an upload never replaces an article
+# that came from the corpus, only an earlier upload of the same name.
+UPLOAD_PREFIX = "upload/"
 
 
 @dataclass
@@ -43,7 +45,7 @@ class LoadedKB:
 
 def kb_dir() -> Path:
     """The knowledge-base folder the app serves: $KB_DIR, else ./kbdata."""
-    return Path(os.environ.get("KB_DIR", DEFAULT_KB_DIR))
+    return resolve_kb_dir(None)
 
 
 @st.cache_resource(show_spinner="Loading the embedding model…")
@@ -161,16 +163,50 @@ def safe_filename(name: str) -> str:
     return base[:120]
 
 
-def save_uploads(folder: Path, files: Iterable) -> list[Path]:
-    """Write uploaded files under ``<kb>/uploads/`` and return their paths."""
+@dataclass(frozen=True)
+class SavedUpload:
+    """An uploaded file written under ``<kb>/uploads/``, with what it replaced (None: nothing), so that a
+    refused or failed ingest can put the folder back as it was."""
+
+    path: Path
+    previous: bytes | None = None
+
+
+def save_uploads(folder: Path, files: Iterable) -> list[SavedUpload]:
+    """Write uploaded files under ``<kb>/uploads/``. A file replaces an earlier upload of the same name;
+    two files of one batch with the same name (or the same name but another suffix, which would be the
+    same document) are both kept, the second under a numbered name."""
     target = folder / UPLOADS_FOLDER
     target.mkdir(parents=True, exist_ok=True)
-    paths = []
+    saved: list[SavedUpload] = []
     for upload in files:
-        path = target / safe_filename(upload.name)
+        path = _free_path(target, safe_filename(upload.name), {item.path.stem for item in saved})
+        previous = path.read_bytes() if path.exists() else None
         path.write_bytes(upload.getvalue())
-        paths.append(path)
-    return paths
+        saved.append(SavedUpload(path, previous))
+    return saved
+
+
+def _free_path(target: Path, name: str, taken: set[str]) -> Path:
+    """``target/name``, or ``target/<stem>_2<suffix>`` (_3, ...) when this batch has taken the stem or another
+    file of the folder has it with another suffix."""
+    base = Path(name)
+    number = 1
+    while True:
+        stem = base.stem if number == 1 else f"{base.stem}_{number}"
+        path = target / f"{stem}{base.suffix}"
+        others = [other for other in target.glob(f"{stem}.*") if other.name != path.name]
+        if stem not in taken and not others:
+            return path
+        number += 1
+
+
+def restore(upload: SavedUpload) -> None:
+    """Put the uploads folder back as before this file: its earlier version, or no file."""
+    if upload.previous is None:
+        upload.path.unlink(missing_ok=True)
+    else:
+        upload.path.write_bytes(upload.previous)
 
 
 def ensure_kb(folder: Path) -> None:
@@ -179,36 +215,42 @@ def ensure_kb(folder: Path) -> None:
         KnowledgeBase.create_or_open(folder, embedder=load_embedder("e5")).close()
 
 
-def ingest_uploads(folder: Path, paths: list[Path], on_progress: Callable[[int, Path], None]) -> list[dict]:
-    """Ingest saved uploads one by one through the pipeline; one result row per file."""
+def ingest_uploads(folder: Path, uploads: list[SavedUpload], on_progress: Callable[[int, Path], None]) -> list[dict]:
+    """Ingest saved uploads one by one through the pipeline (ids ``upload/<name>``); one result row per
+    file. A file that is refused or fails (another ingest holds the knowledge base, say) is taken out of
+    the uploads folder again, or its earlier version put back."""
     from ingest.pipeline import ingest
 
     settings = Settings.load(folder)
     embedder = load_embedder(settings.embedder if settings else "e5")
     rows = []
-    for number, path in enumerate(paths):
-        on_progress(number, path)
+    for number, upload in enumerate(uploads):
+        on_progress(number, upload.path)
         try:
-            report = ingest([str(path)], kb_dir=folder, embedder=embedder)
+            report = ingest([str(upload.path)], kb_dir=folder, embedder=embedder, prefix=UPLOAD_PREFIX)
         except KBError as error:
-            rows.append(result_row(path, "refused", reason=str(error)))
-            continue
-        rows.append(report_row(path, report))
+            rows.append(result_row(upload.path, "refused", reason=str(error)))
+        else:
+            rows.append(report_row(upload.path, report, replaced=upload.previous is not None))
+        if rows[-1]["status"] in ("refused", "failed"):
+            restore(upload)
     forget_kb()
     return rows
 
 
-def report_row(path: Path, report) -> dict:
-    """One file's ingest report as a result row."""
+def report_row(path: Path, report, replaced: bool = False) -> dict:
+    """One file's ingest report as a result row: added, updated (an earlier upload of the same name),
+    unchanged (already there), refused or failed."""
     if report.refused or report.failed:
         entry = (report.refused or report.failed)[0]
         return result_row(path, "refused" if report.refused else "failed", reason=entry.reason)
     if report.unchanged:
         return result_row(path, "unchanged", doc_id=report.unchanged[0],
-                          reason="already in the knowledge base with the same content")
+                          reason="already there: the knowledge base holds this file with the same content")
     doc_id = report.ingested[0] if report.ingested else ""
-    return result_row(path, "added", doc_id=doc_id, lang=report.languages.get(doc_id, ""),
-                      sentences=report.sentences, items=report.items)
+    return result_row(path, "updated" if replaced else "added", doc_id=doc_id, lang=report.languages.get(doc_id, ""),
+                      sentences=report.sentences, items=report.items,
+                      reason="updated your earlier upload of this name" if replaced else "")
 
 
 def result_row(path: Path, status: str, doc_id: str = "", lang: str = "", sentences: int = 0,

@@ -1,6 +1,6 @@
 """The embedding signal: classify candidate spans against labelled prototype examples.
 
-Prototypes live in ``ingest/lang/prototypes.json`` (multilingual, one list per class).
+Prototypes live in ``ingest/extract/data/prototypes.json`` (multilingual, one list per class).
 A candidate's score for a class is the mean cosine of its ``k`` nearest prototypes of
 that class; scores of the multilingual-e5 model are compressed (right ~0.87, wrong
 ~0.79), so probabilities come from the margin over the ``none`` class, scaled by a
@@ -19,7 +19,7 @@ import numpy as np
 from kb.embedding.embedders import Embedder
 from kb.records import SKILL_SUBTYPES
 
-PROTOTYPES = Path(__file__).resolve().parents[1] / "lang" / "prototypes.json"
+PROTOTYPES = Path(__file__).resolve().parent / "data" / "prototypes.json"
 CLASSES = ("duty",) + SKILL_SUBTYPES + ("none",)
 
 

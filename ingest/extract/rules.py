@@ -1,7 +1,7 @@
 """Cue-word rules: per-language data files matched with spaCy's Matcher over lemmas.
 
-``ingest/lang/<code>.json`` holds the cue words of one language; adding a language
-means adding a file, and a language without one still yields plain clause candidates
+``ingest/lang/<code>/rules.json`` holds the cue words of one language (loaded and checked by
+``ingest.langdata``); adding a language means adding a folder, and a language without one still yields plain clause candidates
 for the embedding classifier. Every cue is a phrase lemmatized like the text
 (simplemma; Vietnamese syllables), ``=word`` matches a word exactly. Keys:
 
@@ -44,19 +44,16 @@ items in ``ingest/enumeration.py``.
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from pathlib import Path
 from typing import Iterable
 
 from ingest.extract.conjunctions import cldr_conjunctions
 from kb.text.lemmas import Token, blank_nlp, tokenize
 from ingest.extract.subjects import advice, is_verb, role_subject, role_verb, verbal_noun
-from kb.errors import KBError
+from ingest.langdata import load as load_langdata
 
-LANG_DIR = Path(__file__).resolve().parents[1] / "lang"
 WORD_LISTS = ("strip", "conjunctions", "prepositions", "copulas", "breaks", "verb_markers", "negations", "relatives",
               "roles", "role_pronouns", "advice", "role_copulas", "learning_verbs", "task_nouns", "purpose", "duty_verbs",
               "determiners", "preferences", "employer", "job_nouns", "vague_quantifiers", "variation",
@@ -116,15 +113,11 @@ class LangRules:
 
 @lru_cache(maxsize=None)
 def load_rules(lang: str) -> LangRules:
-    """The rules of a language from ``ingest/lang/<lang>.json``; without a file, no rules but the
+    """The rules of a language from ``ingest/lang/<lang>/rules.json``; without a file, no rules but the
     language's conjunctions from CLDR (``ingest/conjunctions.py``)."""
-    path = LANG_DIR / f"{lang}.json"
-    data = {**EMPTY_DATA, "conjunctions": list(cldr_conjunctions(lang))}  # lists split even without rules
-    if path.is_file():
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as error:
-            raise KBError(f"invalid JSON ({error})", where=str(path), hint="fix the language data file") from error
+    data = load_langdata(lang).rules
+    if data is None:  # lists split even without rules
+        data = {**EMPTY_DATA, "conjunctions": list(cldr_conjunctions(lang))}
     frames = tuple(Frame(**{key: value for key, value in frame.items() if key != "cues"}) for frame in data["frames"])
     heads = frozenset(t.lemma for subtype, cues in data["heads"].items() if subtype != "trait"
                       for cue in cues for t in tokenize(cue, lang))

@@ -23,19 +23,19 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
 
 from kb.search.bias import language_means, subtract_language_means
+from kb.embedding.embedders import normalize
 from kb.storage.store import Store, now
+from kb.text.lemmas import lemmatize
 
 GROUP_KINDS = ("duty", "skill")
 # Calibrated on tests/data/groups.jsonl with `python -m eval.grouping` (mean cosine of centered vectors).
 THRESHOLD = 0.36
 SHRINK_ITEMS = 10  # a language with n items uses n/(n+10) of its own mean, the rest from all items
-LEMMA_LANGS = frozenset("da de en es fi fr it nb nl nn pl pt sv".split())
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -55,7 +55,7 @@ class Group:
 
     def centroid(self) -> np.ndarray:
         """The normalized mean of the centered member vectors."""
-        return self.total / max(float(np.linalg.norm(self.total)), 1e-12)
+        return normalize(self.total)
 
     def mean_member(self) -> np.ndarray:
         """The mean of the centered member vectors: its dot product with an item is the item's
@@ -71,16 +71,7 @@ def normalize_text(text: str) -> str:
 def lemma_key(text: str, lang: str) -> str:
     """The item's words as lowercase lemmas, so that inflected forms compare equal."""
     words = _WORD.findall(text.lower())
-    if lang in LEMMA_LANGS:
-        words = [_lemma(word, lang) for word in words]
-    return " ".join(words)
-
-
-@lru_cache(maxsize=100_000)
-def _lemma(word: str, lang: str) -> str:
-    import simplemma
-
-    return simplemma.lemmatize(word, lang=lang).lower()
+    return " ".join(lemmatize(word, lang) for word in words)
 
 
 def group_id(kind: str, seed_text: str) -> str:

@@ -15,7 +15,6 @@ are embedded.
 """
 from __future__ import annotations
 
-import os
 import threading
 from pathlib import Path
 
@@ -23,6 +22,7 @@ import numpy as np
 
 from kb.search.bias import SEARCH_DIR
 from kb.embedding.embedders import embed_queries
+from kb.files import write_atomically
 
 CACHE_FILE = "paraphrase.npz"
 _lock = threading.Lock()  # the app compares from several threads
@@ -57,10 +57,8 @@ def _load(path: Path, dim: int) -> dict[tuple[int, str], np.ndarray]:
 
 def _save(path: Path, vectors: dict[tuple[int, str], np.ndarray]) -> None:
     """Write atomically (temporary file, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     keys = list(vectors)
-    temporary = path.with_suffix(".tmp.npz")
-    np.savez(temporary, ids=np.array([key[0] for key in keys], dtype=np.int64),
-             texts=np.array([key[1] for key in keys], dtype=str),
-             vectors=np.vstack(list(vectors.values())).astype(np.float32) if keys else np.zeros((0, 0), np.float32))
-    os.replace(temporary, path)
+    write_atomically(path, lambda temporary: np.savez(
+        temporary, ids=np.array([key[0] for key in keys], dtype=np.int64),
+        texts=np.array([key[1] for key in keys], dtype=str),
+        vectors=np.vstack(list(vectors.values())).astype(np.float32) if keys else np.zeros((0, 0), np.float32)))

@@ -37,7 +37,6 @@ and the post-ingest hook rebuilds them right away.
 from __future__ import annotations
 
 import json
-import os
 import threading
 import weakref
 from dataclasses import dataclass, field
@@ -49,6 +48,7 @@ import numpy as np
 
 from kb.embedding.embedders import normalize
 from kb.errors import KBError
+from kb.files import write_atomically, write_text_atomically
 from kb.storage.vectors import VectorIndex, build_index, load_index
 
 CORRECTIONS = ("none", "center", "project", "project_hub", "znorm")
@@ -224,13 +224,9 @@ def _folder(kb) -> Path:
 
 def save_stats(folder: Path, stats: LanguageStats) -> None:
     """Write the statistics atomically (temporary file, then rename)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    temporary = folder / (STATS_FILE + ".tmp.npz")
-    np.savez(temporary, counts=stats.counts, means=stats.means, covariances=stats.covariances)
-    os.replace(temporary, folder / STATS_FILE)
-    meta_tmp = folder / (STATS_META + ".tmp")
-    meta_tmp.write_text(json.dumps({"generation": stats.generation, "langs": list(stats.langs)}), encoding="utf-8")
-    os.replace(meta_tmp, folder / STATS_META)
+    write_atomically(folder / STATS_FILE, lambda temporary: np.savez(
+        temporary, counts=stats.counts, means=stats.means, covariances=stats.covariances))
+    write_text_atomically(folder / STATS_META, json.dumps({"generation": stats.generation, "langs": list(stats.langs)}))
 
 
 def load_stats(folder: Path, generation: int) -> LanguageStats | None:

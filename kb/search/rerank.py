@@ -26,6 +26,8 @@ from typing import Sequence
 
 import numpy as np
 
+from kb.embedding.embedders import normalize
+from kb.files import write_atomically
 from kb.search.bias import SEARCH_DIR
 
 DEPTH = 20  # results reordered: the answers e5 misses are mostly within the first 20
@@ -45,10 +47,7 @@ def refresh(kb) -> None:
     if mean is None:
         path.unlink(missing_ok=True)
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp.npy")
-    np.save(temporary, mean.astype(np.float32))
-    temporary.replace(path)
+    write_atomically(path, lambda temporary: np.save(temporary, mean.astype(np.float32)))
     _means.pop(kb, None)
 
 
@@ -76,14 +75,10 @@ def reranks(kb) -> bool:
     return kb.token_encoder is not None and token_mean(kb) is not None
 
 
-def _unit(vectors: np.ndarray) -> np.ndarray:
-    return vectors / np.maximum(np.linalg.norm(vectors, axis=-1, keepdims=True), 1e-9)
-
-
 def alignment(query_tokens: np.ndarray, unit_tokens: np.ndarray, mean: np.ndarray) -> float:
     """Mean over the query's word pieces of the best cosine with one of the unit's (centred states)."""
-    query = _unit(query_tokens.astype(np.float32) - mean)
-    unit = _unit(unit_tokens.astype(np.float32) - mean)
+    query = normalize(query_tokens.astype(np.float32) - mean)
+    unit = normalize(unit_tokens.astype(np.float32) - mean)
     return float((query @ unit.T).max(axis=1).mean())
 
 

@@ -7,11 +7,12 @@ written at, and a stale or missing file is rebuilt from the database.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
+
+from kb.files import write_atomically, write_text_atomically
 
 INDEX_FILE = "index.faiss"
 INDEX_META = "index.json"
@@ -72,14 +73,8 @@ class FaissIndex:
         """Write the index atomically (temporary file, then rename) with its generation."""
         import faiss
 
-        target = folder / INDEX_FILE
-        temporary = folder / (INDEX_FILE + ".tmp")
-        faiss.write_index(self._index, str(temporary))
-        os.replace(temporary, target)
-        meta = folder / INDEX_META
-        meta_tmp = folder / (INDEX_META + ".tmp")
-        meta_tmp.write_text(json.dumps({"generation": generation, "count": len(self)}), encoding="utf-8")
-        os.replace(meta_tmp, meta)
+        write_atomically(folder / INDEX_FILE, lambda temporary: faiss.write_index(self._index, str(temporary)))
+        write_text_atomically(folder / INDEX_META, json.dumps({"generation": generation, "count": len(self)}))
 
     @classmethod
     def load(cls, folder: Path, dim: int, generation: int) -> "FaissIndex | None":
