@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from kb.search.dense import MAX_QUERY_CHARS
 from webapp import support
 from webapp import ui
 
@@ -25,7 +26,9 @@ if not docs:
     st.stop()
 titles = {doc["doc_id"]: ui.doc_label(doc) for doc in docs}
 
-query = st.text_input("Query, in any language", key="search_query", placeholder=EXAMPLES, bind="query-params")
+# max_chars bounds typing; a longer ?query= in a link is refused by kb.search (shown as st.error)
+query = st.text_input("Query, in any language", key="search_query", placeholder=EXAMPLES, bind="query-params",
+                      max_chars=MAX_QUERY_CHARS)
 lang_column, kind_column, role_column, k_column = st.columns([1, 1, 2, 1])
 lang = lang_column.selectbox("Language", ["all", *sorted({doc["lang"] for doc in docs})], key="search_lang")
 kind = kind_column.selectbox("Kind", KINDS, key="search_kind")

@@ -1,12 +1,20 @@
 """Export of the extracted duties and skills to CSV, JSON, JSONL, Excel or Parquet.
 
 ``export_bytes`` makes the file's bytes; the CLI, ``KnowledgeBase.export`` and the
-Skills page download button all use it, so they give the same file. Each file
-carries the knowledge-base version (its store generation) and the export time:
-a first ``#`` comment line in CSV, a ``"_meta"`` key beside the ``"rows"`` in
-JSON, a first ``{"_meta": ...}`` line in JSONL, a
-``metadata`` sheet in Excel and the schema metadata in Parquet.
-``read_export`` reads any of them back as (metadata, rows).
+Skills page download button all use it, so they give the same file. CSV and JSONL
+hold the rows only (header first, then one row per item; one JSON object per line),
+so that ``pandas.read_csv`` and Excel open them as they are. The metadata (the
+knowledge base by its folder name, never an absolute path, its version, the export
+time and the filters) goes where a format has room for it: a ``"_meta"`` key beside
+the ``"rows"`` in JSON, a ``metadata`` sheet in Excel, the schema metadata in
+Parquet, and a ``<file>.meta.json`` sidecar beside a CSV or JSONL file written to disk.
+
+Spreadsheet formula injection (OWASP "CSV Injection"): a text cell that starts with
+``=``, ``+``, ``-``, ``@``, a tab or a carriage return (after any apostrophes) gets a
+leading apostrophe in CSV and Excel, so a spreadsheet shows it as text and never runs
+it. Only text columns are touched (the numbers are never negative); JSON, JSONL and
+Parquet keep the text verbatim. ``read_export`` reads any format back as
+(metadata, rows), with the apostrophe taken off again.
 """
 from __future__ import annotations
 
@@ -27,6 +35,9 @@ MEDIA_TYPES = {"csv": "text/csv", "json": "application/json", "jsonl": "applicat
                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                "parquet": "application/vnd.apache.parquet"}
 META_KEY = b"kb_export"
+SIDECAR_SUFFIX = ".meta.json"  # items.csv -> items.csv.meta.json
+# First characters a spreadsheet reads as the start of a formula (OWASP CSV-injection guidance).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def check_format(format: str | None) -> str:
@@ -53,9 +64,15 @@ def export_rows(kb, kind: str | None = None, lang: str | None = None, doc: str |
 
 def export_metadata(kb, rows: list[dict], kind: str | None, lang: str | None, doc: str | None) -> dict:
     """The version and export time written into the file."""
-    return {"kb": str(kb.folder), "kb_version": kb.store.generation, "kb_updated_at": kb.store.get_meta("updated_at"),
+    return {"kb": kb_name(kb.folder), "kb_version": kb.store.generation,
+            "kb_updated_at": kb.store.get_meta("updated_at"),
             "embedder": kb.settings.embedder, "exported_at": now(), "rows": len(rows),
             "filters": {"kind": kind, "lang": lang, "doc": doc}}
+
+
+def kb_name(folder: Path) -> str:
+    """A knowledge base as exports and listings name it: its folder name, never an absolute path."""
+    return Path(folder).resolve().name
 
 
 def export_bytes(kb, format: str, kind: str | None = None, lang: str | None = None, doc: str | None = None) -> bytes:
@@ -74,23 +91,56 @@ def export(kb, path: Path, format: str | None = None, kind: str | None = None, l
     if format not in FORMATS:
         raise KBError(f"unknown export format {format!r}", where=str(path),
                       hint=f"use --format with one of {', '.join(FORMATS)} or a file name ending in one")
-    content = export_bytes(kb, format, kind=kind, lang=lang, doc=doc)
+    check_format(format)
+    rows = export_rows(kb, kind=kind, lang=lang, doc=doc)
+    metadata = export_metadata(kb, rows, kind, lang, doc)
+    content = WRITERS[format](rows, metadata, (kind,) if kind else ("duty", "skill"))
     try:
         path.write_bytes(content)
+        if format in ("csv", "jsonl"):
+            sidecar(path).write_text(json.dumps(metadata, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     except OSError as error:
         raise KBError(f"cannot write the export ({error.strerror or error})", where=str(path),
                       hint="choose a path in an existing folder you can write to") from error
     return path
 
 
-def _csv(rows: list[dict], metadata: dict, kinds: tuple[str, ...]) -> bytes:
-    """UTF-8 CSV with a BOM (so Excel shows Polish and Vietnamese letters) and a metadata comment line."""
+def sidecar(path: Path) -> Path:
+    """The metadata file written beside a CSV or JSONL export."""
+    return path.with_name(path.name + SIDECAR_SUFFIX)
+
+
+def needs_quote(value: object) -> bool:
+    """Whether a spreadsheet could run this cell as a formula: text that starts, after any apostrophes,
+    with a formula trigger (apostrophes count so that ``unquote`` can always take off exactly one)."""
+    return isinstance(value, str) and value.lstrip("'").startswith(FORMULA_TRIGGERS)
+
+
+def quote_formula(value: object) -> object:
+    """A cell value made safe for CSV and Excel: a leading apostrophe before a formula trigger."""
+    return "'" + value if needs_quote(value) else value
+
+
+def unquote_formula(value: object) -> object:
+    """The text ``quote_formula`` was given back (its apostrophe taken off)."""
+    if isinstance(value, str) and value.startswith("'") and needs_quote(value[1:]):
+        return value[1:]
+    return value
+
+
+def csv_bytes(rows: list[dict], columns: tuple[str, ...] | list[str]) -> bytes:
+    """UTF-8 CSV with a BOM (so Excel shows Polish and Vietnamese letters): the header, then one line per
+    row, text cells quoted against formula injection."""
     buffer = io.StringIO(newline="")
-    buffer.write("# " + json.dumps(metadata, ensure_ascii=False) + "\r\n")
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\r\n")
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({column: quote_formula(row[column]) for column in columns} for row in rows)
     return buffer.getvalue().encode("utf-8-sig")
+
+
+def _csv(rows: list[dict], metadata: dict, kinds: tuple[str, ...]) -> bytes:
+    """The rows as CSV (the metadata goes to the sidecar file)."""
+    return csv_bytes(rows, COLUMNS)
 
 
 def _json(rows: list[dict], metadata: dict, kinds: tuple[str, ...]) -> bytes:
@@ -99,10 +149,8 @@ def _json(rows: list[dict], metadata: dict, kinds: tuple[str, ...]) -> bytes:
 
 
 def _jsonl(rows: list[dict], metadata: dict, kinds: tuple[str, ...]) -> bytes:
-    """One JSON object per line, after a first ``{"_meta": ...}`` line."""
-    lines = [json.dumps({"_meta": metadata}, ensure_ascii=False)]
-    lines += [json.dumps(row, ensure_ascii=False) for row in rows]
-    return ("\n".join(lines) + "\n").encode("utf-8")
+    """One JSON object per row and line (the metadata goes to the sidecar file)."""
+    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows).encode("utf-8")
 
 
 def _xlsx(rows: list[dict], metadata: dict, kinds: tuple[str, ...]) -> bytes:
@@ -119,9 +167,9 @@ def _xlsx(rows: list[dict], metadata: dict, kinds: tuple[str, ...]) -> bytes:
         sheet.append(list(COLUMNS))
         for row in rows:
             if row["kind"] == kind:
-                sheet.append([_cell(row[column]) for column in COLUMNS])
+                sheet.append([quote_formula(_cell(row[column])) for column in COLUMNS])
                 for cell in sheet[sheet.max_row]:
-                    if isinstance(cell.value, str) and cell.value.startswith("="):
+                    if isinstance(cell.value, str):
                         cell.data_type = "s"  # text, never a formula
         for cell in sheet[1]:
             cell.font = Font(bold=True)
@@ -169,21 +217,26 @@ def read_export(path: str | Path) -> tuple[dict, list[dict]]:
     path = Path(path)
     format = check_format(path.suffix.lower().lstrip("."))
     if format == "csv":
-        lines = path.read_bytes().decode("utf-8-sig").split("\r\n", 1)
-        rows = list(csv.DictReader(io.StringIO(lines[1], newline="")))
-        return json.loads(lines[0][2:]), [_typed(row) for row in rows]
+        rows = list(csv.DictReader(io.StringIO(path.read_bytes().decode("utf-8-sig"), newline="")))
+        return _sidecar_metadata(path), [_typed(row) for row in rows]
     if format == "json":
         document = json.loads(path.read_text(encoding="utf-8"))
         return document["_meta"], document["rows"]
     if format == "jsonl":
-        records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-        return records[0]["_meta"], records[1:]
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line]
+        return _sidecar_metadata(path), rows
     if format == "parquet":
         import pyarrow.parquet as pq
 
         table = pq.read_table(path)
         return json.loads(table.schema.metadata[META_KEY]), table.to_pylist()
     return _read_xlsx(path)
+
+
+def _sidecar_metadata(path: Path) -> dict:
+    """The metadata beside a CSV or JSONL file, or {} without a sidecar (a download)."""
+    meta = sidecar(path)
+    return json.loads(meta.read_text(encoding="utf-8")) if meta.exists() else {}
 
 
 def _read_xlsx(path: Path) -> tuple[dict, list[dict]]:
@@ -202,8 +255,8 @@ def _read_xlsx(path: Path) -> tuple[dict, list[dict]]:
 
 
 def _typed(row: dict) -> dict:
-    """A row read from text cells with numbers and empty strings restored."""
-    row = {key: ("" if value is None else value) for key, value in row.items()}
+    """A row read from text cells with numbers, empty strings and quoted formulas restored."""
+    row = {key: unquote_formula("" if value is None else value) for key, value in row.items()}
     for column in INTEGER_COLUMNS:
         row[column] = int(row[column])
     row["confidence"] = float(row["confidence"])

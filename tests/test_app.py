@@ -299,3 +299,77 @@ def test_upload_adds_an_article_that_the_other_pages_see(corpus_kb_dir, corpus_k
     at.switch_page("app.py").run()
     at.text_input(key="search_query").set_value("answer the phone and order supplies").run()
     assert "Office coordinator" in hit_cards(at)[0]
+
+
+def upload(at, *files: tuple[str, str]):
+    """Choose files (name, text) on the Add articles page and press the button."""
+    at.file_uploader(key="upload_files").set_value([(name, text.encode(), "text/plain") for name, text in files])
+    at.run()
+    return at.button(key="upload_ingest").click().run()
+
+
+def messages(at) -> list[str]:
+    return [element.value for kind in (at.success, at.info, at.error) for element in kind]
+
+
+def test_an_upload_never_replaces_a_corpus_article_or_another_upload(corpus_kb_dir, corpus_kb, tmp_path,
+                                                                    monkeypatch) -> None:
+    from kb.knowledge import KnowledgeBase
+
+    kb_dir = tmp_path / "kb"
+    shutil.copytree(corpus_kb_dir, kb_dir)
+    corpus_id = "001_05aa3d396a738bf4"
+    sentences = {doc["doc_id"]: doc["sentences"] for doc in corpus_kb.docs()}[corpus_id]
+    first = "Kock\n\nKocken lagar mat och beställer råvaror. Du har utbildning inom restaurang.\n"
+    other = "Kucharz\n\nKucharz przygotowuje posiłki i zamawia produkty. Wymagane doświadczenie w kuchni.\n"
+    at = on_page(app_at(kb_dir, monkeypatch), "add_articles")
+    upload(at, (f"{corpus_id}.txt", first), (f"{corpus_id}.txt", other))  # the same name twice in one batch
+    no_exception(at)
+    assert any(f"{corpus_id}.txt: added as upload/{corpus_id} " in text for text in messages(at)), messages(at)
+    assert any(f"{corpus_id}_2.txt: added as upload/{corpus_id}_2 " in text for text in messages(at)), messages(at)
+    upload(at, (f"{corpus_id}.txt", first))
+    assert any("already there" in text and f"upload/{corpus_id})" in text for text in at.info), messages(at)
+    upload(at, (f"{corpus_id}.txt", first.replace("restaurang", "hotell")))
+    assert any(f"{corpus_id}.txt: updated your earlier upload upload/{corpus_id} " in text
+               for text in at.success), messages(at)
+    with KnowledgeBase.open(kb_dir) as kb:
+        docs = {doc["doc_id"]: doc for doc in kb.docs()}
+    assert docs[corpus_id]["sentences"] == sentences  # the corpus article is as it was
+    assert {f"upload/{corpus_id}", f"upload/{corpus_id}_2"} <= set(docs) and len(docs) == len(sentences_of(corpus_kb)) + 2
+
+
+def sentences_of(kb) -> dict[str, int]:
+    return {doc["doc_id"]: doc["sentences"] for doc in kb.docs()}
+
+
+def test_an_upload_while_another_ingest_writes_shows_the_error_and_keeps_no_file(corpus_kb_dir, tmp_path,
+                                                                                monkeypatch) -> None:
+    import sqlite3
+
+    import kb.storage.store as store
+
+    kb_dir = tmp_path / "kb"
+    shutil.copytree(corpus_kb_dir, kb_dir)
+    monkeypatch.setattr(store, "BUSY_TIMEOUT_S", 0.2)
+    at = on_page(app_at(kb_dir, monkeypatch), "add_articles")
+    other = sqlite3.connect(kb_dir / "kb.sqlite", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # an ingest from the command line, in the middle of its work
+    try:
+        upload(at, ("kock.txt", "Kock\n\nKocken lagar mat och beställer råvaror.\n"))
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    no_exception(at)
+    (error,) = at.error
+    assert error.value.startswith("kock.txt: refused: ") and "is writing to this knowledge base" in error.value
+    assert not (kb_dir / "uploads" / "kock.txt").exists()
+
+
+def test_a_query_over_the_limit_in_the_link_is_refused_not_searched(corpus_kb_dir, monkeypatch) -> None:
+    at = app_at(corpus_kb_dir, monkeypatch)
+    at.query_params["search_query"] = "planera möten " * 100  # 1,400 characters through ?search_query=
+    at.run()
+    no_exception(at)
+    # Streamlit cuts a bound value to max_chars; a longer one would be refused by kb.search (st.error)
+    query = at.text_input(key="search_query").value
+    assert len(query) <= 1000 or any("over the limit of 1,000" in error.value for error in at.error)

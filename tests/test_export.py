@@ -58,14 +58,14 @@ def test_excel_has_a_sheet_per_kind_with_frozen_header_and_filter(export_kb, tmp
         sheet = workbook[name]
         assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref.startswith("A1:")
         assert [cell.value for cell in sheet[1]] == list(COLUMNS)
-    formula_like = [c for c in workbook["skills"]["F"] if str(c.value).startswith("=")]
+    formula_like = [c for c in workbook["skills"]["F"] if str(c.value).startswith("'=")]  # quoted (OWASP)
     assert formula_like and all(cell.data_type == "s" for cell in formula_like)  # text, never a formula
     assert load_workbook(export_kb.export(tmp_path / "s.xlsx", kind="skill")).sheetnames == ["skills", "metadata"]
 
 
 def test_csv_starts_with_a_bom_and_keeps_polish_and_vietnamese(export_kb, tmp_path: Path) -> None:
     data = export_kb.export(tmp_path / "items.csv").read_bytes()
-    assert data.startswith(b"\xef\xbb\xbf# {")
+    assert data.startswith(b"\xef\xbb\xbfdoc_id,title,lang,")  # the header first: no metadata line
     text = data.decode("utf-8-sig")
     assert "oszacować koszty spotkania" in text and "giữ các hồ sơ chính xác" in text
 
@@ -95,3 +95,111 @@ def test_cli_export_and_its_error_line(export_kb, tmp_path: Path, capsys) -> Non
     assert main(["export", "--kb", str(export_kb.folder), "--out", str(tmp_path / "no" / "a.csv")]) == 1
     error = capsys.readouterr().err
     assert error.startswith("error: ") and error.count("\n") == 1
+
+
+# -- files that open clean in pandas and Excel -------------------------------------------
+
+TEXT_COLUMNS = [column for column in COLUMNS if column not in ("start", "end", "confidence")]
+DOCUMENTED_DTYPES = {**{column: "string" for column in TEXT_COLUMNS}, "start": "int64", "end": "int64",
+                     "confidence": "float64"}
+NON_ASCII = ("oszacować koszty spotkania", "giữ các hồ sơ chính xác", "=kandidatexamen i företagsekonomi")
+
+
+def _pandas_rows(format: str, path: Path):
+    """The export read the documented way with pandas (text columns as text, empty cells as '')."""
+    import pandas as pd
+
+    text = {column: str for column in TEXT_COLUMNS}
+    if format == "csv":
+        return pd.read_csv(path, dtype=text, keep_default_na=False)
+    if format == "xlsx":
+        sheets = pd.read_excel(path, sheet_name=None, dtype=text, keep_default_na=False)
+        return pd.concat([sheets["duties"], sheets["skills"]], ignore_index=True)
+    if format == "parquet":
+        return pd.read_parquet(path)
+    import json
+
+    return pd.DataFrame([json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()])
+
+
+def _dtype(dtype) -> str:
+    """'string' for text (pandas 3 says str, pandas 2 object), else the numpy name."""
+    return "string" if str(dtype) in ("str", "object", "string") else str(dtype)
+
+
+@pytest.mark.parametrize("format", ["csv", "xlsx", "parquet", "jsonl"])
+def test_pandas_reads_every_format_with_the_documented_columns_and_dtypes(export_kb, tmp_path: Path,
+                                                                          format: str) -> None:
+    from kb.export import unquote_formula
+
+    path = export_kb.export(tmp_path / f"items.{format}")
+    frame = _pandas_rows(format, path)
+    assert list(frame.columns) == list(COLUMNS)
+    assert {column: _dtype(dtype) for column, dtype in frame.dtypes.items()} == DOCUMENTED_DTYPES
+    rows = [{column: unquote_formula(value) for column, value in row.items()} for row in frame.to_dict("records")]
+    assert sorted(map(_key, rows)) == sorted(map(_key, _expected(export_kb)))
+    texts = set(frame["text"])
+    assert {"oszacować koszty spotkania", "giữ các hồ sơ chính xác"} <= texts  # non-ASCII intact
+
+
+def test_plain_read_csv_gives_the_header_as_columns(export_kb, tmp_path: Path) -> None:
+    import pandas as pd
+
+    frame = pd.read_csv(export_kb.export(tmp_path / "items.csv"))
+    assert list(frame.columns) == list(COLUMNS) and len(frame) == len(_expected(export_kb))
+
+
+@pytest.mark.parametrize("format", ["csv", "jsonl"])
+def test_csv_and_jsonl_metadata_goes_to_a_sidecar_without_absolute_paths(export_kb, tmp_path: Path,
+                                                                         format: str) -> None:
+    import json
+
+    path = export_kb.export(tmp_path / f"items.{format}")
+    meta = json.loads((tmp_path / f"items.{format}.meta.json").read_text(encoding="utf-8"))
+    assert meta["kb"] == "kb" and meta["kb_version"] == export_kb.store.generation and meta["rows"] == 5
+    assert str(tmp_path) not in path.read_text(encoding="utf-8-sig")
+
+
+@pytest.mark.parametrize("format", ["json", "xlsx", "parquet"])
+def test_metadata_inside_the_file_names_the_kb_by_its_folder_name(export_kb, tmp_path: Path, format: str) -> None:
+    metadata, _ = read_export(export_kb.export(tmp_path / f"items.{format}"))
+    assert metadata["kb"] == "kb"
+    assert str(tmp_path) not in str(metadata) and str(tmp_path).encode() not in export_bytes(export_kb, format)
+
+
+FORMULAS = ("=HYPERLINK(\"http://evil.example\",\"klik\")", "+48 22 123 45 67", "-2+3", "@SUM(A1:A9)",
+            "\tukryty tekst", "'=already quoted")
+
+
+@pytest.fixture
+def formula_kb(tmp_path: Path, fake_embedder):
+    docs = {"evil": ("pl", [("skill", "skill", text) for text in FORMULAS])}
+    with build_kb(tmp_path / "kb", fake_embedder, docs) as kb:
+        yield kb
+
+
+def test_formula_cells_are_quoted_in_csv(formula_kb, tmp_path: Path) -> None:
+    import csv
+    import io
+
+    data = formula_kb.export(tmp_path / "x.csv").read_bytes().decode("utf-8-sig")
+    texts = [row["text"] for row in csv.DictReader(io.StringIO(data, newline=""))]
+    assert sorted(texts) == sorted("'" + text for text in FORMULAS)
+    assert sorted(row["text"] for row in read_export(tmp_path / "x.csv")[1]) == sorted(FORMULAS)
+
+
+def test_formula_cells_are_quoted_text_in_excel(formula_kb, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(formula_kb.export(tmp_path / "x.xlsx"))["skills"]
+    cells = [row[COLUMNS.index("text")] for row in sheet.iter_rows(min_row=2)]
+    assert sorted(cell.value for cell in cells) == sorted("'" + text for text in FORMULAS)
+    assert all(cell.data_type == "s" for cell in cells)
+    assert sorted(row["text"] for row in read_export(tmp_path / "x.xlsx")[1]) == sorted(FORMULAS)
+
+
+@pytest.mark.parametrize("format", ["json", "jsonl", "parquet"])
+def test_formula_cells_stay_verbatim_in_json_and_parquet(formula_kb, tmp_path: Path, format: str) -> None:
+    path = formula_kb.export(tmp_path / f"x.{format}")
+    rows = read_export(path)[1] if format == "json" else _pandas_rows(format, path).to_dict("records")
+    assert sorted(row["text"] for row in rows) == sorted(FORMULAS)

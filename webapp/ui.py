@@ -9,9 +9,7 @@ No Streamlit import here: these functions are tested without it.
 """
 from __future__ import annotations
 
-import csv
 import html
-import io
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -132,12 +130,11 @@ def hits_rows(hits: Sequence[Hit]) -> list[dict]:
 
 
 def hits_csv(hits: Sequence[Hit]) -> bytes:
-    """Hits as UTF-8 CSV (with BOM so that spreadsheet programs read the accents)."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=HIT_COLUMNS)
-    writer.writeheader()
-    writer.writerows(hits_rows(hits))
-    return buffer.getvalue().encode("utf-8-sig")
+    """Hits as UTF-8 CSV (with BOM so that spreadsheet programs read the accents), text that a spreadsheet
+    would run as a formula quoted as ``kb export`` does (``kb.export.quote_formula``)."""
+    from kb.export import csv_bytes
+
+    return csv_bytes(hits_rows(hits), HIT_COLUMNS)
 
 
 def shared_table_html(shared: Iterable[dict], title_a: str, title_b: str) -> str:

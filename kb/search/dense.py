@@ -14,6 +14,10 @@ from kb.search import bias
 KIND_CHOICES = KINDS + ("all",)
 UNIT_CHOICES = ("all", "sentence")
 HEADING_MAX_WORDS = 4
+# The longest query searched, in characters: a query costs model time in proportion to its length (a 100,000
+# character one took 12-47 s of CPU), and a job title or a duty fits in far less. The app's search box
+# takes no more; the CLI and the API refuse a longer one.
+MAX_QUERY_CHARS = 1000
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -78,6 +82,14 @@ class Candidate:
 
 def validate(request: SearchRequest) -> None:
     """Refuse requests a user got wrong, with what to do."""
+    if len(request.query) > MAX_QUERY_CHARS:
+        raise KBError(f"the query is {len(request.query):,} characters long, over the limit of {MAX_QUERY_CHARS:,}",
+                      hint="shorten it to the words that matter")
+    try:
+        request.query.encode("utf-8")
+    except UnicodeEncodeError as error:  # a lone surrogate ("\ud800"): no text, and the tokenizer cannot take it
+        raise KBError(f"the query holds an invalid character ({error.object[error.start]!r}, not Unicode text) "
+                      f"at position {error.start}", hint="retype the query or paste it again") from None
     if not request.query.strip():
         raise KBError("empty query", hint="type what you are looking for, in any language")
     if not _WORD.search(request.query):  # emoji or punctuation alone: every unit would be as near as any other

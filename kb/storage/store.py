@@ -8,6 +8,7 @@ rebuilt from the database (the database is the source of truth).
 """
 from __future__ import annotations
 
+import logging
 import sqlite3
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -16,11 +17,15 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
+from kb.errors import KBError
 from kb.records import Article, Item, Sentence
+from kb.storage.writers import BUSY_TIMEOUT_S, WRITER_FILE, disk_full, is_locked, note_writer, writer_name
 from kb.storage.fts import ensure_fts
 from kb.storage.schema import SCHEMA, UNIT_COLUMNS, allow_parts, unit_filters
 
 DB_FILE = "kb.sqlite"
+
+log = logging.getLogger(__name__)
 
 class Store:
     """The knowledge base's SQLite database (WAL mode)."""
@@ -34,7 +39,7 @@ class Store:
         """Open (creating if needed) the database inside a knowledge-base folder."""
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / DB_FILE
-        connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT_S)
         connection.row_factory = sqlite3.Row
         connection.execute("PRAGMA journal_mode=WAL")
         allow_parts(connection)
@@ -49,14 +54,54 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """One write transaction: everything inside commits together or not at all."""
-        self.connection.execute("BEGIN IMMEDIATE")
+        """One write transaction: everything inside commits together or not at all.
+
+        Another writer (a second ingest, an upload) waits up to BUSY_TIMEOUT_S for the first, then is
+        refused with a message naming it; a full disk is refused as "nothing was changed"."""
+        self._begin()
+        writer = self.path.parent / WRITER_FILE
+        note_writer(writer)
         try:
-            yield
-        except BaseException:
+            try:
+                yield
+            except BaseException as error:
+                self._rollback()
+                raise disk_full(error, self.path.parent) or error
+            try:
+                self.connection.execute("COMMIT")
+            except sqlite3.OperationalError as error:
+                self._rollback()
+                raise disk_full(error, self.path.parent) or error
+        finally:
+            writer.unlink(missing_ok=True)
+
+    def _begin(self) -> None:
+        """BEGIN IMMEDIATE, telling who is in the way while it waits, refused in one message after the wait."""
+        self.connection.execute("PRAGMA busy_timeout = 0")
+        try:
+            self.connection.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as error:
+            if not is_locked(error):
+                raise
+        finally:
+            self.connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        other = writer_name(self.path.parent / WRITER_FILE)
+        log.warning("%s: %s is writing to this knowledge base; waiting up to %.0f s for it to finish",
+                    self.path.parent, other, BUSY_TIMEOUT_S)
+        try:
+            self.connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            if not is_locked(error):
+                raise
+            raise KBError(f"{other} is writing to this knowledge base (waited {BUSY_TIMEOUT_S:.0f} s)",
+                          where=str(self.path.parent),
+                          hint="wait for it to finish, then run this again") from None
+
+    def _rollback(self) -> None:
+        """ROLLBACK, unless SQLite has already rolled back itself (it does on a full disk)."""
+        if self.connection.in_transaction:
             self.connection.execute("ROLLBACK")
-            raise
-        self.connection.execute("COMMIT")
 
     @contextmanager
     def savepoint(self, name: str = "article") -> Iterator[None]:
@@ -65,8 +110,9 @@ class Store:
         try:
             yield
         except BaseException:
-            self.connection.execute(f"ROLLBACK TO {name}")
-            self.connection.execute(f"RELEASE {name}")
+            if self.connection.in_transaction:  # SQLite may have rolled back the whole transaction (disk full)
+                self.connection.execute(f"ROLLBACK TO {name}")
+                self.connection.execute(f"RELEASE {name}")
             raise
         self.connection.execute(f"RELEASE {name}")
 
