@@ -23,6 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--embedder", metavar="NAME",
                         help="e5 (default, bundled multilingual-e5-small) or st:NAME_OR_PATH (sentence-transformers)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--prune", action="store_true",
+                        help="also remove the documents whose files under these folders no longer exist")
     return parser
 
 
@@ -34,7 +36,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     def body() -> int:
         from ingest.pipeline import ingest
 
-        report = ingest(args.paths, kb_dir=args.kb, embedder_name=args.embedder, progress=not args.quiet)
+        report = ingest(args.paths, kb_dir=args.kb, embedder_name=args.embedder, progress=not args.quiet,
+                        prune=args.prune)
         print(report.summary())
         return 0 if report.ok else 1
 

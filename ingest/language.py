@@ -14,7 +14,7 @@ import warnings
 from typing import Iterable, Iterator
 
 from kb.records import UNKNOWN_LANG, Article, Sentence
-from kb.text.language import (MIN_CONFIDENCE, _siblings, alphabet_fit, detect_language, is_supported,
+from kb.text.language import (MIN_CONFIDENCE, _fasttext, _siblings, alphabet_fit, detect_language, is_supported,
                               language_scores, normalize_code)
 
 __all__ = ["alphabet_fit", "article_language", "detect", "detect_language", "detect_sentences", "is_supported",

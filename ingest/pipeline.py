@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from kb.embedding.embedders import Embedder, memo_for
+from ingest.link import esco_links
 from kb.errors import KBError
 from kb.knowledge import KnowledgeBase
 from kb.records import Article, Item, Refused, Sentence
@@ -33,6 +34,7 @@ class IngestReport:
     kb: str = ""
     ingested: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)  # --prune: documents whose files are gone
     refused: list[Refused] = field(default_factory=list)
     failed: list[Refused] = field(default_factory=list)
     languages: dict[str, str] = field(default_factory=dict)
@@ -55,6 +57,8 @@ class IngestReport:
         lines = [f"{self.files_read} files read ({len(self.ingested)} ingested, {len(self.unchanged)} unchanged), "
                  f"{len(self.refused)} refused, {len(self.failed)} failed; {self.sentences} sentences, "
                  f"{self.items} duties and skills; {self.seconds:.1f} s; knowledge base {self.kb}"]
+        if self.removed:
+            lines.append(f"removed {len(self.removed)} documents whose files are gone: {', '.join(self.removed)}")
         lines += [f"refused: {entry.path}: {entry.reason}" for entry in self.refused]
         lines += [f"failed: {entry.path}: {entry.reason}" for entry in self.failed]
         return "\n".join(lines)
@@ -104,8 +108,13 @@ def process(article: Article, embedder: Embedder | None) -> Processed:
 
 
 def ingest(paths: Sequence[str | Path], kb_dir: str | Path | None = None, embedder_name: str | None = None,
-           embedder: Embedder | None = None, progress: bool = False) -> IngestReport:
-    """Ingest files or folders into the knowledge base; returns what was done."""
+           embedder: Embedder | None = None, progress: bool = False, prune: bool = False,
+           prefix: str = "") -> IngestReport:
+    """Ingest files or folders into the knowledge base; returns what was done.
+
+    Document ids are ``prefix`` + the file name without suffix (``ingest.read.read``); the app's uploads
+    use the prefix ``upload/`` so that they never replace an article they did not create. With ``prune``,
+    documents whose files lay under one of the given folders and are gone are removed."""
     from ingest.read import read
 
     started = time.perf_counter()
@@ -113,19 +122,35 @@ def ingest(paths: Sequence[str | Path], kb_dir: str | Path | None = None, embedd
     report = IngestReport(kb=str(kb.folder))
     try:
         with kb.batch():
-            records, status = _progress(read(paths), progress)
+            if prune:
+                report.removed = prune_missing(kb, paths)
+            records, status = _progress(read(paths, prefix=prefix), progress)
             for record in records:
                 if isinstance(record, Refused):
                     report.refused.append(record)
                     log.warning("%s: %s", record.path, record.reason)
                 elif kb.is_current(record.doc_id, ingest_key(record)):
                     report.unchanged.append(record.doc_id)
-                else:
-                    _ingest_one(kb, replace(record, content_hash=ingest_key(record)), report, status)
+                else:  # the full path is kept for --prune; listings and exports show the file name only
+                    stored = replace(record, content_hash=ingest_key(record), path=str(Path(record.path).resolve()))
+                    _ingest_one(kb, stored, report, status)
     finally:
         kb.close()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def prune_missing(kb: KnowledgeBase, paths: Sequence[str | Path]) -> list[str]:
+    """Remove the documents whose file lay under one of the folders in ``paths`` and exists no more;
+    returns their ids (uploads, kept under the knowledge base, are pruned only when their folder is given)."""
+    roots = [Path(path).resolve() for path in paths if Path(path).is_dir()]
+    removed = []
+    for doc in kb.store.articles():
+        source = Path(doc["path"]).resolve()
+        if any(source.is_relative_to(root) for root in roots) and not source.exists():
+            kb.remove_article(doc["doc_id"])
+            removed.append(doc["doc_id"])
+    return removed
 
 
 def _silent(_: str) -> None:
@@ -151,6 +176,12 @@ def _ingest_one(kb: KnowledgeBase, article: Article, report: IngestReport,
         if encoder is not None:
             status(f"{article.doc_id}: token states of {len(texts)} texts")
         tokens = encoder.encode(texts) if encoder is not None else None
+        links, occupations = None, ()
+        matcher = kb.esco_matcher
+        if matcher is not None:
+            status(f"{article.doc_id}: ESCO links")
+            count = len(processed.sentences)
+            links, occupations = esco_links(matcher, units, vectors[count:], vectors[:count])
     except KBError as error:
         report.refused.append(Refused(article.path, str(error)))
         return
@@ -160,7 +191,7 @@ def _ingest_one(kb: KnowledgeBase, article: Article, report: IngestReport,
         return
     finally:
         embedder.clear()
-    kb.add_article(processed.article, processed.sentences, units, vectors, tokens)
+    kb.add_article(processed.article, processed.sentences, units, vectors, tokens, links, occupations)
     report.ingested.append(article.doc_id)
     report.languages[article.doc_id] = processed.article.lang
     report.sentences += len(processed.sentences)

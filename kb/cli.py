@@ -48,26 +48,29 @@ def shown_text(hit) -> str:
 def cmd_docs(args: argparse.Namespace) -> None:
     """List the articles."""
     with _open(args) as kb:
-        docs = kb.docs()
+        docs = kb.docs(label_lang=args.label_lang)
     if args.json:
         print_json(docs)
         return
     for doc in docs:
+        occupation = f"\tESCO: {doc['esco_label']}" if doc.get("esco_label") else ""
         print(f"{doc['doc_id']}\t{doc['lang']}\t{doc['sentences']} sentences, {doc['duties']} duties, "
-              f"{doc['skills']} skills\t{doc['title']}")
+              f"{doc['skills']} skills\t{doc['title']}{occupation}")
 
 
 def cmd_items(args: argparse.Namespace) -> None:
     """List extracted duties and skills."""
     with _open(args) as kb:
-        items = kb.items(doc=args.doc, kind=args.kind, lang=args.lang)
+        items = kb.items(doc=args.doc, kind=args.kind, lang=args.lang, label_lang=args.label_lang,
+                         min_confidence=args.min_confidence)
     if args.json:
         print_json([{key: value for key, value in item.items() if key not in ("id", "source", "title")}
                     for item in items])
         return
     for item in items:
         label = item["kind"] + (f"/{item['subtype']}" if item["subtype"] else "")
-        print(f"{item['doc_id']}\t{item['lang']}\t{label}\t{item['confidence']:.2f}\t{item['text']}")
+        esco = f"\t-> {item['esco_label']}" if item["esco_label"] else ""
+        print(f"{item['doc_id']}\t{item['lang']}\t{label}\t{item['confidence']:.2f}\t{item['text']}{esco}")
 
 
 def cmd_skills(args: argparse.Namespace) -> None:
@@ -75,14 +78,35 @@ def cmd_skills(args: argparse.Namespace) -> None:
     from kb.analysis.skills import format_skill
 
     with _open(args) as kb:
-        groups = kb.skills(lang=args.lang, subtype=args.subtype, top=args.top)
+        if args.by == "esco":  # ESCO concepts the items are linked to, counted across roles and languages
+            rows = kb.esco_skills(lang=args.lang, label_lang=args.label_lang)[:args.top]
+            empty, line = "no item is linked to ESCO; ingest with the default e5 embedder", _esco_line
+        else:
+            rows = kb.skills(lang=args.lang, subtype=args.subtype, top=args.top)
+            empty, line = "no skills; try without --lang or --subtype", format_skill
     if args.json:
-        print_json(groups)
+        print_json(rows)
         return
-    if not groups:
-        print("no skills; try without --lang or --subtype")
-    for number, group in enumerate(groups, start=1):
-        print(f"{number:>3}. {format_skill(group)}")
+    if not rows:
+        print(empty)
+    for number, row in enumerate(rows, start=1):
+        print(f"{number:>3}. {line(row)}")
+
+
+def _esco_line(row: dict) -> str:
+    return f"{row['esco_label']} ({row['type']}): {row['roles']} roles, {row['items']} items, {', '.join(row['languages'])}"
+
+
+def cmd_role(args: argparse.Namespace) -> None:
+    """One role against its ESCO occupation: essential skills covered, with the item, and the gaps."""
+    from kb.analysis.gaps import format_profile
+
+    with _open(args) as kb:
+        profile = kb.role(args.doc, label_lang=args.label_lang)
+    if args.json:
+        print_json(profile)
+        return
+    print(format_profile(profile))
 
 
 def cmd_export(args: argparse.Namespace) -> None:
@@ -95,6 +119,18 @@ def cmd_export(args: argparse.Namespace) -> None:
         print_json({"path": str(path), "format": args.format or path.suffix.lstrip(".")})
         return
     print(f"wrote {path}")
+
+
+def cmd_remove(args: argparse.Namespace) -> None:
+    """Remove articles (and their duties, skills and vectors) by id."""
+    with _open(args) as kb:
+        with kb.batch():  # all of them or none
+            for doc_id in args.docs:
+                kb.remove(doc_id)
+    if args.json:
+        print_json({"removed": args.docs})
+        return
+    print(f"removed {', '.join(args.docs)}")
 
 
 def cmd_compare(args: argparse.Namespace) -> None:
@@ -120,6 +156,10 @@ COMMANDS: dict[str, tuple[Callable, str, str]] = {
                "python -m kb export --format xlsx --out items.xlsx --kind skill"),
     "compare": (cmd_compare, "compare roles: similarity, aligned shared duties and what is unique to each",
                 "python -m kb compare 000 004 --json"),
+    "role": (cmd_role, "one role against its ESCO occupation: essential skills covered and the gaps",
+             "python -m kb role 004 --label-lang pl"),
+    "remove": (cmd_remove, "remove articles by id (a file deleted from the corpus; or 'python -m ingest DIR --prune')",
+               "python -m kb remove upload/office_coordinator"),
 }
 
 
@@ -136,6 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--kb", metavar="DIR", help="knowledge-base folder")
         sub.add_argument("--json", action="store_true", help="print machine-readable JSON")
         ARGUMENTS.get(name, lambda _: None)(sub)
+    from kb.esco.cli import add_parser as add_esco_parser
+
+    add_esco_parser(commands)
     return parser
 
 
@@ -151,6 +194,19 @@ def _items_arguments(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--doc", metavar="ID", help="only this document id")
     sub.add_argument("--kind", choices=("duty", "skill"), help="only duties or only skills")
     sub.add_argument("--lang", metavar="CODE", help="only items in this language")
+    sub.add_argument("--min-confidence", type=float, default=0.0, metavar="P",
+                     help="only items the extractor is at least this sure of (0-1, a calibrated probability)")
+    _label_lang(sub)
+
+
+def _label_lang(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--label-lang", default="en", metavar="CODE",
+                     help="language of ESCO labels (en, sv, pl, ...; falls back to en)")
+
+
+def _role_arguments(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("doc", metavar="DOC", help="a document id or a unique prefix of one")
+    _label_lang(sub)
 
 
 def _skills_arguments(sub: argparse.ArgumentParser) -> None:
@@ -159,6 +215,9 @@ def _skills_arguments(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--lang", metavar="CODE", help="only groups with a member in this language")
     sub.add_argument("--subtype", choices=SKILL_SUBTYPES, help="only this kind of skill")
     sub.add_argument("--top", metavar="N", type=int, help="only the N most mentioned groups")
+    sub.add_argument("--by", choices=("group", "esco"), default="group",
+                     help="count skill groups (default) or linked ESCO concepts")
+    _label_lang(sub)
 
 
 def _export_arguments(sub: argparse.ArgumentParser) -> None:
@@ -175,12 +234,19 @@ def _compare_arguments(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("docs", nargs="+", metavar="DOC", help="two or more document ids (see 'python -m kb docs')")
 
 
+def _remove_arguments(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("docs", nargs="+", metavar="ID", help="exact document ids (see 'python -m kb docs')")
+
+
 ARGUMENTS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
     "search": _search_arguments,
+    "docs": _label_lang,
+    "role": _role_arguments,
     "items": _items_arguments,
     "skills": _skills_arguments,
     "export": _export_arguments,
     "compare": _compare_arguments,
+    "remove": _remove_arguments,
 }
 
 

@@ -10,9 +10,11 @@ import numpy as np
 
 from kb.embedding.embedders import Embedder, open_embedder
 from kb.errors import KBError
-from kb.records import Article, Hit, Item, Sentence
-from kb.settings import Settings, rebuild_hint, resolve_kb_dir
+from kb.records import Article, EscoLink, Hit, Item, Sentence
+from kb.storage import esco_links
+from kb.settings import SETTINGS_FILE, Settings, rebuild_hint, resolve_kb_dir
 from kb.storage.store import DB_FILE, Store
+from kb.storage.writers import WRITER_FILE
 from kb.storage.vectors import VectorIndex, open_index
 
 
@@ -50,14 +52,15 @@ class KnowledgeBase:
         if settings is not None:
             settings.check_compatible(path, wanted)
             return cls(path, settings, Store.open(path), embedder)
-        if path.exists() and any(path.iterdir()):
+        if path.exists() and any(path.iterdir()) and not half_made(path):
             raise KBError("folder is not empty and holds no knowledge base", where=str(path),
                           hint="choose an empty or new folder with --kb DIR")
         embedder = embedder or open_embedder(wanted or "e5")
         settings = Settings().with_embedder(embedder.name, embedder.dim)
-        store = Store.open(path)
+        # settings first: a kill between the two leaves a folder that opens (an empty database is made
+        # on open), never a database without settings; such a folder from older versions is repaired above
         settings.save(path)
-        return cls(path, settings, store, embedder)
+        return cls(path, settings, Store.open(path), embedder)
 
     def close(self) -> None:
         """Close the database."""
@@ -97,6 +100,17 @@ class KnowledgeBase:
 
         return encoder_for(self.embedder.name)
 
+    @property
+    def esco_matcher(self):
+        """The ESCO matcher of this knowledge base (its imported ESCO download, else the shipped tables), or
+        None when its embedder is not the e5 model the ESCO label vectors were made with."""
+        if self.settings.embedder != "e5":
+            return None
+        from kb.esco.importer import tables_dir
+        from kb.esco.match import open_matcher
+
+        return open_matcher(tables_dir(self.folder))
+
     def reload(self) -> None:
         """Forget the cached index so that the next use reads the latest one."""
         with self._lock:
@@ -131,9 +145,11 @@ class KnowledgeBase:
         return self.store.article_hash(doc_id) == key
 
     def add_article(self, article: Article, sentences: Sequence[Sentence], units: Sequence[Item],
-                    vectors: np.ndarray, tokens: Sequence[np.ndarray] | None = None) -> None:
+                    vectors: np.ndarray, tokens: Sequence[np.ndarray] | None = None,
+                    links: Sequence[EscoLink | None] | None = None, occupations: Sequence[EscoLink] = ()) -> None:
         """Store one article, replacing an older version: its sentences, then its items and parts, with their
-        vectors in that order (and token states, where the embedder has them); all of it or nothing."""
+        vectors in that order (and token states, where the embedder has them), the ESCO link of each unit
+        (None where none fits) and the article's ranked ESCO occupations; all of it or nothing."""
         with self.batch():
             count = len(sentences)
             with self.store.savepoint():
@@ -144,9 +160,30 @@ class KnowledgeBase:
                 unit_ids = self.store.add_items(article_id, units, by_index, vectors[count:])
                 if tokens is not None:
                     self.store.add_tokens(sentence_ids + unit_ids, tokens)
+                if links is not None:
+                    esco_links.add_unit_links(self.store.connection, unit_ids, links)
+                esco_links.add_article_links(self.store.connection, article_id, occupations)
             self.index.remove(removed)
             self.index.add(np.array(sentence_ids + unit_ids, dtype=np.int64), vectors)
             self._written.append(article.doc_id)
+
+    def remove_article(self, doc_id: str) -> bool:
+        """Remove one article with its units and their vectors (in a write batch, like ``add_article``);
+        False when there was none."""
+        with self.batch():
+            if self.store.article_hash(doc_id) is None:
+                return False
+            with self.store.savepoint():
+                removed = self.store.remove_article(doc_id)
+            self.index.remove(removed)
+            self._written.append(doc_id)
+        return True
+
+    def remove(self, doc_id: str) -> None:
+        """Remove an article by its exact id (``kb remove ID``); an unknown id is refused with a hint."""
+        if not self.remove_article(doc_id):
+            raise KBError(f"no article {doc_id!r}", where=self.folder.name,
+                          hint="give an exact id from 'python -m kb docs'")
 
     def refresh(self) -> None:
         """Derived data that depends on the whole knowledge base: cross-language groups of duties and skills,
@@ -166,9 +203,15 @@ class KnowledgeBase:
         doc = self.resolve_doc(doc) if doc else None
         return search(self, SearchRequest(query=query, k=k, lang=self.resolve_lang(lang), kind=kind, doc_id=doc))
 
-    def docs(self) -> list[dict]:
-        """Every article with its title, language, path and counts."""
-        return self.store.articles()
+    def docs(self, label_lang: str = "en") -> list[dict]:
+        """Every article with its title, language, file name, counts and best ESCO occupation (no folders:
+        the store keeps the full path for ``ingest --prune`` only)."""
+        rows = []
+        for row in self.store.articles():
+            best = esco_links.article_links(self.store.connection, row["doc_id"])[:1]
+            rows.append({**row, "path": Path(row["path"]).name,
+                         **self.esco_fields(best[0] if best else None, label_lang)})
+        return rows
 
     def resolve_doc(self, doc_id: str) -> str:
         """The document id itself, or the one id it is a unique prefix of ("000" for "000_8c16..."); an unknown
@@ -194,18 +237,52 @@ class KnowledgeBase:
         row = self.store.article(doc_id)
         if row is None:
             raise KBError(f"no article {doc_id!r}", hint="list the ids with 'python -m kb docs'")
-        return row
+        return {**row, "path": Path(row["path"]).name}
 
     def items(self, doc: str | None = None, kind: str | None = None, lang: str | None = None,
-              subtype: str | None = None) -> list[dict]:
-        """Extracted duties and skills, in document order."""
+              subtype: str | None = None, label_lang: str = "en", min_confidence: float = 0.0) -> list[dict]:
+        """Extracted duties and skills, in document order, each with its ESCO concept (label in
+        ``label_lang``, else English); ``min_confidence`` drops the items the extractor is less sure of."""
         if kind not in (None, "duty", "skill"):
             raise KBError(f"unknown item kind {kind!r}", hint="use duty or skill")
         if doc is not None:
             doc = self.resolve_doc(doc)
         kinds = (kind,) if kind else ("duty", "skill")
         rows = self.store.select_units(kinds=kinds, lang=self.resolve_lang(lang), doc_id=doc, subtype=subtype)
-        return [item_dict(row) for row in rows]
+        rows = [row for row in rows if float(row["confidence"]) >= min_confidence]
+        links = esco_links.unit_links(self.store.connection, (row["id"] for row in rows))
+        return [{**item_dict(row), **self.esco_fields(links.get(row["id"]), label_lang)} for row in rows]
+
+    def esco_fields(self, link: EscoLink | None, label_lang: str = "en") -> dict:
+        """The ``esco_*`` columns of an item or a document: URI, label in the reader's language, type, score."""
+        if link is None:
+            return {"esco_uri": None, "esco_label": None, "esco_type": None, "esco_score": None}
+        return {"esco_uri": link.uri, "esco_label": self.esco_label(link.uri, label_lang), "esco_type": link.type,
+                "esco_score": round(link.score, 3)}
+
+    def esco_label(self, uri: str, lang: str = "en") -> str:
+        """An ESCO concept's preferred label in ``lang``, else in English."""
+        from kb.esco.data import load
+        from kb.esco.importer import tables_dir
+
+        return load(tables_dir(self.folder)).label(uri, lang)
+
+    def role(self, doc_id: str, label_lang: str = "en") -> dict:
+        """An article against its ESCO occupation: the occupation's essential skills, which the article
+        covers (with the item and sentence) and the gaps (``kb.analysis.gaps``)."""
+        from kb.analysis.gaps import role_profile
+
+        return role_profile(self, doc_id, label_lang)
+
+    def esco_skills(self, lang: str | None = None, label_lang: str = "en") -> list[dict]:
+        """The ESCO concepts the items are linked to, counted across roles and languages, most roles first."""
+        return [{**row, "esco_label": self.esco_label(row["uri"], label_lang)}
+                for row in esco_links.concept_counts(self.store.connection, lang=self.resolve_lang(lang))]
+
+    def occupations(self, doc_id: str, label_lang: str = "en") -> list[dict]:
+        """An article's ESCO occupations, best first, with their labels."""
+        return [self.esco_fields(link, label_lang) for link in esco_links.article_links(self.store.connection,
+                                                                                         self.resolve_doc(doc_id))]
 
     def skills(self, lang: str | None = None, subtype: str | None = None, top: int | None = None) -> list[dict]:
         """Skill groups across roles and languages, most mentioned first."""
@@ -227,8 +304,28 @@ class KnowledgeBase:
         return export(self, Path(path), format=format, kind=kind, lang=self.resolve_lang(lang), doc=doc)
 
     def stats(self) -> dict:
-        """Counts of what the knowledge base holds, with its folder and embedder."""
-        return {"kb": str(self.folder), "embedder": self.settings.embedder, **self.store.counts()}
+        """Counts of what the knowledge base holds, with its folder's name (never an absolute path) and embedder."""
+        return {"kb": self.folder.resolve().name, "embedder": self.settings.embedder, **self.store.counts()}
+
+
+def half_made(folder: Path) -> bool:
+    """Whether a folder holds only the start of a knowledge base that a kill interrupted: a database
+    without settings and without articles (and its journal files), nothing else; made again on create."""
+    import sqlite3
+
+    allowed = {DB_FILE, f"{DB_FILE}-wal", f"{DB_FILE}-shm", f"{DB_FILE}-journal", WRITER_FILE}
+    names = {entry.name for entry in folder.iterdir()}
+    if not names <= allowed | {f"{SETTINGS_FILE}.tmp", "settings.tmp.json"} or DB_FILE not in names:
+        return False
+    try:
+        connection = sqlite3.connect(f"file:{folder / DB_FILE}?mode=ro", uri=True)
+        try:
+            tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            return "articles" not in tables or not connection.execute("SELECT 1 FROM articles LIMIT 1").fetchone()
+        finally:
+            connection.close()
+    except sqlite3.DatabaseError:
+        return (folder / DB_FILE).stat().st_size == 0
 
 
 def item_dict(row: dict) -> dict:

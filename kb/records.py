@@ -61,6 +61,15 @@ class Item:
 
 
 @dataclass(frozen=True)
+class EscoLink:
+    """A unit's or an article's link to an ESCO concept, with the matcher's calibrated score (0-1)."""
+
+    uri: str
+    type: str  # "occupation", "skill/competence" or "knowledge"
+    score: float
+
+
+@dataclass(frozen=True)
 class Hit:
     """One search result: a sentence, duty or skill with its score and source sentence."""
 

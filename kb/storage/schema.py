@@ -71,6 +71,21 @@ CREATE TABLE IF NOT EXISTS group_members (
 );
 CREATE INDEX IF NOT EXISTS group_members_group ON group_members(group_id);
 
+CREATE TABLE IF NOT EXISTS unit_esco (
+    unit_id INTEGER PRIMARY KEY REFERENCES units(id) ON DELETE CASCADE,
+    uri TEXT NOT NULL,
+    type TEXT NOT NULL,
+    score REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS unit_esco_uri ON unit_esco(uri);
+CREATE TABLE IF NOT EXISTS article_esco (
+    article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    rank INTEGER NOT NULL,
+    uri TEXT NOT NULL,
+    score REAL NOT NULL,
+    PRIMARY KEY (article_id, rank)
+);
+
 CREATE TABLE IF NOT EXISTS unit_tokens (
     unit_id INTEGER PRIMARY KEY REFERENCES units(id) ON DELETE CASCADE,
     tokens BLOB NOT NULL

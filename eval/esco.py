@@ -1,0 +1,231 @@
+"""``python -m eval.esco``: text -> ESCO matching on held-out dev sets built from the open ESCO data.
+
+Sets (fixed seed, no leakage):
+  a) occupation labels (sv any, pl/en alternative) as queries for their occupation; the query's own
+     label is removed from the index for that query.
+  b) Polish occupation descriptions -> their occupation; no Polish description is in the index.
+  c) Swedish skill labels -> their skill; no Swedish skill label is in the index.
+Vectors come from the cache in /work/cache/esco (embedded once; ``--cache`` to move it).
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import re
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from kb.esco.data import EscoData, load
+from kb.esco.embedcache import embed_texts, load_cache
+from kb.esco.scoring import Method, concept_scores, kind_index
+from kb.esco.vectors import KINDS, IndexRow, LabelVectors, index_rows, row_prefix
+
+CACHE = Path("/work/cache/esco")
+SEED = 13
+PER_SET = 500
+
+
+@dataclass(frozen=True)
+class Query:
+    """One dev query: text, language, the right concept and the index rows it may not see."""
+
+    text: str
+    lang: str
+    kind: str
+    concept: int
+    set_name: str
+
+
+def cached_index(data: EscoData, cache_dir: Path, only_cached: bool = True) -> tuple[list[IndexRow], LabelVectors]:
+    """The index rows whose vectors are cached (all rows with ``only_cached=False``, embedding what is missing)."""
+    rows = index_rows(data)
+    if only_cached:
+        caches = {prefix: load_cache(cache_dir, prefix) for prefix in ("query", "passage")}
+        rows = [row for row in rows if row.text in caches[row_prefix(row)]]
+        vectors = np.vstack([caches[row_prefix(row)][row.text] for row in rows]).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    else:
+        from kb.esco.vectors import embed_rows
+
+        vectors = embed_rows(rows, cache_dir=cache_dir)
+    table = np.array([(r.kind, r.concept, data.languages.index(r.lang), r.field) for r in rows], dtype=np.int32)
+    return rows, LabelVectors(vectors, table[:, 0], table[:, 1], table[:, 2], table[:, 3], data.languages)
+
+
+def build_sets(data: EscoData, per_set: int = PER_SET, seed: int = SEED) -> list[Query]:
+    """The dev queries of sets a, b and c."""
+    rng = random.Random(seed)
+    queries: list[Query] = []
+    for lang in ("sv", "pl", "en"):
+        pool = [(label, number) for number, concept in enumerate(data.occupations)
+                for label in concept.labels.get(lang, ())[(0 if lang == "sv" else 1):]]
+        queries += [Query(t, lang, "occupation", n, f"a-{lang}") for t, n in rng.sample(pool, min(per_set, len(pool)))]
+    pool = [(c.descriptions["pl"], n) for n, c in enumerate(data.occupations) if c.descriptions.get("pl")]
+    # A generator of its own, so set b stays the same when the other sets change size.
+    sample = random.Random(0).sample(pool, min(600, len(pool)))[:per_set]
+    queries += [Query(t, "pl", "occupation", n, "b-pl") for t, n in sample]
+    # The same descriptions without their first sentence, which names the occupation ("Reżyserzy techniczni
+    # realizują..."): closer to a job ad's duty prose, where the title is not repeated.
+    queries += [Query(body, "pl", "occupation", n, "b-pl-body") for body, n in
+                ((_after_first_sentence(t), n) for t, n in sample) if body]
+    pool = [(label, n) for n, c in enumerate(data.skills) for label in c.labels.get("sv", ())]
+    queries += [Query(t, "sv", "skill", n, "c-sv") for t, n in rng.sample(pool, min(per_set, len(pool)))]
+    return queries
+
+
+def _after_first_sentence(text: str) -> str:
+    """The text after its first sentence ('' if it has one sentence only)."""
+    parts = re.split(r"(?<=[.!?])\s+", text, maxsplit=1)
+    return parts[1].strip() if len(parts) == 2 else ""
+
+
+def exclusions(queries: list[Query], rows: list[IndexRow], languages: tuple[str, ...]) -> list[np.ndarray]:
+    """Rows each query may not see: its own label text (set a), every Swedish skill label (set c)."""
+    by_text: dict[tuple[int, str, str], list[int]] = {}
+    for number, row in enumerate(rows):
+        by_text.setdefault((row.kind, row.lang, row.text), []).append(number)
+    sv_skills = np.array([n for n, r in enumerate(rows) if r.kind == 1 and r.lang == "sv"], dtype=np.int64)
+    result = []
+    for query in queries:
+        if query.set_name.startswith("c"):
+            result.append(sv_skills)
+        else:
+            result.append(np.array(by_text.get((KINDS.index(query.kind), query.lang, query.text), []), dtype=np.int64))
+    return result
+
+
+def ranks(scores: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """1-based rank of the right concept in each row of scores."""
+    right = scores[np.arange(len(truth)), truth]
+    return 1 + (scores > right[:, None]).sum(axis=1)
+
+
+def metrics(rank: np.ndarray) -> dict[str, float]:
+    """MRR, Acc@1 and R@10 of a list of ranks."""
+    return {"MRR": float(np.mean(1.0 / rank)), "Acc@1": float(np.mean(rank == 1)), "R@10": float(np.mean(rank <= 10)),
+            "n": int(len(rank))}
+
+
+def naive_method(query: Query, languages: tuple[str, ...]) -> Method:
+    """The baseline: raw encoder, nearest label in the query's language (English where the index has none)."""
+    lang = query.lang if not query.set_name.startswith("c") else "en"
+    return Method(center=False, languages=(lang,))
+
+
+def concept_half(kind: str, concept: int) -> int:
+    """0 or 1: a fixed split of the concepts, for cross-fitting anything learned."""
+    return hashlib.sha1(f"{kind}:{concept}".encode()).digest()[0] % 2
+
+
+def evaluate(data: EscoData, rows: list[IndexRow], index: LabelVectors, queries: list[Query],
+             query_vectors: np.ndarray, method: Method | None, adapter: dict | None = None) -> dict[str, np.ndarray]:
+    """Ranks per set for one method (None: the naive baseline); an adapter is cross-fitted on concept halves."""
+    from eval.esco_adapter import fit_adapter
+
+    excluded = exclusions(queries, rows, index.languages)
+    result: dict[str, np.ndarray] = {}
+    for set_name in dict.fromkeys(q.set_name for q in queries):
+        chosen = [n for n, q in enumerate(queries) if q.set_name == set_name]
+        first = queries[chosen[0]]
+        use = method or naive_method(first, index.languages)
+        count = len(data.occupations if first.kind == "occupation" else data.skills)
+        truth = np.array([queries[n].concept for n in chosen])
+        if adapter is None:
+            prepared = kind_index(index, first.kind, count, use)
+            scores = concept_scores(query_vectors[chosen], prepared, use, [excluded[n] for n in chosen])
+            result[set_name] = ranks(scores, truth)
+            continue
+        halves = np.array([concept_half(first.kind, c) for c in range(count)])
+        rank = np.zeros(len(chosen), dtype=np.int64)
+        for fold in (0, 1):
+            fitted = fit_adapter(_without(index, excluded, chosen), first.kind, count, use, halves == fold, **adapter)
+            prepared = kind_index(index, first.kind, count, use, adapter=fitted)
+            part = np.flatnonzero(halves[truth] != fold)
+            scores = concept_scores(query_vectors[[chosen[p] for p in part]], prepared, use,
+                                    [excluded[chosen[p]] for p in part])
+            rank[part] = ranks(scores, truth[part])
+        result[set_name] = rank
+    return result
+
+
+def _without(index: LabelVectors, excluded: list[np.ndarray], chosen: list[int]) -> LabelVectors:
+    """The index less the rows any of the chosen queries may not see (so training never sees them either)."""
+    keep = np.ones(len(index.concept), dtype=bool)
+    for n in chosen:
+        keep[excluded[n]] = False
+    return LabelVectors(index.vectors[keep], index.kind[keep], index.concept[keep], index.lang[keep],
+                        index.field[keep], index.languages)
+
+
+def report(name: str, result: dict[str, np.ndarray]) -> dict[str, dict[str, float]]:
+    """Print and return the metrics of one method."""
+    table = {set_name: metrics(rank) for set_name, rank in result.items()}
+    cells = "  ".join(f"{s}: MRR {m['MRR']:.3f} A@1 {m['Acc@1']:.3f} R@10 {m['R@10']:.3f}" for s, m in table.items())
+    print(f"{name:<34} {cells}", flush=True)
+    return table
+
+
+METHODS: dict[str, tuple[Method, dict | None]] = {
+    "all languages, max, raw": (Method(center=False), None),
+    "all languages, max, centered": (Method(center=True), None),
+    "centered, log-mean-exp T=0.02": (Method(center=True, temperature=0.02), None),
+    "centered + description 0.3": (Method(center=True, description_weight=0.3), None),
+    "centered + description 0.6": (Method(center=True, description_weight=0.6), None),
+    "centered + 8 language directions out": (Method(center=True), {"directions": 8, "ridge": None}),
+    "centered + ridge map 1.0": (Method(center=True), {"directions": 0, "ridge": 1.0}),
+    "centered + ridge map 0.03": (Method(center=True), {"directions": 0, "ridge": 0.03}),
+}
+
+
+def markdown(figures: dict[str, dict[str, dict[str, float]]]) -> str:
+    """The figures as a markdown table: one row per method, MRR / Acc@1 / R@10 per set."""
+    sets = list(next(iter(figures.values())))
+    lines = ["| method | " + " | ".join(f"{s} MRR / A@1 / R@10" for s in sets) + " |",
+             "|---|" + "---|" * len(sets)]
+    for name, table in figures.items():
+        lines.append(f"| {name} | " + " | ".join(
+            f"{table[s]['MRR']:.3f} / {table[s]['Acc@1']:.3f} / {table[s]['R@10']:.3f}" for s in sets) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run every method on the dev sets and print the table."""
+    parser = argparse.ArgumentParser(prog="python -m eval.esco", description=__doc__)
+    parser.add_argument("--cache", type=Path, default=CACHE)
+    parser.add_argument("--per-set", type=int, default=PER_SET)
+    parser.add_argument("--json", type=Path, help="write the figures here")
+    parser.add_argument("--methods", nargs="*", help="only methods whose name contains one of these")
+    parser.add_argument("--passage", action="store_true", help="also run with passage:-prefixed queries")
+    args = parser.parse_args(argv)
+    data = load()
+    started = time.time()
+    rows, index = cached_index(data, args.cache)
+    print(f"index: {len(rows)} rows from cache ({time.time() - started:.1f}s)", flush=True)
+    queries = build_sets(data, args.per_set)
+    vectors = embed_texts([q.text for q in queries], "query", cache_dir=args.cache)
+    figures = {"naive": report("naive (query language, raw, max)", evaluate(data, rows, index, queries, vectors, None))}
+    for name, (method, adapter) in METHODS.items():
+        if args.methods and not any(part in name for part in args.methods):
+            continue
+        figures[name] = report(name, evaluate(data, rows, index, queries, vectors, method, adapter))
+    if args.passage:  # ingest embeds items as passages: the same queries with the passage: prefix
+        chosen = [n for n, q in enumerate(queries) if q.set_name in ("a-sv", "a-pl", "c-sv")]
+        subset = [queries[n] for n in chosen]
+        passages = embed_texts([q.text for q in subset], "passage", cache_dir=args.cache)
+        for name, (method, adapter) in METHODS.items():
+            if name in figures:
+                figures[f"{name} [passage: queries]"] = report(
+                    f"{name} [passage]", evaluate(data, rows, index, subset, passages, method, adapter))
+    print(markdown(figures))
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

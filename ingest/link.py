@@ -1,0 +1,50 @@
+"""The ESCO stage of ingest: each duty and skill to one ESCO concept, each article to its occupations.
+
+It reuses the passage vectors ingest has just computed (no extra model pass): duties are matched
+against ESCO's skill/competence concepts (phrased as actions, "operate forklift"), skills against
+every skill and knowledge concept, and the article, by the mean of its sentence vectors, against the
+occupations. The matcher's calibrated threshold decides when nothing fits (``kb.esco.match``).
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from kb.embedding.embedders import normalize
+from kb.records import EscoLink, Item
+
+TOP_OCCUPATIONS = 3
+LINKED_KINDS = ("duty", "skill")
+
+
+def esco_links(matcher, units: Sequence[Item], unit_vectors: np.ndarray,
+               sentence_vectors: np.ndarray) -> tuple[list[EscoLink | None], list[EscoLink]]:
+    """The link of each unit (None for sentence parts and where no concept fits) and the article's
+    ranked occupations."""
+    links: list[EscoLink | None] = [None] * len(units)
+    chosen = [n for n, unit in enumerate(units) if unit.kind in LINKED_KINDS]
+    if chosen:
+        matches = matcher.link(unit_vectors[chosen], [units[n].kind for n in chosen])
+        types = _skill_types(matcher)
+        for n, match in zip(chosen, matches):
+            if match is not None:
+                links[n] = EscoLink(match.uri, types.get(match.uri, match.type), float(match.score))
+    occupations: list[EscoLink] = []
+    if len(sentence_vectors):
+        document = normalize(np.asarray(sentence_vectors, dtype=np.float32).mean(axis=0))
+        (ranked,) = matcher.match_vectors(document[None, :], "occupation", TOP_OCCUPATIONS)
+        occupations = [EscoLink(match.uri, "occupation", float(match.score)) for match in ranked]
+    return links, occupations
+
+
+_TYPES: dict[int, tuple[object, dict[str, str]]] = {}
+
+
+def _skill_types(matcher) -> dict[str, str]:
+    """skill/competence or knowledge per skill URI, built once per ESCO table set."""
+    data = matcher.data
+    cached = _TYPES.get(id(data))
+    if cached is None or cached[0] is not data:
+        cached = _TYPES[id(data)] = (data, {concept.uri: concept.skill_type for concept in data.skills})
+    return cached[1]

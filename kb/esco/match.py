@@ -1,0 +1,193 @@
+"""Text -> ESCO occupations and skills, with calibrated scores and a fitted "no link" threshold.
+
+Every label language at once (labels and, for occupations, English descriptions) through the multilingual
+encoder; each language's mean vector is removed first so a query is not drawn to labels of its own language.
+The method and the calibration are fitted by ``python -m eval.esco --fit`` into ``kb/esco/matcher.json``.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from kb.errors import KBError
+from kb.esco.calibrate import Calibration
+from kb.esco.data import SKILL_TYPES, TYPES, EscoData
+from kb.esco.scoring import KindIndex, Method, concept_scores, kind_index
+from kb.esco.vectors import LabelVectors, load_vectors
+
+CONFIG_FILE = Path(__file__).resolve().parent / "matcher.json"
+LINK_KINDS = {"duty": ("skill", "skill/competence"), "skill": ("skill", None), "document": ("occupation", None),
+              "title": ("occupation", None)}
+
+
+@dataclass(frozen=True)
+class Match:
+    """One ESCO concept for a text: its URI, label (in the asked language), type and calibrated score."""
+
+    uri: str
+    label: str
+    type: str
+    score: float
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class MatcherConfig:
+    """The fitted method and one calibration per type."""
+
+    method: Method
+    calibrations: dict[str, Calibration]
+
+    @classmethod
+    def load(cls, path: Path = CONFIG_FILE) -> "MatcherConfig":
+        """Read ``matcher.json``."""
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        method = raw["method"]
+        return cls(Method(center=method["center"], temperature=method["temperature"],
+                          description_weight=method["description_weight"], languages=tuple(method["languages"])),
+                   {kind: Calibration.from_dict(value) for kind, value in raw["calibrations"].items()})
+
+
+class Matcher:
+    """Matches query vectors (or texts) against the label vectors of one ESCO table set."""
+
+    def __init__(self, data: EscoData, vectors: LabelVectors, config: MatcherConfig) -> None:
+        self.data = data
+        self.config = config
+        counts = {"occupation": len(data.occupations), "skill": len(data.skills)}
+        self._indexes: dict[str, KindIndex] = {kind: kind_index(vectors, kind, counts[kind], config.method)
+                                               for kind in TYPES}
+        self._skill_types = np.array([concept.skill_type for concept in data.skills])
+
+    @classmethod
+    def open(cls, folder: Path | None = None) -> "Matcher":
+        """The matcher of a table folder (default: the shipped tables)."""
+        data = EscoData.open(folder)
+        return cls(data, load_vectors(data.folder), MatcherConfig.load())
+
+    def match_vectors(self, vectors: np.ndarray, type: str = "skill", top: int = 5, skill_type: str | None = None,
+                      label_lang: str = "en") -> list[list[Match]]:
+        """Ranked matches for precomputed query vectors (e5, either prefix); [] where no concept fits."""
+        _check(type, skill_type, top)
+        vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
+        if not len(vectors):
+            return []
+        scores = concept_scores(vectors, self._indexes[type], self.config.method)
+        if skill_type is not None:
+            scores[:, self._skill_types != skill_type] = -np.inf
+        width = min(top + 1, scores.shape[1])
+        best = np.argpartition(-scores, width - 1, axis=1)[:, :width]
+        order = np.take_along_axis(best, np.argsort(-np.take_along_axis(scores, best, 1), axis=1), 1)
+        ranked = np.take_along_axis(scores, order, 1)
+        usable = np.isfinite(ranked)
+        # Rank features need the score after the last shown one: a missing or ruled-out one counts as -1.
+        ranked = np.where(usable, ranked, -1.0)
+        if ranked.shape[1] < top + 1:
+            ranked = np.hstack([ranked, np.full((len(ranked), top + 1 - ranked.shape[1]), -1.0)])
+        calibration = self.config.calibrations[type]
+        probabilities = calibration.probabilities(ranked)
+        concepts = self.data.occupations if type == "occupation" else self.data.skills
+        results = []
+        for row in range(len(vectors)):
+            if not usable[row, 0] or probabilities[row, 0] < calibration.threshold:
+                results.append([])
+                continue
+            results.append([Match(concepts[n].uri, concepts[n].label(label_lang), type, round(float(p), 4))
+                            for n, p, ok in zip(order[row, :top], probabilities[row, :top], usable[row, :top]) if ok])
+        return results
+
+    def match(self, texts: Sequence[str], type: str = "skill", top: int = 5, skill_type: str | None = None,
+              label_lang: str = "en", embedder=None) -> list[list[Match]]:
+        """Ranked matches for texts (each embedded as an e5 query)."""
+        from kb.embedding.embedders import embed_queries
+
+        _check(type, skill_type, top)
+        if not texts:
+            return []
+        vectors = embed_queries(embedder or _default_embedder(), list(texts))
+        return self.match_vectors(vectors, type, top, skill_type, label_lang)
+
+    def link(self, vectors: np.ndarray, kinds: Sequence[str], label_lang: str = "en") -> list[Match | None]:
+        """Best concept per ingest item (duty -> skill/competence, skill -> skill, document/title -> occupation)."""
+        vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
+        if len(vectors) != len(kinds):
+            raise ValueError(f"{len(vectors)} vectors but {len(kinds)} kinds")
+        results: list[Match | None] = [None] * len(kinds)
+        for target in dict.fromkeys(LINK_KINDS[_link_kind(kind)] for kind in kinds):
+            chosen = [n for n, kind in enumerate(kinds) if LINK_KINDS[kind] == target]
+            for number, matches in zip(chosen, self.match_vectors(vectors[chosen], target[0], 1, target[1],
+                                                                  label_lang)):
+                results[number] = matches[0] if matches else None
+        return results
+
+
+def _link_kind(kind: str) -> str:
+    if kind not in LINK_KINDS:
+        raise KBError(f"unknown item kind {kind!r}", hint=f"use one of {', '.join(LINK_KINDS)}")
+    return kind
+
+
+def _check(type: str, skill_type: str | None, top: int) -> None:
+    if type not in TYPES:
+        raise KBError(f"unknown ESCO type {type!r}", hint=f"use one of {', '.join(TYPES)}")
+    if skill_type is not None and (type != "skill" or skill_type not in SKILL_TYPES):
+        raise KBError(f"skill type {skill_type!r} does not apply to type {type!r}",
+                      hint=f"use --type skill with one of {', '.join(SKILL_TYPES)}")
+    if top < 1:
+        raise KBError(f"top must be at least 1, not {top}", hint="give --top 1 or more")
+
+
+_LOCK = threading.Lock()
+_MATCHERS: dict[str, Matcher] = {}
+_EMBEDDER: list = []
+
+
+def _default_embedder():
+    with _LOCK:
+        if not _EMBEDDER:
+            from kb.embedding.embedders import open_embedder
+
+            _EMBEDDER.append(open_embedder("e5"))
+        return _EMBEDDER[0]
+
+
+def open_matcher(folder: Path | str | None = None) -> Matcher:
+    """The matcher of ``folder`` (default: shipped tables), built once per process."""
+    key = str(Path(folder).resolve()) if folder else ""
+    with _LOCK:
+        matcher = _MATCHERS.get(key)
+        if matcher is None:
+            matcher = _MATCHERS[key] = Matcher.open(Path(folder) if folder else None)
+        return matcher
+
+
+def forget(folder: Path | str | None = None) -> None:
+    """Drop a cached matcher (after an import replaced its tables)."""
+    with _LOCK:
+        _MATCHERS.pop(str(Path(folder).resolve()) if folder else "", None)
+
+
+def match(texts: Sequence[str], type: str = "skill", top: int = 5, skill_type: str | None = None,
+          label_lang: str = "en", folder: Path | str | None = None) -> list[list[Match]]:
+    """Ranked ESCO concepts with calibrated scores for each text; an empty list means no link."""
+    return open_matcher(folder).match(texts, type, top, skill_type, label_lang)
+
+
+def match_vectors(vectors: np.ndarray, type: str = "skill", top: int = 5, skill_type: str | None = None,
+                  label_lang: str = "en", folder: Path | str | None = None) -> list[list[Match]]:
+    """Like ``match`` for precomputed e5 vectors (ingest's passage vectors work too)."""
+    return open_matcher(folder).match_vectors(vectors, type, top, skill_type, label_lang)
+
+
+def link(vectors: np.ndarray, kinds: Sequence[str], label_lang: str = "en",
+         folder: Path | str | None = None) -> list[Match | None]:
+    """Best ESCO concept for each ingest item vector, or None where none fits (see ``Matcher.link``)."""
+    return open_matcher(folder).link(vectors, kinds, label_lang)

@@ -1,0 +1,126 @@
+"""Concept scores from label vectors: centering per language, pooling a concept's labels, description weight."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from kb.esco.vectors import KINDS, LabelVectors
+
+
+@dataclass(frozen=True)
+class Method:
+    """How query-label similarities become one score per concept (chosen in docs/esco_evaluation.md)."""
+
+    center: bool = True  # remove each language's mean vector from labels and queries
+    temperature: float = 0.0  # 0: max over a concept's labels; >0: log-mean-exp pooling
+    description_weight: float = 0.0  # weight of the description similarity, added to the label score
+    languages: tuple[str, ...] = ()  # only labels in these languages (empty: all)
+
+
+@dataclass(frozen=True, eq=False)
+class Adapter:
+    """Learned on held-out concepts (eval/esco_adapter.py): directions projected out of every centered vector
+    (what still tells languages apart), and a ridge map applied to queries."""
+
+    directions: np.ndarray  # (k, dim), orthonormal rows; k may be 0
+    query_map: np.ndarray | None = None  # (dim, dim)
+
+    def project(self, vectors: np.ndarray) -> np.ndarray:
+        """Remove the learned directions and renormalize."""
+        if not len(self.directions):
+            return vectors
+        return _unit(vectors - (vectors @ self.directions.T) @ self.directions)
+
+
+@dataclass(frozen=True, eq=False)
+class KindIndex:
+    """The rows of one kind (occupation or skill), sorted by concept, ready for scoring."""
+
+    labels: np.ndarray  # (rows, dim) centered (if asked) unit label vectors
+    label_rows: np.ndarray  # the row number of each label in the LabelVectors it came from
+    label_concept: np.ndarray
+    label_lang: np.ndarray
+    starts: np.ndarray  # first label row of each concept that has labels
+    concepts: np.ndarray  # the concept numbers in ``starts`` order
+    descriptions: np.ndarray  # (concepts, dim), zero where a concept has none
+    means: np.ndarray  # (languages, dim) mean label vector per language (zero where none)
+    count: int
+    adapter: Adapter | None = None
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=-1, keepdims=True), 1e-12)
+
+
+def kind_index(index: LabelVectors, kind: str, count: int, method: Method,
+               keep: np.ndarray | None = None, adapter: Adapter | None = None) -> KindIndex:
+    """Prepare the rows of one kind; ``keep`` (bool per row) leaves rows out, as the evaluation does."""
+    chosen = index.kind == KINDS.index(kind)
+    if keep is not None:
+        chosen &= keep
+    if method.languages:
+        allowed = [index.languages.index(lang) for lang in method.languages if lang in index.languages]
+        chosen &= np.isin(index.lang, allowed) | (index.field == 2)
+    is_label = chosen & (index.field != 2)
+    labels = index.vectors[is_label]
+    label_lang = index.lang[is_label]
+    means = np.zeros((len(index.languages), index.vectors.shape[1]), dtype=np.float32)
+    for number in range(len(index.languages)):
+        if (label_lang == number).any():
+            means[number] = labels[label_lang == number].mean(axis=0)
+    if method.center:
+        labels = _unit(labels - means[label_lang])
+    if adapter is not None:
+        labels = adapter.project(labels)
+    label_concept = index.concept[is_label]
+    order = np.argsort(label_concept, kind="stable")
+    labels, label_concept, label_lang = labels[order], label_concept[order], label_lang[order]
+    label_rows = np.flatnonzero(is_label)[order]
+    concepts, starts = np.unique(label_concept, return_index=True)
+    descriptions = np.zeros((count, index.vectors.shape[1]), dtype=np.float32)
+    is_description = chosen & (index.field == 2)
+    descriptions[index.concept[is_description]] = index.vectors[is_description]
+    return KindIndex(np.ascontiguousarray(labels), label_rows, label_concept, label_lang, starts, concepts, descriptions,
+                     means, count, adapter)
+
+
+def center_queries(queries: np.ndarray, kind_index: KindIndex) -> np.ndarray:
+    """Remove from each query the mean of the language it is closest to (its likely language)."""
+    means = kind_index.means
+    present = np.linalg.norm(means, axis=1) > 0
+    closeness = queries @ _unit(means).T
+    closeness[:, ~present] = -np.inf
+    return _unit(queries - means[np.argmax(closeness, axis=1)])
+
+
+def concept_scores(queries: np.ndarray, kind_index: KindIndex, method: Method,
+                   exclude: list[np.ndarray] | None = None) -> np.ndarray:
+    """(queries, concepts) scores; concepts without labels get -inf; ``exclude[q]``: rows query q may not see."""
+    queries = np.asarray(queries, dtype=np.float32)
+    centered = center_queries(queries, kind_index) if method.center else queries
+    if kind_index.adapter is not None:
+        centered = kind_index.adapter.project(centered)
+        if kind_index.adapter.query_map is not None:
+            centered = _unit(centered @ kind_index.adapter.query_map)
+    similarities = centered @ kind_index.labels.T
+    if exclude is not None:
+        position = np.full(int(kind_index.label_rows.max(initial=0)) + 1, -1)
+        position[kind_index.label_rows] = np.arange(len(kind_index.label_rows))
+        for query, rows in enumerate(exclude):
+            rows = position[rows[rows < len(position)]]
+            similarities[query, rows[rows >= 0]] = -2.0
+    scores = np.full((len(queries), kind_index.count), -np.inf, dtype=np.float32)
+    if len(kind_index.starts):
+        pooled = np.maximum.reduceat(similarities, kind_index.starts, axis=1)
+        if method.temperature > 0:
+            best = np.repeat(pooled, np.diff(np.append(kind_index.starts, similarities.shape[1])), axis=1)
+            weights = np.exp((similarities - best) / method.temperature)
+            sums = np.add.reduceat(weights, kind_index.starts, axis=1)
+            counts = np.diff(np.append(kind_index.starts, similarities.shape[1]))
+            pooled = pooled + method.temperature * np.log(sums / counts)
+        scores[:, kind_index.concepts] = pooled
+    if method.description_weight:
+        has = np.linalg.norm(kind_index.descriptions, axis=1) > 0
+        scores[:, has] += method.description_weight * (queries @ kind_index.descriptions[has].T)
+    return scores

@@ -1,0 +1,57 @@
+"""The knowledge base's links to ESCO: one concept per duty or skill, ranked occupations per article.
+
+Only URIs, types and scores are stored; labels are looked up in the ESCO tables (``kb.esco``) in the
+reader's language when shown, so importing another ESCO language needs no re-ingest.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+from kb.records import EscoLink
+
+
+def add_unit_links(connection, unit_ids: Sequence[int], links: Sequence[EscoLink | None]) -> None:
+    """Store the links of units (None: no concept fits that unit)."""
+    connection.executemany("INSERT OR REPLACE INTO unit_esco(unit_id, uri, type, score) VALUES (?, ?, ?, ?)",
+                           [(unit_id, link.uri, link.type, float(link.score))
+                            for unit_id, link in zip(unit_ids, links) if link is not None])
+
+
+def add_article_links(connection, article_id: int, links: Sequence[EscoLink]) -> None:
+    """Store an article's ranked occupations (best first)."""
+    connection.executemany("INSERT OR REPLACE INTO article_esco(article_id, rank, uri, score) VALUES (?, ?, ?, ?)",
+                           [(article_id, rank, link.uri, float(link.score)) for rank, link in enumerate(links)])
+
+
+def unit_links(connection, unit_ids: Iterable[int]) -> dict[int, EscoLink]:
+    """The links of these units (units without one are left out)."""
+    ids = list(unit_ids)
+    found: dict[int, EscoLink] = {}
+    for start in range(0, len(ids), 900):  # SQLite's limit on bound parameters
+        chunk = ids[start:start + 900]
+        rows = connection.execute(f"SELECT unit_id, uri, type, score FROM unit_esco WHERE unit_id IN "
+                                  f"({','.join('?' * len(chunk))})", chunk)
+        found.update({row[0]: EscoLink(row[1], row[2], float(row[3])) for row in rows})
+    return found
+
+
+def article_links(connection, doc_id: str) -> list[EscoLink]:
+    """An article's occupations, best first."""
+    rows = connection.execute("SELECT e.uri, e.score FROM article_esco e JOIN articles a ON a.id = e.article_id "
+                              "WHERE a.doc_id = ? ORDER BY e.rank", (doc_id,))
+    return [EscoLink(row[0], "occupation", float(row[1])) for row in rows]
+
+
+def concept_counts(connection, kinds: Sequence[str] = ("duty", "skill"), lang: str | None = None) -> list[dict]:
+    """Each linked ESCO concept with how many items, roles and languages mention it, most roles first."""
+    where, params = [f"u.kind IN ({','.join('?' * len(kinds))})"], list(kinds)
+    if lang:
+        where.append("u.lang = ?")
+        params.append(lang)
+    rows = connection.execute(
+        "SELECT e.uri, e.type, COUNT(*) AS items, COUNT(DISTINCT u.doc_id) AS roles,"
+        " GROUP_CONCAT(DISTINCT u.lang) AS langs, MAX(e.score) AS best"
+        f" FROM unit_esco e JOIN units u ON u.id = e.unit_id WHERE {' AND '.join(where)}"
+        " GROUP BY e.uri, e.type ORDER BY roles DESC, items DESC, e.uri", params)
+    return [{"uri": row[0], "type": row[1], "items": row[2], "roles": row[3],
+             "languages": sorted((row[4] or "").split(",")), "best_score": round(float(row[5]), 3)} for row in rows]

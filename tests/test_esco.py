@@ -1,0 +1,250 @@
+"""ESCO tables, import, matcher and the ``python -m kb esco`` commands (shipped tables only, offline)."""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kb.errors import KBError
+
+ROOT = Path(__file__).resolve().parent.parent
+FORKLIFT_OPERATOR = "http://data.europa.eu/esco/occupation/eeac6251-1974-42f5-91ed-513c6c883755"
+OPERATE_FORKLIFT = "http://data.europa.eu/esco/skill/28cb374e-6261-4133-8371-f9a5470145da"
+NONSENSE = "qzxv blorpt 7731 kkjh"
+
+
+def run_kb(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    """Run ``python -m kb`` in a clean folder with no knowledge base."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "KB_DIR": str(ROOT / "tests" / "no-such-kb")}
+    return subprocess.run([sys.executable, "-m", "kb", *args], input=stdin, capture_output=True, text=True,
+                          env=env, cwd=ROOT, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def matcher():
+    from kb.esco.match import open_matcher
+
+    return open_matcher()
+
+
+# --- tables -----------------------------------------------------------------------------------------
+
+def test_info_reports_versions_languages_and_counts():
+    import kb.esco
+
+    info = kb.esco.info()
+    assert info.versions["occupations"] == "1.2.1" and info.versions["skills"] == "1.1.1"
+    assert set(info.languages) == {"en", "pl", "sv"}
+    assert info.occupations > 3000 and info.skills > 13000 and info.relations > 100000
+
+
+@pytest.mark.parametrize("lang, expected", [("en", "forklift operator"), ("pl", "operator wózka widłowego"),
+                                            ("sv", "gaffeltruckförare"), ("de", "forklift operator")])
+def test_label_in_each_language_falls_back_to_english(lang, expected):
+    import kb.esco
+
+    assert kb.esco.label(FORKLIFT_OPERATOR, lang) == expected
+
+
+def test_skill_without_a_polish_label_falls_back_to_english():
+    import kb.esco
+
+    assert kb.esco.label(OPERATE_FORKLIFT, "pl") == "operate forklift"
+
+
+def test_unknown_uri_is_a_user_error():
+    import kb.esco
+
+    with pytest.raises(KBError, match="unknown ESCO concept"):
+        kb.esco.label("http://data.europa.eu/esco/skill/nope")
+
+
+def test_essential_skills_of_forklift_operator_include_operate_forklift():
+    import kb.esco
+
+    pairs = kb.esco.essential_skills(FORKLIFT_OPERATOR)
+    assert (OPERATE_FORKLIFT, "essential") in pairs
+    kinds = [kind for _, kind in pairs]
+    assert kinds == sorted(kinds)  # essential before optional
+
+
+# --- matcher ----------------------------------------------------------------------------------------
+
+def test_swedish_and_polish_titles_link_to_the_same_occupation(matcher):
+    swedish, polish = matcher.match(["truckförare", "operator wózka widłowego"], type="occupation")
+    assert swedish[0].uri == polish[0].uri == FORKLIFT_OPERATOR
+
+
+@pytest.mark.xfail(strict=True, reason="known weakness: Polish skill labels cover 2,235 skills (digital/green "
+                   "collections), not 'operate forklift'; the Polish query lands on unrelated skills below threshold")
+def test_polish_duty_links_to_operate_forklift(matcher):
+    [matches] = matcher.match(["obsługa wózka widłowego"], type="skill")
+    assert matches[0].uri == OPERATE_FORKLIFT
+    assert matches[0].label == "operate forklift" and matches[0].type == "skill"
+
+
+def test_scores_are_probabilities_in_decreasing_order(matcher):
+    [matches] = matcher.match(["forklift driver"], type="occupation", top=5)
+    scores = [m.score for m in matches]
+    assert matches and all(0.0 <= s <= 1.0 for s in scores) and scores == sorted(scores, reverse=True)
+
+
+def test_nonsense_gets_no_link(matcher):
+    assert matcher.match([NONSENSE], type="skill") == [[]]
+    assert matcher.match([NONSENSE], type="occupation") == [[]]
+
+
+def test_label_lang_shows_labels_in_that_language(matcher):
+    [matches] = matcher.match(["forklift driver"], type="occupation", label_lang="pl")
+    assert matches[0].label == "operator wózka widłowego"
+
+
+def test_skill_type_restricts_the_candidates(matcher):
+    import kb.esco
+
+    [matches] = matcher.match(["databases"], type="skill", skill_type="knowledge", top=5)
+    types = {kb.esco.load().by_uri[m.uri].skill_type for m in matches}
+    assert types <= {"knowledge"}
+
+
+def test_precomputed_vectors_give_the_same_matches(matcher, e5):
+    from kb.embedding.embedders import embed_queries
+
+    texts = ["truckförare", "operate a forklift truck"]
+    vectors = embed_queries(e5, texts)
+    assert matcher.match_vectors(vectors, type="skill") == matcher.match(texts, type="skill")
+
+
+def test_link_maps_item_kinds_to_concepts(matcher, e5):
+    texts = ["operate a forklift truck", NONSENSE, "operator wózka widłowego"]
+    links = matcher.link(e5.embed_passages(texts), ["duty", "skill", "document"])
+    assert links[0] is not None and links[0].uri == OPERATE_FORKLIFT
+    assert links[1] is None
+    assert links[2] is not None and links[2].uri == FORKLIFT_OPERATOR
+
+
+def test_unknown_type_is_a_user_error(matcher):
+    with pytest.raises(KBError, match="unknown ESCO type"):
+        matcher.match_vectors(np.zeros((1, 384), np.float32), type="role")
+
+
+# --- command line -----------------------------------------------------------------------------------
+
+def test_cli_match_json():
+    result = run_kb("esco", "match", "--type", "occupation", "--top", "3", "--json", "truckförare")
+    assert result.returncode == 0, result.stderr
+    [record] = json.loads(result.stdout)
+    assert record["text"] == "truckförare"
+    assert record["matches"][0]["uri"] == FORKLIFT_OPERATOR
+    assert set(record["matches"][0]) == {"uri", "label", "type", "score"} and len(record["matches"]) <= 3
+
+
+def test_cli_jsonl_keeps_input_order_and_count():
+    lines = ["operator wózka widłowego", NONSENSE, "truckförare", "", "kierowca autobusu"]
+    result = run_kb("esco", "match", "--type", "occupation", "--jsonl", "--label-lang", "sv",
+                    stdin="\n".join(lines) + "\n")
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["text"] for r in records] == lines
+    assert records[0]["matches"][0]["label"] == "gaffeltruckförare"
+    assert records[1]["matches"] == []
+
+
+def test_cli_error_is_one_line():
+    result = run_kb("esco", "match", "--type", "skill")
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: no text to match") and result.stderr.count("\n") == 1
+
+
+def test_cli_info_json():
+    result = run_kb("esco", "info", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["occupations"] > 3000
+
+
+# --- building and importing ---------------------------------------------------------------------------
+
+OCCUPATION_COLUMNS = ["conceptType", "conceptUri", "iscoGroup", "preferredLabel", "altLabels", "hiddenLabels",
+                      "status", "description", "code"]
+SKILL_COLUMNS = ["conceptType", "conceptUri", "skillType", "reuseLevel", "preferredLabel", "altLabels",
+                 "status", "description"]
+OCC = "http://data.europa.eu/esco/occupation/"
+SKILL = "http://data.europa.eu/esco/skill/"
+
+
+def write_csv(path: Path, columns: list[str], rows: list[dict]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({column: row.get(column, "") for column in columns})
+
+
+def official_folder(folder: Path, drop_skill_column: str | None = None) -> Path:
+    """A tiny download in the official layout: en and de files, one with a version prefix."""
+    folder.mkdir(parents=True, exist_ok=True)
+    occupations = {"en": [("o1", "8344", "baker", "bread maker\npastry baker"), ("o2", "8332", "truck driver", "")],
+                   "de": [("o1", "8344", "Bäcker", "Bäckerin"), ("o2", "8332", "Lkw-Fahrer", "")]}
+    for lang, rows in occupations.items():
+        write_csv(folder / f"v1.2.1_occupations_{lang}.csv", OCCUPATION_COLUMNS,
+                  [{"conceptUri": OCC + u, "iscoGroup": g, "preferredLabel": p, "altLabels": a, "status": "released",
+                    "code": g + ".1", "description": f"{p} description"} for u, g, p, a in rows])
+    skills = {"en": [("s1", "skill/competence", "bake bread"), ("s2", "knowledge", "food hygiene")],
+              "de": [("s1", "skill/competence", "Brot backen"), ("s2", "knowledge", "Lebensmittelhygiene")]}
+    columns = [c for c in SKILL_COLUMNS if c != drop_skill_column]
+    for lang, rows in skills.items():
+        write_csv(folder / f"skills_{lang}.csv", columns,
+                  [{"conceptUri": SKILL + u, "skillType": t, "reuseLevel": "sector-specific", "preferredLabel": p,
+                    "status": "released"} for u, t, p in rows])
+    write_csv(folder / "occupationSkillRelations_en.csv", ["occupationUri", "relationType", "skillType", "skillUri"],
+              [{"occupationUri": OCC + "o1", "relationType": "essential", "skillUri": SKILL + "s1"},
+               {"occupationUri": OCC + "o1", "relationType": "optional", "skillUri": SKILL + "s2"}])
+    return folder
+
+
+def test_build_is_deterministic(tmp_path):
+    from kb.esco.build import build
+
+    source = official_folder(tmp_path / "download")
+    first = build(source, tmp_path / "one", with_vectors=False) / "esco.json.gz"
+    second = build(source, tmp_path / "two", with_vectors=False) / "esco.json.gz"
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_import_any_language_then_match_and_label(tmp_path):
+    import kb.esco
+
+    target = kb.esco.import_official(official_folder(tmp_path / "download"), tmp_path / "kb" / "esco")
+    data = kb.esco.load(target)
+    assert data.languages == ("de", "en") and len(data.occupations) == 2 and len(data.skills) == 2
+    assert data.label(OCC + "o1", "de") == "Bäcker" and data.label(OCC + "o1", "sv") == "baker"
+    assert data.essential_skills(OCC + "o1", optional=True) == [(SKILL + "s1", "essential"), (SKILL + "s2", "optional")]
+    [matches] = kb.esco.match(["Bäckerin"], type="occupation", folder=target, label_lang="de")
+    assert matches and matches[0].uri == OCC + "o1" and matches[0].label == "Bäcker"
+
+
+def test_import_with_a_missing_column_names_it_and_replaces_nothing(tmp_path):
+    import kb.esco
+
+    target = kb.esco.import_official(official_folder(tmp_path / "good"), tmp_path / "kb" / "esco")
+    before = {path.name: path.read_bytes() for path in target.iterdir()}
+    with pytest.raises(KBError) as error:
+        kb.esco.import_official(official_folder(tmp_path / "bad", drop_skill_column="skillType"), target)
+    message = str(error.value)
+    assert "/bad/skills_" in message and "'skillType'" in message
+    assert {path.name: path.read_bytes() for path in target.iterdir()} == before
+    assert sorted(p.name for p in target.parent.iterdir()) == ["esco"]  # no temporary folder left behind
+
+
+def test_import_of_a_folder_without_esco_files_is_refused(tmp_path):
+    import kb.esco
+
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(KBError, match="occupations_<lang>.csv"):
+        kb.esco.import_official(tmp_path / "empty", tmp_path / "kb" / "esco")
