@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Callable, Sequence
 
-from kb.errors import KBError
+from kb.errors import run_cli
 from kb.records import KINDS
 
 EPILOG = "The knowledge base is --kb DIR, else $KB_DIR, else ./kbdata."
@@ -248,20 +247,6 @@ ARGUMENTS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
     "compare": _compare_arguments,
     "remove": _remove_arguments,
 }
-
-
-def run_cli(function: Callable[[], int | None]) -> int:
-    """Run a CLI body: user errors become one 'error: ...' line and exit code 1."""
-    try:
-        return function() or 0
-    except KBError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("error: interrupted; the knowledge base is unchanged", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,6 +1,9 @@
 """The one exception type for problems a user can cause and fix."""
 from __future__ import annotations
 
+import sys
+from typing import Callable
+
 
 class KBError(Exception):
     """A user-caused problem. The message says where (file, line) and what to do.
@@ -17,3 +20,17 @@ class KBError(Exception):
         if hint:
             text = f"{text}; {hint}"
         super().__init__(text)
+
+
+def run_cli(function: Callable[[], int | None]) -> int:
+    """Run a CLI body: user errors become one 'error: ...' line and exit code 1."""
+    try:
+        return function() or 0
+    except KBError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted; the knowledge base is unchanged", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0

@@ -328,10 +328,10 @@ def test_an_upload_never_replaces_a_corpus_article_or_another_upload(corpus_kb_d
     assert any(f"{corpus_id}.txt: added as upload/{corpus_id} " in text for text in messages(at)), messages(at)
     assert any(f"{corpus_id}_2.txt: added as upload/{corpus_id}_2 " in text for text in messages(at)), messages(at)
     upload(at, (f"{corpus_id}.txt", first))
-    assert any("already there" in text and f"upload/{corpus_id})" in text for text in at.info), messages(at)
+    assert any("already there" in text and f"upload/{corpus_id})" in text for text in messages(at)), messages(at)
     upload(at, (f"{corpus_id}.txt", first.replace("restaurang", "hotell")))
     assert any(f"{corpus_id}.txt: updated your earlier upload upload/{corpus_id} " in text
-               for text in at.success), messages(at)
+               for text in messages(at)), messages(at)
     with KnowledgeBase.open(kb_dir) as kb:
         docs = {doc["doc_id"]: doc for doc in kb.docs()}
     assert docs[corpus_id]["sentences"] == sentences  # the corpus article is as it was

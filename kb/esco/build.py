@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-vectors", action="store_true", help="write the tables only")
     parser.add_argument("--cache", type=Path, help="folder of cached label vectors (speeds up a rebuild)")
     args = parser.parse_args(argv)
-    from kb.cli import run_cli
+    from kb.errors import run_cli
 
     return run_cli(lambda: print(build(args.source, args.out, not args.no_vectors, args.cache)))
 
