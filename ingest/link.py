@@ -1,9 +1,9 @@
 """The ESCO stage of ingest: each duty and skill to one ESCO concept, each article to its occupations.
 
-It reuses the passage vectors ingest has just computed (no extra model pass): duties are matched
+It reuses the passage vectors ingest has just computed: duties are matched
 against ESCO's skill/competence concepts (phrased as actions, "operate forklift"), skills against
-every skill and knowledge concept, and the article, by the mean of its sentence vectors, against the
-occupations. The matcher's calibrated threshold decides when nothing fits (``kb.esco.match``).
+every skill and knowledge concept, and the article against the occupations: by its title (one query
+embedding, the only extra model work), else by the mean of its sentence vectors. The matcher's calibrated threshold decides when nothing fits (``kb.esco.match``).
 """
 from __future__ import annotations
 
@@ -18,10 +18,10 @@ TOP_OCCUPATIONS = 3
 LINKED_KINDS = ("duty", "skill")
 
 
-def esco_links(matcher, units: Sequence[Item], unit_vectors: np.ndarray,
-               sentence_vectors: np.ndarray) -> tuple[list[EscoLink | None], list[EscoLink]]:
+def esco_links(matcher, units: Sequence[Item], unit_vectors: np.ndarray, sentence_vectors: np.ndarray,
+               title_vector: np.ndarray | None = None) -> tuple[list[EscoLink | None], list[EscoLink]]:
     """The link of each unit (None for sentence parts and where no concept fits) and the article's
-    ranked occupations."""
+    ranked occupations: by its title where that names one, else by the mean of its sentences."""
     links: list[EscoLink | None] = [None] * len(units)
     chosen = [n for n, unit in enumerate(units) if unit.kind in LINKED_KINDS]
     if chosen:
@@ -30,12 +30,14 @@ def esco_links(matcher, units: Sequence[Item], unit_vectors: np.ndarray,
         for n, match in zip(chosen, matches):
             if match is not None:
                 links[n] = EscoLink(match.uri, types.get(match.uri, match.type), float(match.score))
-    occupations: list[EscoLink] = []
+    views = [] if title_vector is None else [np.asarray(title_vector, dtype=np.float32)]
     if len(sentence_vectors):
-        document = normalize(np.asarray(sentence_vectors, dtype=np.float32).mean(axis=0))
-        (ranked,) = matcher.match_vectors(document[None, :], "occupation", TOP_OCCUPATIONS)
-        occupations = [EscoLink(match.uri, "occupation", float(match.score)) for match in ranked]
-    return links, occupations
+        views.append(normalize(np.asarray(sentence_vectors, dtype=np.float32).mean(axis=0)))
+    for view in views:
+        (ranked,) = matcher.match_vectors(view[None, :], "occupation", TOP_OCCUPATIONS)
+        if ranked:
+            return links, [EscoLink(match.uri, "occupation", float(match.score)) for match in ranked]
+    return links, []
 
 
 _TYPES: dict[int, tuple[object, dict[str, str]]] = {}

@@ -181,7 +181,9 @@ def _ingest_one(kb: KnowledgeBase, article: Article, report: IngestReport,
         if matcher is not None:
             status(f"{article.doc_id}: ESCO links")
             count = len(processed.sentences)
-            links, occupations = esco_links(matcher, units, vectors[count:], vectors[:count])
+            title = processed.article.title.strip()
+            links, occupations = esco_links(matcher, units, vectors[count:], vectors[:count],
+                                            embedder.embed_query(title) if title else None)
     except KBError as error:
         report.refused.append(Refused(article.path, str(error)))
         return

@@ -206,12 +206,9 @@ class KnowledgeBase:
     def docs(self, label_lang: str = "en") -> list[dict]:
         """Every article with its title, language, file name, counts and best ESCO occupation (no folders:
         the store keeps the full path for ``ingest --prune`` only)."""
-        rows = []
-        for row in self.store.articles():
-            best = esco_links.article_links(self.store.connection, row["doc_id"])[:1]
-            rows.append({**row, "path": Path(row["path"]).name,
-                         **self.esco_fields(best[0] if best else None, label_lang)})
-        return rows
+        best = esco_links.best_occupations(self.store.connection)
+        return [{**row, "path": Path(row["path"]).name, **self.esco_fields(best.get(row["doc_id"]), label_lang)}
+                for row in self.store.articles()]
 
     def resolve_doc(self, doc_id: str) -> str:
         """The document id itself, or the one id it is a unique prefix of ("000" for "000_8c16..."); an unknown

@@ -8,8 +8,6 @@ surely, "transport goods"; the score says how sure.
 """
 from __future__ import annotations
 
-from kb.errors import KBError
-
 CANDIDATES = 10
 
 
@@ -67,10 +65,3 @@ def format_profile(profile: dict) -> str:
         lines.append(f"  - {entry['esco_label']}")
     return "\n".join(lines)
 
-
-def check_label_lang(lang: str) -> str:
-    """A label language code as given ('SV' -> 'sv'); refuses what is not a code."""
-    code = (lang or "en").strip().lower()
-    if not code.isalpha() or len(code) not in (2, 3):
-        raise KBError(f"unknown label language {lang!r}", hint="give an ISO 639-1 code such as en, sv or pl")
-    return code

@@ -42,6 +42,13 @@ def article_links(connection, doc_id: str) -> list[EscoLink]:
     return [EscoLink(row[0], "occupation", float(row[1])) for row in rows]
 
 
+def best_occupations(connection) -> dict[str, EscoLink]:
+    """Each linked article's best occupation, by doc id (one query for a whole listing)."""
+    rows = connection.execute("SELECT a.doc_id, e.uri, e.score FROM article_esco e JOIN articles a ON a.id = e.article_id "
+                              "WHERE e.rank = 0")
+    return {row[0]: EscoLink(row[1], "occupation", float(row[2])) for row in rows}
+
+
 def concept_counts(connection, kinds: Sequence[str] = ("duty", "skill"), lang: str | None = None) -> list[dict]:
     """Each linked ESCO concept with how many items, roles and languages mention it, most roles first."""
     where, params = [f"u.kind IN ({','.join('?' * len(kinds))})"], list(kinds)

@@ -1,0 +1,75 @@
+"""ESCO links made at ingest: stored with the knowledge base, shown with labels in the reader's language,
+counted across roles, and held against the occupation's essential skills."""
+from __future__ import annotations
+
+import pytest
+
+from ingest.pipeline import ingest
+from kb.esco.match import open_matcher
+from kb.knowledge import KnowledgeBase
+
+FORKLIFT_AD = """Forklift operator
+
+Responsibilities:
+- Operate forklift
+- Load and unload goods from trucks
+- Store goods in the warehouse
+
+Requirements:
+- Forklift licence
+"""
+
+
+@pytest.fixture(scope="module")
+def forklift_kb(tmp_path_factory, e5):
+    folder = tmp_path_factory.mktemp("esco_kb")
+    (folder / "articles").mkdir()
+    (folder / "articles" / "forklift_operator.txt").write_text(FORKLIFT_AD, encoding="utf-8")
+    report = ingest([str(folder / "articles")], kb_dir=folder / "kb", embedder=e5)
+    assert report.ok, report.summary()
+    with KnowledgeBase.open(folder / "kb", embedder=e5) as kb:
+        yield kb
+
+
+@pytest.mark.slow
+def test_an_item_phrased_like_an_esco_skill_is_linked_to_it(forklift_kb):
+    items = {item["text"]: item for item in forklift_kb.items(kind="duty")}
+    assert items["Operate forklift"]["esco_label"] == "operate forklift"
+    assert items["Operate forklift"]["esco_type"] == "skill/competence"
+    assert 0 < items["Operate forklift"]["esco_score"] <= 1
+
+
+@pytest.mark.slow
+def test_the_article_is_linked_to_the_occupation_and_its_label_follows_the_reader(forklift_kb):
+    (doc,) = forklift_kb.docs()
+    assert doc["esco_label"] == "forklift operator"
+    (swedish,) = forklift_kb.docs(label_lang="sv")
+    assert swedish["esco_uri"] == doc["esco_uri"] and swedish["esco_label"] == "gaffeltruckförare"
+    (unknown,) = forklift_kb.docs(label_lang="vi")  # ESCO has no Vietnamese: English
+    assert unknown["esco_label"] == "forklift operator"
+
+
+@pytest.mark.slow
+def test_role_lists_essential_skills_as_covered_or_gaps(forklift_kb):
+    profile = forklift_kb.role("forklift_operator")
+    essential = {uri for uri, _ in open_matcher().data.essential_skills(profile["occupations"][0]["esco_uri"])}
+    assert {entry["esco_uri"] for entry in profile["essential"]} == essential
+    covered = [entry for entry in profile["essential"] if entry["covered"]]
+    assert any(entry["esco_label"] == "operate forklift" and entry["item"] == "Operate forklift" for entry in covered)
+    assert profile["gaps"] == [entry for entry in profile["essential"] if not entry["covered"]]
+
+
+@pytest.mark.slow
+def test_esco_skills_count_each_linked_concept_once_per_role(forklift_kb):
+    linked = [item for item in forklift_kb.items() if item["esco_uri"]]
+    counts = forklift_kb.esco_skills()
+    assert sum(row["items"] for row in counts) == len(linked)
+    assert all(row["roles"] == 1 for row in counts)
+
+
+def test_a_knowledge_base_of_another_embedder_has_no_links(tmp_path, corpus_copy, fake_embedder):
+    ingest([corpus_copy], kb_dir=tmp_path / "kb", embedder=fake_embedder)
+    with KnowledgeBase.open(tmp_path / "kb", embedder=fake_embedder) as kb:
+        assert kb.esco_matcher is None
+        assert all(item["esco_uri"] is None for item in kb.items())
+        assert kb.esco_skills() == []
