@@ -6,7 +6,9 @@ STAMP := $(VENV)/.installed
 KB_DIR ?= kbdata
 PORT ?= 8501
 
-.PHONY: install run ingest app test test-fast browser eval bench clean
+.PHONY: install run ingest app test test-fast browser eval eval-heldout train train-heldout bench clean
+DATA ?= ../shared/data
+TRAIN := $(PY) -m ingest.extract.train --data $(DATA) --cache build/extract/vectors.npz
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +46,22 @@ eval: install
 	$(PY) -m eval.extraction --prose
 	$(PY) -m eval.search
 	$(PY) -m eval.grouping
+
+# Rebuild the learned extractor's shipped weights from the open data (fixed seed; see docs/extraction_model.md).
+train: install
+	mkdir -p build/extract
+	$(TRAIN)
+
+# The models trained without each evaluation set's source (and language), for eval-heldout.
+train-heldout: install
+	mkdir -p build/extract
+	$(TRAIN) --without skillspan --out build/extract/without_skillspan.npz
+	$(TRAIN) --without kompetencer da --out build/extract/without_kompetencer.npz
+	$(TRAIN) --without prose --out build/extract/without_prose.npz
+	$(TRAIN) --without dev --out build/extract/without_dev.npz
+
+eval-heldout: train-heldout
+	$(PY) -m eval.heldout --models build/extract --cache build/extract/vectors.npz
 
 bench: install
 	$(PY) -m bench.run

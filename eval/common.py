@@ -9,7 +9,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from kb.embedding.embedders import MemoEmbedder
+from kb.embedding.embedders import CachingEmbedder, MemoEmbedder  # noqa: F401 (CachingEmbedder: re-exported)
 from kb.records import Article, Item, Sentence
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,18 +98,3 @@ def match(predicted: list[Item], gold: list[dict], text: str) -> list[tuple[int,
     return result
 
 
-class CachingEmbedder(MemoEmbedder):
-    """A MemoEmbedder that can keep its vectors in a file, so repeated evaluation runs are fast."""
-
-    def __init__(self, embedder, path: Path | None = None) -> None:
-        super().__init__(embedder)
-        self.path = path
-        if path is not None and path.is_file():
-            with np.load(path) as stored:
-                self._vectors = dict(zip(stored["texts"].tolist(), stored["vectors"]))
-
-    def save(self) -> None:
-        """Write the remembered vectors to ``path`` (if any) for the next run."""
-        if self.path is not None and self._vectors:
-            texts = list(self._vectors)
-            np.savez(self.path, texts=np.array(texts), vectors=np.vstack([self._vectors[t] for t in texts]))

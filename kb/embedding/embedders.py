@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import weakref
+from pathlib import Path
 from typing import Callable, Iterable, Iterator, Protocol, Sequence
 
 import numpy as np
@@ -196,3 +197,20 @@ def memo_for(embedder: Embedder) -> MemoEmbedder:
     if memo is None:
         memo = _MEMOS[embedder] = MemoEmbedder(embedder)
     return memo
+
+
+class CachingEmbedder(MemoEmbedder):
+    """A MemoEmbedder that can keep its vectors in a file, so repeated evaluation runs are fast."""
+
+    def __init__(self, embedder: Embedder, path: Path | None = None) -> None:
+        super().__init__(embedder)
+        self.path = path
+        if path is not None and path.is_file():
+            with np.load(path) as stored:
+                self._vectors = dict(zip(stored["texts"].tolist(), stored["vectors"]))
+
+    def save(self) -> None:
+        """Write the remembered vectors to ``path`` (if any) for the next run."""
+        if self.path is not None and self._vectors:
+            texts = list(self._vectors)
+            np.savez(self.path, texts=np.array(texts), vectors=np.vstack([self._vectors[t] for t in texts]))

@@ -1,0 +1,29 @@
+"""The extraction stage with the learned model: candidate units, one batched embedding, scoring, decoding."""
+from __future__ import annotations
+
+from ingest.extract.model import Model, decode, load_model, scored
+from ingest.extract.units import article_units
+from kb.embedding.embedders import Embedder
+from kb.records import Item, Sentence
+
+
+def learned_items(sentences: list[Sentence], embedder: Embedder, title: str = "", text: str = "",
+                  model: Model | None = None) -> list[Item]:
+    """The items of one article by the learned model (``text``: the article text the offsets point into)."""
+    units = article_units(sentences, title, text)
+    if not units:
+        return []
+    unit_texts = [unit.text for unit in units]
+    sentence_texts = [unit.sentence.text for unit in units]
+    unique = list(dict.fromkeys(unit_texts + sentence_texts))
+    vectors = dict(zip(unique, embedder.embed_passages(unique)))
+    unit_vectors = [vectors[text] for text in unit_texts]
+    sentence_vectors = [vectors[text] for text in sentence_texts]
+    import numpy as np
+
+    return decode(scored(model or load_model(), units, np.vstack(unit_vectors), np.vstack(sentence_vectors)))
+
+
+def uses_learned_model(embedder: Embedder | None) -> bool:
+    """Whether the learned model applies: it was trained on e5 vectors, so only with the e5 embedder."""
+    return embedder is not None and embedder.name == "e5"

@@ -1,0 +1,126 @@
+"""The learned duty/skill extractor: a small MLP over e5 vectors of each candidate unit and its sentence.
+
+Input of one unit: its e5 passage vector (384), its sentence's (384) and the proposal features of
+``ingest.extract.units`` (standardized). One hidden layer (ReLU) gives a softmax over ``CLASSES``: no item,
+a duty, or a skill of one of the five subtypes. The probability of the likelier item kind is calibrated
+(Platt scaling fitted on documents the fit never saw, see ``ingest.extract.train``); decoding keeps the most
+confident non-overlapping units whose calibrated probability reaches ``THRESHOLD``, so a span wins over a
+longer one that holds it only when the model trusts it more. Weights are numpy arrays in
+``data/extractor.npz`` (float16), built by ``make train``; their provenance is in ``data/extractor.json``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ingest.extract.units import FEATURES, SUBTYPES, Unit
+from kb.errors import KBError
+from kb.records import Item
+
+WEIGHTS = Path(__file__).resolve().parent / "data" / "extractor.npz"
+CLASSES = ("none", "duty", *(f"skill:{subtype}" for subtype in SUBTYPES))
+SOURCE = "model:learned"
+THRESHOLD = 0.5  # a calibrated probability: an item is kept when it is more likely an item than not
+MEMBER_BONUS = 0.02  # at equal confidence the enumeration member (the shorter span) wins
+
+
+@dataclass(frozen=True)
+class Model:
+    """MLP weights, feature scaling and calibration."""
+
+    w1: np.ndarray
+    b1: np.ndarray
+    w2: np.ndarray
+    b2: np.ndarray
+    mean: np.ndarray
+    scale: np.ndarray
+    platt: tuple[float, float]
+
+    def probabilities(self, unit_vectors: np.ndarray, sentence_vectors: np.ndarray,
+                      features: np.ndarray) -> np.ndarray:
+        """Class probabilities (units x CLASSES), before calibration."""
+        hidden = np.maximum(0.0, inputs(unit_vectors, sentence_vectors, features, self.mean, self.scale) @ self.w1
+                            + self.b1)
+        logits = hidden @ self.w2 + self.b2
+        logits -= logits.max(axis=1, keepdims=True)
+        exp = np.exp(logits)
+        return exp / exp.sum(axis=1, keepdims=True)
+
+    def calibrate(self, probability: np.ndarray) -> np.ndarray:
+        """Platt scaling of raw item-kind probabilities."""
+        a, b = self.platt
+        clipped = np.clip(probability, 1e-4, 1 - 1e-4)
+        return 1.0 / (1.0 + np.exp(-(a * np.log(clipped / (1 - clipped)) + b)))
+
+    def save(self, path: Path) -> None:
+        """Write the weights as float16 (the scaling and calibration stay float32)."""
+        np.savez_compressed(path, w1=self.w1.astype(np.float16), b1=self.b1.astype(np.float16),
+                            w2=self.w2.astype(np.float16), b2=self.b2.astype(np.float16),
+                            mean=self.mean.astype(np.float32), scale=self.scale.astype(np.float32),
+                            platt=np.array(self.platt, dtype=np.float32),
+                            features=np.array(FEATURES), classes=np.array(CLASSES))
+
+
+def inputs(unit_vectors: np.ndarray, sentence_vectors: np.ndarray, features: np.ndarray, mean: np.ndarray,
+           scale: np.ndarray) -> np.ndarray:
+    """The model's input rows: unit vector, sentence vector, standardized features."""
+    return np.hstack([unit_vectors, sentence_vectors, (features - mean) / scale]).astype(np.float32)
+
+
+@lru_cache(maxsize=2)
+def load_model(path: Path = WEIGHTS) -> Model:
+    """The shipped (or given) weights; refuses a file made for other features or classes."""
+    try:
+        data = np.load(path)
+    except (OSError, ValueError) as error:
+        raise KBError(f"{path}: cannot read the extractor's weights ({error.__class__.__name__})",
+                      hint="rebuild them with `make train`, or restore the file from the repository") from error
+    if tuple(data["features"]) != FEATURES or tuple(data["classes"]) != CLASSES:
+        raise KBError(f"{path}: the extractor's weights were made for other features or classes",
+                      hint="rebuild them with `make train`")
+    return Model(*(data[name].astype(np.float32) for name in ("w1", "b1", "w2", "b2", "mean", "scale")),
+                 platt=tuple(float(value) for value in data["platt"]))
+
+
+def scored(model: Model, units: Sequence[Unit], unit_vectors: np.ndarray,
+           sentence_vectors: np.ndarray) -> list[tuple[Unit, str, str, float]]:
+    """(unit, kind, subtype, calibrated confidence) of every unit."""
+    if not units:
+        return []
+    features = np.array([unit.features for unit in units], dtype=np.float32)
+    probabilities = model.probabilities(unit_vectors, sentence_vectors, features)
+    duty = probabilities[:, 1]
+    skills = probabilities[:, 2:]
+    skill = skills.sum(axis=1)
+    kinds = np.where(duty >= skill, "duty", "skill")
+    confidence = model.calibrate(np.maximum(duty, skill))
+    subtypes = [SUBTYPES[index] for index in skills.argmax(axis=1)]
+    return [(unit, str(kind), subtype if kind == "skill" else "", float(value))
+            for unit, kind, subtype, value in zip(units, kinds, subtypes, confidence)]
+
+
+def decode(scored_units: list[tuple[Unit, str, str, float]], threshold: float = THRESHOLD) -> list[Item]:
+    """The most confident non-overlapping units at or above ``threshold``, as items in text order."""
+    member = FEATURES.index("duty_member"), FEATURES.index("skill_member")
+    order = sorted(scored_units, key=lambda entry: (
+        -(entry[3] + MEMBER_BONUS * max(entry[0].features[member[0]], entry[0].features[member[1]])),
+        entry[0].end - entry[0].start))
+    kept: list[tuple[Unit, str, str, float]] = []
+    for entry in order:
+        unit = entry[0]
+        if entry[3] < threshold:
+            continue
+        if all(unit.end <= other.start or unit.start >= other.end for other, *_ in kept):
+            kept.append(entry)
+    return sorted((_item(*entry) for entry in kept), key=lambda item: item.start)
+
+
+def _item(unit: Unit, kind: str, subtype: str, confidence: float) -> Item:
+    sentence = unit.sentence
+    return Item(doc_id=sentence.doc_id, sentence_index=sentence.index, kind=kind, subtype=subtype,
+                start=unit.start, end=unit.end, text=unit.text, lang=sentence.lang,
+                confidence=round(confidence, 4), source=SOURCE)
