@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
-import numpy as np
 
-from kb.embedding.embedders import CachingEmbedder, MemoEmbedder  # noqa: F401 (CachingEmbedder: re-exported)
+from kb.embedding.embedders import CachingEmbedder  # noqa: F401 (re-exported for the evaluations)
 from kb.records import Article, Item, Sentence
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -282,7 +282,7 @@ def corpus_items() -> dict[str, list[Item]]:
              ("002_5df17db3aa96b6b9.txt", "003_7fe56a1790d248dd.txt", "004_fd08960ed22fac1b.txt")]
     articles = list(detect(read(paths)))
     titles = {article.doc_id: article.title for article in articles}
-    found = list(extract(detect_sentences(split(articles)), open_embedder("e5"), titles))
+    found = list(extract(detect_sentences(split(articles)), open_embedder("e5"), titles, method="rules"))
     return {prefix: [item for item in found if item.doc_id.startswith(prefix)] for prefix in ("002", "003", "004")}
 
 
@@ -816,12 +816,12 @@ def test_parts_of_an_enumeration_beside_a_confident_duty_need_less_evidence(e5) 
     # no German frame matches: the classifier alone reads the clause (bar 0.9); "nehmen Anrufe entgegen" is
     # surely a duty, and the part listed with it is taken at the lower sibling bar (0.8)
     text = "Außerdem planen Sie die Dienstreisen des Vorstands und nehmen Anrufe entgegen."
-    found = texts(list(extract(sentences_of("de", text)[1], e5)), "duty")
+    found = texts(list(extract(sentences_of("de", text)[1], e5, method="rules")), "duty")
     assert "planen Sie die Dienstreisen des Vorstands" in found and "nehmen Anrufe entgegen" in found
 
 
 def test_an_enumeration_without_a_confident_part_yields_nothing_by_the_classifier_alone(e5) -> None:
-    found = list(extract(sentences_of("sv", "Arbetet sker i skift, även på helger.")[1], e5))
+    found = list(extract(sentences_of("sv", "Arbetet sker i skift, även på helger.")[1], e5, method="rules"))
     assert found == []
 
 
@@ -841,7 +841,7 @@ def test_list_lines_opened_by_verbal_nouns_keep_a_coordinated_object_in_their_du
     # Croatian has no rule file; its list lines open with "-nje" nouns, so a conjunction followed by another
     # object ("jela i vina") stays in the duty and one followed by a "-nje" noun ("i pranje čaša") starts one
     text = "Konobar\n\nOpis posla:\n" + "".join(f"- {line}\n" for line in HR_DUTIES)
-    found = [item.text for item in extract(article_sentences("hr", text)[1:], e5, texts={"doc": text})
+    found = [item.text for item in extract(article_sentences("hr", text)[1:], e5, method="rules", texts={"doc": text})
              if item.kind == "duty"]
     assert found == ["Posluživanje gostiju hranom i pićem", "Preporučivanje jela i vina iz ponude",
                      "Održavanje čistoće sale", "pranje čaša"]
@@ -851,7 +851,7 @@ def test_a_clause_without_rules_yields_each_part_as_the_kind_it_reads_as(e5) -> 
     # Finnish has no rule file: the clause as a whole reads as a requirement, its second part as a duty
     text = ("Useimmilla IT-tukihenkilöillä on tieto- ja viestintätekniikan perustutkinto tai tietojenkäsittelyn "
             "tradenomin tutkinto, ja he vastaavat käyttäjien tukipyyntöjen käsittelystä.")
-    found = [(item.kind, item.text) for item in extract(sentences_of("fi", text)[1], e5)]
+    found = [(item.kind, item.text) for item in extract(sentences_of("fi", text)[1], e5, method="rules")]
     assert ("duty", "he vastaavat käyttäjien tukipyyntöjen käsittelystä") in found
     assert [text for kind, text in found if kind == "skill" and "perustutkinto" in text]
 
@@ -861,7 +861,7 @@ def test_prose_without_rules_is_read_at_a_lower_bar_and_keeps_listed_one_word_tr
     lines = ["Računovodja ima visokošolsko izobrazbo ekonomske smeri in vodi poslovne knjige podjetja.",
              "Vsak mesec pripravlja obračun plač ter oddaja davčne napovedi.",
              "Delodajalci cenijo kandidate, ki so natančni, zanesljivi, potrpežljivi in diskretni."]
-    found = [(item.kind, item.text) for item in extract(sentences_of("sl", *lines)[1], e5)]
+    found = [(item.kind, item.text) for item in extract(sentences_of("sl", *lines)[1], e5, method="rules")]
     assert [text for kind, text in found if kind == "duty" and "pripravlja obračun plač" in text]
     assert ("skill", "potrpežljivi") in found and ("skill", "zanesljivi") in found
 
@@ -873,4 +873,4 @@ def test_prose_without_rules_is_read_at_a_lower_bar_and_keeps_listed_one_word_tr
 ])
 def test_an_offer_without_rules_yields_no_item_from_its_parts(e5, lang: str, sentence: str) -> None:
     # the clause as a whole reads as no item, so its listed benefits are not taken one by one
-    assert list(extract(sentences_of(lang, sentence)[1], e5)) == []
+    assert list(extract(sentences_of(lang, sentence)[1], e5, method="rules")) == []

@@ -116,7 +116,7 @@ def test_sections_work_in_a_language_without_a_data_file(e5) -> None:
         "Responsabilități", "Eliberarea medicamentelor pe bază de rețetă", "Consilierea pacienților",
         "Cerințe:", "Diplomă de licență în farmacie", "Experiență de minimum 1 an",
         "Oferim", "Tichete de masă", "Asigurare medicală privată")
-    found = [(item.kind, item.text) for item in extract(sentences, e5)]
+    found = [(item.kind, item.text) for item in extract(sentences, e5, method="rules")]
     assert found == [("duty", "Eliberarea medicamentelor pe bază de rețetă"), ("duty", "Consilierea pacienților"),
                      ("skill", "Diplomă de licență în farmacie"), ("skill", "Experiență de minimum 1 an")]
 
@@ -126,7 +126,7 @@ def test_the_layout_of_the_article_text_shows_headings_that_are_not_short(e5) ->
             "- Înregistrarea reclamațiilor în sistem\n\nCerințe obligatorii\n- Limba engleză la nivel mediu\n"
             "- Disponibilitate pentru lucrul în ture\n")
     sentences = article_sentences("ro", text)[1:]  # the title line is no sentence of the body
-    found = [(item.kind, item.text) for item in extract(sentences, e5, texts={"doc": text})]
+    found = [(item.kind, item.text) for item in extract(sentences, e5, method="rules", texts={"doc": text})]
     assert found == [("duty", "Preluarea apelurilor clienților"), ("duty", "Înregistrarea reclamațiilor în sistem"),
                      ("skill", "Limba engleză la nivel mediu"), ("skill", "Disponibilitate pentru lucrul în ture")]
 
@@ -135,8 +135,8 @@ def test_a_short_duty_the_classifier_alone_finds_counts_only_where_no_rules_ran(
     # Finnish has no rule file: a two-word line is a duty; in Dutch the rules passed it over
     _, finnish = sentences_of("fi", "Tilausten kerääminen")
     _, dutch = sentences_of("nl", "Orders verzamelen")
-    assert [(item.kind, item.text) for item in extract(finnish, e5)] == [("duty", "Tilausten kerääminen")]
-    assert list(extract(dutch, e5)) == []
+    assert [(item.kind, item.text) for item in extract(finnish, e5, method="rules")] == [("duty", "Tilausten kerääminen")]
+    assert list(extract(dutch, e5, method="rules")) == []
 
 
 def test_lines_under_a_heading_of_unclear_item_kind_take_each_its_own_kind(e5) -> None:
@@ -145,7 +145,7 @@ def test_lines_under_a_heading_of_unclear_item_kind_take_each_its_own_kind(e5) -
     text = ("Pénzügyi asszisztens\n\nFeladatok\n- Számlák rögzítése a rendszerben\n"
             "- Ügyfelek telefonos tájékoztatása\n- Legalább 2 év tapasztalat könyvelésben\n")
     sentences = article_sentences("hu", text)[1:]  # the title line is no sentence of the body
-    found = [(item.kind, item.text) for item in extract(sentences, e5, texts={"doc": text})]
+    found = [(item.kind, item.text) for item in extract(sentences, e5, method="rules", texts={"doc": text})]
     assert found == [("duty", "Számlák rögzítése a rendszerben"), ("duty", "Ügyfelek telefonos tájékoztatása"),
                      ("skill", "Legalább 2 év tapasztalat könyvelésben")]
 
@@ -168,7 +168,7 @@ def test_a_paragraph_after_a_list_takes_the_section_kind_only_when_the_classifie
             "Varastotyöntekijä huolehtii myös varaston siisteydestä.\n\n"
             "Tarjoamme kilpailukykyisen palkan ja lounasedun.\n")
     sentences = article_sentences("fi", text)[1:]
-    found = [(item.kind, item.text) for item in extract(sentences, e5, texts={"doc": text})]
+    found = [(item.kind, item.text) for item in extract(sentences, e5, method="rules", texts={"doc": text})]
     assert ("duty", "Tavaroiden vastaanotto") in found and ("duty", "Tilausten kerääminen") in found
     assert not [text for _, text in found if "Tarjoamme" in text or "lounasedun" in text]
 
@@ -177,7 +177,7 @@ def test_chinese_headings_end_in_a_full_width_colon_and_lists_split_at_the_enume
     text = ("销售代表\n\n工作内容：\n- 开发新客户\n- 维护老客户关系\n\n"
             "任职要求：\n- 两年以上销售经验\n- 积极、主动\n")
     sentences = article_sentences("zh", text)[1:]
-    found = [(item.kind, item.text) for item in extract(sentences, e5, texts={"doc": text})]
+    found = [(item.kind, item.text) for item in extract(sentences, e5, method="rules", texts={"doc": text})]
     assert found == [("duty", "开发新客户"), ("duty", "维护老客户关系"), ("skill", "两年以上销售经验"),
                      ("skill", "积极"), ("skill", "主动")]
 
@@ -193,7 +193,7 @@ def test_a_list_under_a_job_description_heading_is_read_as_its_items(e5) -> None
     assert classifier.heading_kind("Opis posla", "colon", benefits) == "none"
     text = "Konobar\n\nOpis posla:\n" + "".join(f"- {line}\n" for line in duties)
     sentences = article_sentences("hr", text)[1:]
-    found = [(item.kind, item.text) for item in extract(sentences, e5, texts={"doc": text})]
+    found = [(item.kind, item.text) for item in extract(sentences, e5, method="rules", texts={"doc": text})]
     assert ("duty", "Naplata računa") in found and ("duty", "Održavanje čistoće sale") in found
 
 
@@ -207,7 +207,7 @@ def test_a_line_alone_that_reads_like_a_benefit_over_a_list_of_benefits_heads_th
     text = ("영업 담당자\n\n주요 업무\n- 신규 고객 발굴\n- 견적서 작성\n\n자격 요건\n- 영업 경력 2년 이상\n"
             "- 운전면허 소지자\n\n복리후생\n" + "".join(f"- {line}\n" for line in benefits))
     sentences = article_sentences("ko", text)[1:]
-    found = [(item.kind, item.text) for item in extract(sentences, e5, texts={"doc": text})]
+    found = [(item.kind, item.text) for item in extract(sentences, e5, method="rules", texts={"doc": text})]
     assert ("skill", "영업 경력 2년 이상") in found and ("duty", "견적서 작성") in found
     assert not [text for _, text in found if text in benefits or text == "복리후생"]
 
@@ -233,7 +233,7 @@ def test_a_line_barely_read_as_a_duty_takes_the_kind_of_the_clear_lines_beside_i
     assert classifier.lines_kind(lines) == "skill"
     text = "Mhasibu\n\nMajukumu:\n- Kuandaa taarifa za fedha za kila mwezi\n\nSifa:\n" + "".join(
         f"- {line}\n" for line in lines)
-    found = [(item.kind, item.text) for item in extract(article_sentences("sw", text)[1:], e5, texts={"doc": text})]
+    found = [(item.kind, item.text) for item in extract(article_sentences("sw", text)[1:], e5, method="rules", texts={"doc": text})]
     assert ("skill", "Shahada ya uhasibu") in found and ("duty", "Shahada ya uhasibu") not in found
 
 

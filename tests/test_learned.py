@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from ingest.extract.learned import learned_items, uses_learned_model
-from ingest.extract.model import CLASSES, WEIGHTS, Model, decode, load_model, scored
+from ingest.extract.model import CLASSES, WEIGHTS, decode, load_model, scored
 from ingest.extract.sources import conll
 from ingest.extract.train import Examples, fit, label_mask
 from ingest.extract.units import FEATURES, Unit, article_units

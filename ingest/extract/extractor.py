@@ -27,6 +27,7 @@ from ingest.extract.candidates import (  # noqa: F401 (_heading, _section_lines,
 )
 from ingest.extract.classify import PrototypeClassifier, Verdict, classifier_for
 from ingest.extract.enumeration import verb_headed
+from ingest.extract.rules import Region
 from kb.embedding.embedders import Embedder
 from kb.records import Item, Sentence
 
@@ -46,16 +47,25 @@ CLAUSE_GATE = 0.2
 
 
 
+METHODS = ("auto", "learned", "rules")
+
+
 def extract(sentences: Iterable[Sentence], embedder: Embedder | None = None,
-            titles: Mapping[str, str] | None = None, texts: Mapping[str, str] | None = None) -> Iterator[Item]:
+            titles: Mapping[str, str] | None = None, texts: Mapping[str, str] | None = None,
+            method: str = "auto") -> Iterator[Item]:
     """Duties and skills of each article's sentences: by the learned model (``ingest.extract.model``) with the
     e5 embedder it was trained on; by the rules and the prototype classifier with another embedder; by the
-    rules alone when ``embedder`` is None.
+    rules alone when ``embedder`` is None. ``method="rules"`` keeps the rules and prototype classifier with e5 too;
+    ``"learned"`` insists on the model.
     ``titles`` maps doc ids to article titles, which name the role ("Co robi koordynator spotkania?");
     ``texts`` maps doc ids to article texts, whose layout shows headings (a short line after a blank one)."""
     from ingest.extract.learned import learned_items, uses_learned_model
 
-    learned = uses_learned_model(embedder)
+    if method not in METHODS:
+        raise ValueError(f"unknown extraction method {method!r}; use one of {', '.join(METHODS)}")
+    learned = method == "learned" or (method == "auto" and uses_learned_model(embedder))
+    if learned and embedder is None:
+        raise ValueError("the learned extractor needs the e5 embedder")
     classifier = classifier_for(embedder) if embedder is not None and not learned else None
     for doc_id, article_sentences in groupby(sentences, key=lambda sentence: sentence.doc_id):
         title, text = (titles or {}).get(doc_id, ""), (texts or {}).get(doc_id, "")
