@@ -113,7 +113,8 @@ def cmd_export(args: argparse.Namespace) -> None:
     from pathlib import Path
 
     with _open(args) as kb:
-        path = kb.export(Path(args.out), format=args.format, kind=args.kind, lang=args.lang, doc=args.doc)
+        path = kb.export(Path(args.out), format=args.format, kind=args.kind, lang=args.lang, doc=args.doc,
+                         label_lang=args.label_lang)
     if args.json:
         print_json({"path": str(path), "format": args.format or path.suffix.lstrip(".")})
         return
@@ -227,6 +228,7 @@ def _export_arguments(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--kind", choices=("duty", "skill"), help="only duties or only skills")
     sub.add_argument("--lang", metavar="CODE", help="only items in this language")
     sub.add_argument("--doc", metavar="ID", help="only this document id")
+    _label_lang(sub)
 
 
 def _compare_arguments(sub: argparse.ArgumentParser) -> None:

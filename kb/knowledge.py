@@ -295,11 +295,13 @@ class KnowledgeBase:
         return compare(self, list(doc_ids))
 
     def export(self, path: str | Path, format: str | None = None, kind: str | None = None,
-               lang: str | None = None, doc: str | None = None) -> Path:
-        """Write the extracted items to CSV, JSONL, Excel or Parquet; returns the file written."""
+               lang: str | None = None, doc: str | None = None, label_lang: str = "en") -> Path:
+        """Write the extracted items with their ESCO concepts (labels in ``label_lang``, else English) to CSV,
+        JSON, JSONL, Excel or Parquet; returns the file written."""
         from kb.export import export
 
-        return export(self, Path(path), format=format, kind=kind, lang=self.resolve_lang(lang), doc=doc)
+        return export(self, Path(path), format=format, kind=kind, lang=self.resolve_lang(lang), doc=doc,
+                      label_lang=label_lang)
 
     def stats(self) -> dict:
         """Counts of what the knowledge base holds, with its folder's name (never an absolute path) and embedder."""
