@@ -11,7 +11,7 @@ import pytest
 
 from kb.embedding import tokens
 from kb.embedding.embedders import normalize
-from kb.search.rerank import alignment, rerank, token_mean, unit_states
+from kb.search.rerank import alignment, rerank, token_mean
 from kb.search.hybrid import (Candidate, SearchOptions, SearchRequest, dense_candidates, group_by_sentence, keep_first,
                        search)
 
@@ -104,19 +104,6 @@ def test_stored_states_are_the_one_pass_states_quantized(corpus_kb, encoder):
     assert stored.shape == fresh.shape
     cosines = np.sum(normalize(stored) * normalize(fresh), axis=1)
     assert cosines.min() > 0.99
-
-
-def test_a_duty_is_aligned_through_its_span_of_the_sentence_states(corpus_kb, encoder):
-    sentence = "Ansvarar för bokning av resor och hotell samt hantering av korrespondens."
-    start = sentence.index("hantering")
-    states = encoder.encode([sentence])[0]
-    row = {"kind": "duty", "text": sentence[start:-1], "sentence": sentence, "sentence_start": 100,
-           "start": 100 + start}
-    span = unit_states(encoder, row, states)
-    assert 0 < len(span) < len(states)
-    alone = encoder.encode([row["text"]])[0]
-    assert abs(len(span) - len(alone)) <= 1
-    assert unit_states(encoder, {**row, "kind": "sentence"}, states) is states
 
 
 def test_rerank_reorders_only_the_first_results_and_scores_them(corpus_kb, encoder):

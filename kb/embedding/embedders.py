@@ -182,14 +182,12 @@ class MemoEmbedder:
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         """Embed only the texts not seen since the last ``clear``."""
         missing = list(dict.fromkeys(text for text in texts if text not in self._vectors))
-        with_states = [text for text in missing if text in self._wanted]
-        if with_states:
-            vectors, states = self.encoder.embed(with_states)
-            self._vectors.update(zip(with_states, vectors))
-            self._states.update(zip(with_states, states))
-        plain = [text for text in missing if text not in self._wanted]
-        if plain:
-            self._vectors.update(zip(plain, self.inner.embed_passages(plain)))
+        for chunk in chunked([text for text in missing if text in self._wanted]):
+            vectors, states = self.encoder.embed(chunk)
+            self._vectors.update(zip(chunk, vectors))
+            self._states.update(zip(chunk, states))
+        for chunk in chunked([text for text in missing if text not in self._wanted]):  # bounded batches
+            self._vectors.update(zip(chunk, self.inner.embed_passages(chunk)))
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.vstack([self._vectors[text] for text in texts])

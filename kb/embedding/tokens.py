@@ -222,7 +222,6 @@ class TokenEncoder:
         if not self._model:
             raise RuntimeError(f"the e5 model did not load from {model}")
         self.dim = int(lib.e5_dim(self._model))
-        self._empty = int(lib.e5_token_count(self._model, b"", 0))  # the prefix and the special tokens
         self._lock = threading.Lock()  # one forward pass at a time: each already uses every core
 
     def embed(self, texts: Sequence[str], is_query: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -233,12 +232,6 @@ class TokenEncoder:
     def encode(self, texts: Sequence[str], is_query: bool = False) -> list[np.ndarray]:
         """One (tokens x dim) float16 array per text (the pass stops after ``LAYER``: no vectors)."""
         return self._chunks(texts, is_query, vectors=False)[1]
-
-    def pieces(self, text: str) -> int:
-        """How many token-state rows a text's own word pieces take (its prefix and special tokens left out)."""
-        encoded = text.encode("utf-8")
-        with self._lock:
-            return int(self._lib.e5_token_count(self._model, encoded, 0)) - self._empty
 
     def _chunks(self, texts: Sequence[str], is_query: bool, vectors: bool) -> tuple[np.ndarray, list[np.ndarray]]:
         pooled: list[np.ndarray] = []
