@@ -263,7 +263,7 @@ class KnowledgeBase:
         from kb.esco.data import load
         from kb.esco.importer import tables_dir
 
-        return load(tables_dir(self.folder)).label(uri, lang)
+        return load(tables_dir(self.folder)).label(uri, (lang or "en").strip().lower())
 
     def role(self, doc_id: str, label_lang: str = "en") -> dict:
         """An article against its ESCO occupation: the occupation's essential skills, which the article
@@ -272,10 +272,11 @@ class KnowledgeBase:
 
         return role_profile(self, doc_id, label_lang)
 
-    def esco_skills(self, lang: str | None = None, label_lang: str = "en") -> list[dict]:
+    def esco_skills(self, lang: str | None = None, label_lang: str = "en", doc: str | None = None) -> list[dict]:
         """The ESCO concepts the items are linked to, counted across roles and languages, most roles first."""
+        doc = self.resolve_doc(doc) if doc else None
         return [{**row, "esco_label": self.esco_label(row["uri"], label_lang)}
-                for row in esco_links.concept_counts(self.store.connection, lang=self.resolve_lang(lang))]
+                for row in esco_links.concept_counts(self.store.connection, lang=self.resolve_lang(lang), doc_id=doc)]
 
     def occupations(self, doc_id: str, label_lang: str = "en") -> list[dict]:
         """An article's ESCO occupations, best first, with their labels."""
@@ -288,11 +289,11 @@ class KnowledgeBase:
 
         return skill_list(self, lang=self.resolve_lang(lang), subtype=subtype, top=top)
 
-    def compare(self, *doc_ids: str) -> dict:
-        """Role-to-role similarity, aligned shared duties and what is unique to each."""
+    def compare(self, *doc_ids: str, label_lang: str = "en") -> dict:
+        """Role-to-role similarity, aligned shared duties, what is unique to each and the shared ESCO concepts."""
         from kb.analysis.compare import compare
 
-        return compare(self, list(doc_ids))
+        return compare(self, list(doc_ids), label_lang)
 
     def export(self, path: str | Path, format: str | None = None, kind: str | None = None,
                lang: str | None = None, doc: str | None = None, label_lang: str = "en") -> Path:
