@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 KB_DIR ?= kbdata
 PORT ?= 8501
 
-.PHONY: install run ingest app test test-fast browser eval eval-heldout train train-heldout bench clean
+.PHONY: install run ingest app test test-fast browser eval eval-heldout train train-heldout bench bench-1m clean
 DATA ?= ../shared/data
 TRAIN := $(PY) -m ingest.extract.train --data $(DATA) --cache build/extract/vectors.npz
 
@@ -63,8 +63,12 @@ train-heldout: install
 eval-heldout: train-heldout
 	$(PY) -m eval.heldout --models build/extract --cache build/extract/vectors.npz
 
+# One table: the product beside the raw encoder + flat FAISS (docs/benchmarks.md); about 15 min on 2 cores.
 bench: install
 	$(PY) -m bench.run
+
+bench-1m: install
+	$(PY) -m bench.run --esco 0 --synthetic 1000000
 
 clean:
 	rm -rf $(KB_DIR) tests/artifacts .pytest_cache

@@ -113,7 +113,8 @@ def cmd_export(args: argparse.Namespace) -> None:
     from pathlib import Path
 
     with _open(args) as kb:
-        path = kb.export(Path(args.out), format=args.format, kind=args.kind, lang=args.lang, doc=args.doc)
+        path = kb.export(Path(args.out), format=args.format, kind=args.kind, lang=args.lang, doc=args.doc,
+                         label_lang=args.label_lang)
     if args.json:
         print_json({"path": str(path), "format": args.format or path.suffix.lstrip(".")})
         return
@@ -137,7 +138,7 @@ def cmd_compare(args: argparse.Namespace) -> None:
     from kb.analysis.compare import format_comparison
 
     with _open(args) as kb:
-        result = kb.compare(*args.docs)
+        result = kb.compare(*args.docs, label_lang=args.label_lang)
     if args.json:
         print_json({key: result[key] for key in ("docs", "similarity", "pairs")})
         return
@@ -153,7 +154,8 @@ COMMANDS: dict[str, tuple[Callable, str, str]] = {
                "python -m kb skills --lang sv --subtype skill --top 20"),
     "export": (cmd_export, "export duties and skills to CSV, JSON, JSONL, Excel or Parquet",
                "python -m kb export --format xlsx --out items.xlsx --kind skill"),
-    "compare": (cmd_compare, "compare roles: similarity, aligned shared duties and what is unique to each",
+    "compare": (cmd_compare, "compare roles: similarity, aligned shared duties, what is unique to each and "
+                             "the ESCO concepts both are linked to",
                 "python -m kb compare 000 004 --json"),
     "role": (cmd_role, "one role against its ESCO occupation: essential skills covered and the gaps",
              "python -m kb role 004 --label-lang pl"),
@@ -227,10 +229,12 @@ def _export_arguments(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--kind", choices=("duty", "skill"), help="only duties or only skills")
     sub.add_argument("--lang", metavar="CODE", help="only items in this language")
     sub.add_argument("--doc", metavar="ID", help="only this document id")
+    _label_lang(sub)
 
 
 def _compare_arguments(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("docs", nargs="+", metavar="DOC", help="two or more document ids (see 'python -m kb docs')")
+    _label_lang(sub)
 
 
 def _remove_arguments(sub: argparse.ArgumentParser) -> None:

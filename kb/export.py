@@ -28,8 +28,11 @@ from kb.storage.store import now
 
 FORMATS = ("csv", "json", "jsonl", "xlsx", "parquet")
 COLUMNS = ("doc_id", "title", "lang", "kind", "subtype", "text", "sentence", "start", "end", "confidence",
-           "group_id", "group_label")
+           "group_id", "group_label", "esco_uri", "esco_label", "esco_type", "esco_score")
+ITEM_COLUMNS = COLUMNS[:10]
+ESCO_COLUMNS = COLUMNS[12:]
 INTEGER_COLUMNS = ("start", "end")
+FLOAT_COLUMNS = ("confidence", "esco_score")  # esco_score is empty (null, NaN in pandas) where no concept fits
 SHEETS = {"duty": "duties", "skill": "skills"}
 MEDIA_TYPES = {"csv": "text/csv", "json": "application/json", "jsonl": "application/jsonl",
                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -47,27 +50,31 @@ def check_format(format: str | None) -> str:
     return format
 
 
-def export_rows(kb, kind: str | None = None, lang: str | None = None, doc: str | None = None) -> list[dict]:
-    """One row per duty or skill with its group, in document order."""
+def export_rows(kb, kind: str | None = None, lang: str | None = None, doc: str | None = None,
+                label_lang: str = "en") -> list[dict]:
+    """One row per duty or skill with its group and ESCO concept (label in ``label_lang``, else English),
+    in document order; the ESCO text columns are "" and ``esco_score`` None where no concept fits."""
     from kb.analysis.skills import ensure_groups
 
-    items = kb.items(doc=doc, kind=kind, lang=lang)
+    items = kb.items(doc=doc, kind=kind, lang=lang, label_lang=label_lang)
     ensure_groups(kb)
     groups = kb.store.unit_groups()
     rows = []
     for item in items:
         group_id, group_label = groups.get(item["id"], ("", ""))
-        rows.append({**{column: item[column] for column in COLUMNS[:10]},
-                     "group_id": group_id, "group_label": group_label})
+        esco = {column: item[column] or "" for column in ESCO_COLUMNS[:3]}
+        rows.append({**{column: item[column] for column in ITEM_COLUMNS}, "group_id": group_id,
+                     "group_label": group_label, **esco, "esco_score": item["esco_score"]})
     return rows
 
 
-def export_metadata(kb, rows: list[dict], kind: str | None, lang: str | None, doc: str | None) -> dict:
+def export_metadata(kb, rows: list[dict], kind: str | None, lang: str | None, doc: str | None,
+                    label_lang: str = "en") -> dict:
     """The version and export time written into the file."""
     return {"kb": kb_name(kb.folder), "kb_version": kb.store.generation,
             "kb_updated_at": kb.store.get_meta("updated_at"),
             "embedder": kb.settings.embedder, "exported_at": now(), "rows": len(rows),
-            "filters": {"kind": kind, "lang": lang, "doc": doc}}
+            "filters": {"kind": kind, "lang": lang, "doc": doc}, "label_lang": label_lang}
 
 
 def kb_name(folder: Path) -> str:
@@ -75,26 +82,28 @@ def kb_name(folder: Path) -> str:
     return Path(folder).resolve().name
 
 
-def export_bytes(kb, format: str, kind: str | None = None, lang: str | None = None, doc: str | None = None) -> bytes:
+def export_bytes(kb, format: str, kind: str | None = None, lang: str | None = None, doc: str | None = None,
+                 label_lang: str = "en") -> bytes:
     """The export file's content in one format (what the file export and the download button write)."""
-    check_format(format)
-    rows = export_rows(kb, kind=kind, lang=lang, doc=doc)
-    metadata = export_metadata(kb, rows, kind, lang, doc)
-    kinds = (kind,) if kind else ("duty", "skill")
-    return WRITERS[format](rows, metadata, kinds)
+    return _content(kb, check_format(format), kind, lang, doc, label_lang)[0]
+
+
+def _content(kb, format: str, kind: str | None, lang: str | None, doc: str | None,
+             label_lang: str) -> tuple[bytes, dict]:
+    """The file's bytes and its metadata."""
+    rows = export_rows(kb, kind=kind, lang=lang, doc=doc, label_lang=label_lang)
+    metadata = export_metadata(kb, rows, kind, lang, doc, label_lang)
+    return WRITERS[format](rows, metadata, (kind,) if kind else ("duty", "skill")), metadata
 
 
 def export(kb, path: Path, format: str | None = None, kind: str | None = None, lang: str | None = None,
-           doc: str | None = None) -> Path:
+           doc: str | None = None, label_lang: str = "en") -> Path:
     """Write the export to ``path`` (format from the suffix when not given); returns the path."""
     format = format or path.suffix.lower().lstrip(".")
     if format not in FORMATS:
         raise KBError(f"unknown export format {format!r}", where=str(path),
                       hint=f"use --format with one of {', '.join(FORMATS)} or a file name ending in one")
-    check_format(format)
-    rows = export_rows(kb, kind=kind, lang=lang, doc=doc)
-    metadata = export_metadata(kb, rows, kind, lang, doc)
-    content = WRITERS[format](rows, metadata, (kind,) if kind else ("duty", "skill"))
+    content, metadata = _content(kb, format, kind, lang, doc, label_lang)
     try:
         path.write_bytes(content)
         if format in ("csv", "jsonl"):
@@ -161,7 +170,7 @@ def _xlsx(rows: list[dict], metadata: dict, kinds: tuple[str, ...]) -> bytes:
 
     workbook = Workbook()
     workbook.remove(workbook.active)
-    widths = {"text": 50, "sentence": 80, "title": 30, "group_label": 40}
+    widths = {"text": 50, "sentence": 80, "title": 30, "group_label": 40, "esco_uri": 30, "esco_label": 40}
     for kind in kinds:
         sheet = workbook.create_sheet(SHEETS[kind])
         sheet.append(list(COLUMNS))
@@ -191,7 +200,7 @@ def _parquet(rows: list[dict], metadata: dict, kinds: tuple[str, ...]) -> bytes:
     import pyarrow.parquet as pq
 
     types = {column: pa.string() for column in COLUMNS}
-    types.update(start=pa.int64(), end=pa.int64(), confidence=pa.float64())
+    types.update(start=pa.int64(), end=pa.int64(), confidence=pa.float64(), esco_score=pa.float64())
     schema = pa.schema([(column, types[column]) for column in COLUMNS],
                        metadata={META_KEY: json.dumps(metadata, ensure_ascii=False).encode("utf-8")})
     table = pa.Table.from_pylist(rows, schema=schema)
@@ -259,5 +268,6 @@ def _typed(row: dict) -> dict:
     row = {key: unquote_formula("" if value is None else value) for key, value in row.items()}
     for column in INTEGER_COLUMNS:
         row[column] = int(row[column])
-    row["confidence"] = float(row["confidence"])
+    for column in FLOAT_COLUMNS:
+        row[column] = float(row[column]) if row[column] != "" else None
     return row

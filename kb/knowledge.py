@@ -13,6 +13,7 @@ from kb.errors import KBError
 from kb.records import Article, EscoLink, Hit, Item, Sentence
 from kb.storage import esco_links
 from kb.settings import SETTINGS_FILE, Settings, rebuild_hint, resolve_kb_dir
+from kb.storage.codec import as_stored
 from kb.storage.store import DB_FILE, Store
 from kb.storage.writers import WRITER_FILE
 from kb.storage.vectors import VectorIndex, open_index
@@ -148,7 +149,7 @@ class KnowledgeBase:
                     vectors: np.ndarray, tokens: Sequence[np.ndarray] | None = None,
                     links: Sequence[EscoLink | None] | None = None, occupations: Sequence[EscoLink] = ()) -> None:
         """Store one article, replacing an older version: its sentences, then its items and parts, with their
-        vectors in that order (and token states, where the embedder has them), the ESCO link of each unit
+        vectors in that order (and the sentences' token states, where the embedder has them), the ESCO link of each unit
         (None where none fits) and the article's ranked ESCO occupations; all of it or nothing."""
         with self.batch():
             count = len(sentences)
@@ -159,12 +160,12 @@ class KnowledgeBase:
                 by_index = {s.index: row_id for s, row_id in zip(sentences, sentence_ids)}
                 unit_ids = self.store.add_items(article_id, units, by_index, vectors[count:])
                 if tokens is not None:
-                    self.store.add_tokens(sentence_ids + unit_ids, tokens)
+                    self.store.add_tokens(sentence_ids, tokens)
                 if links is not None:
                     esco_links.add_unit_links(self.store.connection, unit_ids, links)
                 esco_links.add_article_links(self.store.connection, article_id, occupations)
             self.index.remove(removed)
-            self.index.add(np.array(sentence_ids + unit_ids, dtype=np.int64), vectors)
+            self.index.add(np.array(sentence_ids + unit_ids, dtype=np.int64), as_stored(vectors))
             self._written.append(article.doc_id)
 
     def remove_article(self, doc_id: str) -> bool:
@@ -262,7 +263,7 @@ class KnowledgeBase:
         from kb.esco.data import load
         from kb.esco.importer import tables_dir
 
-        return load(tables_dir(self.folder)).label(uri, lang)
+        return load(tables_dir(self.folder)).label(uri, (lang or "en").strip().lower())
 
     def role(self, doc_id: str, label_lang: str = "en") -> dict:
         """An article against its ESCO occupation: the occupation's essential skills, which the article
@@ -271,10 +272,11 @@ class KnowledgeBase:
 
         return role_profile(self, doc_id, label_lang)
 
-    def esco_skills(self, lang: str | None = None, label_lang: str = "en") -> list[dict]:
+    def esco_skills(self, lang: str | None = None, label_lang: str = "en", doc: str | None = None) -> list[dict]:
         """The ESCO concepts the items are linked to, counted across roles and languages, most roles first."""
+        doc = self.resolve_doc(doc) if doc else None
         return [{**row, "esco_label": self.esco_label(row["uri"], label_lang)}
-                for row in esco_links.concept_counts(self.store.connection, lang=self.resolve_lang(lang))]
+                for row in esco_links.concept_counts(self.store.connection, lang=self.resolve_lang(lang), doc_id=doc)]
 
     def occupations(self, doc_id: str, label_lang: str = "en") -> list[dict]:
         """An article's ESCO occupations, best first, with their labels."""
@@ -287,18 +289,20 @@ class KnowledgeBase:
 
         return skill_list(self, lang=self.resolve_lang(lang), subtype=subtype, top=top)
 
-    def compare(self, *doc_ids: str) -> dict:
-        """Role-to-role similarity, aligned shared duties and what is unique to each."""
+    def compare(self, *doc_ids: str, label_lang: str = "en") -> dict:
+        """Role-to-role similarity, aligned shared duties, what is unique to each and the shared ESCO concepts."""
         from kb.analysis.compare import compare
 
-        return compare(self, list(doc_ids))
+        return compare(self, list(doc_ids), label_lang)
 
     def export(self, path: str | Path, format: str | None = None, kind: str | None = None,
-               lang: str | None = None, doc: str | None = None) -> Path:
-        """Write the extracted items to CSV, JSONL, Excel or Parquet; returns the file written."""
+               lang: str | None = None, doc: str | None = None, label_lang: str = "en") -> Path:
+        """Write the extracted items with their ESCO concepts (labels in ``label_lang``, else English) to CSV,
+        JSON, JSONL, Excel or Parquet; returns the file written."""
         from kb.export import export
 
-        return export(self, Path(path), format=format, kind=kind, lang=self.resolve_lang(lang), doc=doc)
+        return export(self, Path(path), format=format, kind=kind, lang=self.resolve_lang(lang), doc=doc,
+                      label_lang=label_lang)
 
     def stats(self) -> dict:
         """Counts of what the knowledge base holds, with its folder's name (never an absolute path) and embedder."""

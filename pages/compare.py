@@ -1,4 +1,5 @@
-"""Compare page: role-by-role similarity heatmap, aligned shared duties and what is unique to each."""
+"""Compare page: role-by-role similarity heatmap, aligned shared duties, the ESCO concepts both roles are
+linked to, and what is unique to each."""
 from __future__ import annotations
 
 import altair as alt
@@ -23,7 +24,7 @@ if len(chosen) < 2:
     st.stop()
 
 with st.spinner("Comparing the roles (the first comparison embeds every duty once)..."):
-    result = support.run_or_error(kb.compare, *chosen)
+    result = support.run_or_error(kb.compare, *chosen, label_lang=support.label_lang())
 ids = result["docs"]
 cells = pd.DataFrame([{"a": labels[a], "b": labels[b], "similarity": float(result["similarity"][i][j]), "same": i == j}
                       for i, a in enumerate(ids) for j, b in enumerate(ids)])
@@ -56,6 +57,16 @@ number = st.selectbox("Pair", range(len(pairs)), index=with_shared[0] if with_sh
                                             f"{'duty' if len(pairs[n]['shared']) == 1 else 'duties'})")
 pair = pairs[number]
 name_a, name_b = docs[pair["a"]]["title"], docs[pair["b"]]["title"]
+
+text_column, esco_column = st.columns(2)
+text_column.metric("Text similarity", f"{pair['similarity']:.2f}")
+esco_column.metric("Shared ESCO concepts", len(pair["shared_esco"]))
+if pair["shared_esco"]:
+    shared = pd.DataFrame(ui.shared_concept_rows(pair["shared_esco"])).rename(
+        columns={"first role": labels[pair["a"]], "second role": labels[pair["b"]]})
+    st.dataframe(shared, hide_index=True, width="stretch", key="compare_esco")
+else:
+    st.info("These two roles have no ESCO concept in common (none of their duties and skills link to the same one).")
 
 st.subheader("Shared duties")
 if pair["shared"]:

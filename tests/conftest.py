@@ -75,3 +75,26 @@ def corpus_kb(corpus_kb_dir: Path, e5):
 
     with KnowledgeBase.open(corpus_kb_dir, embedder=e5) as kb:
         yield kb
+
+
+ESCO_ARTICLES = {
+    "forklift_operator.txt": "Forklift operator\n\nResponsibilities:\n- Operate forklift\n"
+                             "- Load and unload goods from trucks\n- Store goods in the warehouse\n\n"
+                             "Requirements:\n- Forklift licence\n",
+    "truckforare.txt": "Truckförare\n\nArbetsuppgifter:\n- Köra gaffeltruck\n- Lagra varor i lagret\n\n"
+                       "Krav:\n- Kommunikation\n- Truckkort\n",
+}
+
+
+@pytest.fixture(scope="session")
+def esco_kb_dir(tmp_path_factory: pytest.TempPathFactory, e5) -> Path:
+    """A knowledge base of an English and a Swedish forklift-operator ad, linked to ESCO (read-only use)."""
+    from ingest.pipeline import ingest
+
+    folder = tmp_path_factory.mktemp("esco_kb")
+    (folder / "articles").mkdir()
+    for name, text in ESCO_ARTICLES.items():
+        (folder / "articles" / name).write_text(text, encoding="utf-8")
+    report = ingest([str(folder / "articles")], kb_dir=folder / "kb", embedder=e5)
+    assert report.ok, report.summary()
+    return folder / "kb"

@@ -373,3 +373,74 @@ def test_a_query_over_the_limit_in_the_link_is_refused_not_searched(corpus_kb_di
     # Streamlit cuts a bound value to max_chars; a longer one would be refused by kb.search (st.error)
     query = at.text_input(key="search_query").value
     assert len(query) <= 1000 or any("over the limit of 1,000" in error.value for error in at.error)
+
+
+# -- ESCO ------------------------------------------------------------------------------
+
+def esco_page(kb_dir: Path, monkeypatch: pytest.MonkeyPatch, page: str, label_lang: str = "en"):
+    """A page of the ESCO knowledge base with ESCO labels in ``label_lang`` (chosen in the sidebar)."""
+    at = on_page(app_at(kb_dir, monkeypatch), page)
+    at.sidebar.selectbox(key="esco_label_lang").set_value(label_lang).run()
+    no_exception(at)
+    return at
+
+
+@pytest.mark.parametrize("label_lang, occupation, forklift", [("en", "forklift operator", "operate forklift"),
+                                                              ("sv", "gaffeltruckförare", "köra gaffeltruck")])
+def test_roles_page_shows_the_esco_occupation_and_each_items_concept_in_the_chosen_language(
+        label_lang, occupation, forklift, esco_kb_dir, monkeypatch) -> None:
+    at = esco_page(esco_kb_dir, monkeypatch, "roles", label_lang)
+    captions = [caption.value for caption in at.caption]
+    assert sum(caption.startswith(f"ESCO occupation: {occupation} (") for caption in captions) == 2
+    html = " ".join(element.value for element in at.markdown)
+    assert f"Operate forklift <small class=\"kb-esco\" style=\"opacity:0.75\">→ ESCO: {forklift} · " in html
+    assert f"Köra gaffeltruck <small class=\"kb-esco\" style=\"opacity:0.75\">→ ESCO: {forklift} · " in html
+    assert "data.europa.eu" not in html + " ".join(captions)  # labels, never a bare URI
+
+
+def test_roles_page_lists_covered_essential_skills_with_the_sentence_and_the_gaps(esco_kb_dir, monkeypatch,
+                                                                                 downloads) -> None:
+    from kb.knowledge import KnowledgeBase
+
+    at = esco_page(esco_kb_dir, monkeypatch, "roles")
+    at.session_state["esco_truckforare"] = True
+    at.run()
+    no_exception(at)
+    (table,) = [frame.value for frame in at.dataframe if "essential skill" in frame.value.columns]
+    with KnowledgeBase.open(esco_kb_dir) as kb:
+        profile = kb.role("truckforare")
+    covered = table[table["covered"]]
+    assert ("operate forklift", "Köra gaffeltruck", "Köra gaffeltruck") in set(
+        zip(covered["essential skill"], covered["item"], covered["sentence"]))
+    assert sorted(table[~table["covered"]]["essential skill"]) == sorted(gap["esco_label"] for gap in profile["gaps"])
+    assert any(f"of {len(table)} essential skills of **forklift operator** covered; {len(profile['gaps'])} gaps"
+               in caption.value for caption in at.caption)
+    rows = list(csv.DictReader(io.StringIO(download_data(at, "gaps_download_truckforare", downloads)
+                                           .decode("utf-8-sig"))))
+    assert [row["essential skill"] for row in rows] == list(table["essential skill"])
+    assert {row["covered"] for row in rows} == {"True", "False"}
+
+
+def test_skills_page_counts_esco_concepts_across_roles_and_languages_with_a_chart(esco_kb_dir, monkeypatch) -> None:
+    at = esco_page(esco_kb_dir, monkeypatch, "skills", "sv")
+    at.radio(key="skills_by").set_value("ESCO concepts").run()
+    no_exception(at)
+    (table,) = [frame.value for frame in at.dataframe if "concept" in frame.value.columns]
+    forklift = table[table["concept"] == "köra gaffeltruck"].iloc[0]
+    assert (forklift["roles"], forklift["items"], forklift["languages"], forklift["type"]) == (
+        2, 2, "en, sv", "skill/competence")
+    assert list(table["roles"]) == sorted(table["roles"], reverse=True)
+    assert len(at.get("vega_lite_chart")) == 1
+    at.selectbox(key="skills_lang").set_value("en").run()
+    (table,) = [frame.value for frame in at.dataframe if "concept" in frame.value.columns]
+    assert set(table["languages"]) == {"en"} and "kommunikation" not in set(table["concept"])
+
+
+def test_compare_page_shows_shared_esco_concepts_next_to_text_similarity(esco_kb_dir, monkeypatch) -> None:
+    at = esco_page(esco_kb_dir, monkeypatch, "compare", "sv")
+    at.multiselect(key="compare_docs").set_value(["forklift_operator", "truckforare"]).run()
+    no_exception(at)
+    metrics = {metric.label: metric.value for metric in at.metric}
+    assert metrics["Shared ESCO concepts"] == "1" and float(metrics["Text similarity"]) < 0.35
+    (table,) = [frame.value for frame in at.dataframe if "ESCO concept" in frame.value.columns]
+    assert table.values.tolist() == [["köra gaffeltruck", "Operate forklift", "Köra gaffeltruck"]]

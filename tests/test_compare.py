@@ -205,3 +205,16 @@ def test_paraphrase_vectors_are_embedded_once_and_follow_changed_items(tmp_path:
         changed = [{**units[0], "text": "boka resor åt chefen"}] + units[1:]
         paraphrase_vectors(kb, changed)
         assert calls[len(units):] == ["boka resor åt chefen"]
+
+
+def test_compare_lists_the_esco_concepts_both_roles_are_linked_to(esco_kb_dir: Path, capsys) -> None:
+    assert main(["compare", "--kb", str(esco_kb_dir), "forklift", "truck", "--label-lang", "sv", "--json"]) == 0
+    (pair,) = json.loads(capsys.readouterr().out)["pairs"]
+    assert pair["shared_esco"] == [{"esco_uri": "http://data.europa.eu/esco/skill/28cb374e-6261-4133-8371-f9a5470145da",
+                                    "esco_label": "köra gaffeltruck", "a_items": ["Operate forklift"],
+                                    "b_items": ["Köra gaffeltruck"]}]
+    assert not pair["shared"]  # the text alignment misses what ESCO joins
+    assert main(["compare", "--kb", str(esco_kb_dir), "forklift", "truck"]) == 0
+    text = capsys.readouterr().out
+    assert "0 shared duties, 1 shared ESCO concepts" in text
+    assert "  ESCO operate forklift: Operate forklift  <->  Köra gaffeltruck" in text

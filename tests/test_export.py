@@ -7,6 +7,8 @@ import pytest
 
 from kb.cli import main
 from kb.errors import KBError
+from kb.records import EscoLink
+from kb.storage import esco_links
 from kb.export import COLUMNS, FORMATS, export_bytes, read_export
 from kb_builder import build_kb
 
@@ -17,14 +19,24 @@ DOCS = {
 }
 
 
+FORKLIFT = "http://data.europa.eu/esco/skill/28cb374e-6261-4133-8371-f9a5470145da"  # operate forklift
+COMMUNICATION = "http://data.europa.eu/esco/skill/15d76317-c71a-4fa2-aadc-2ecc34e627b7"  # knowledge
+LINKS = {"oszacować koszty spotkania": EscoLink(FORKLIFT, "skill/competence", 0.61234),
+         "umiejętności komunikacyjne": EscoLink(COMMUNICATION, "knowledge", 0.9)}
+
+
 @pytest.fixture
 def export_kb(tmp_path: Path, fake_embedder):
     with build_kb(tmp_path / "kb", fake_embedder, DOCS) as kb:
+        ids = {item["text"]: item["id"] for item in kb.items()}
+        with kb.store.transaction():
+            esco_links.add_unit_links(kb.store.connection, [ids[text] for text in LINKS], list(LINKS.values()))
         yield kb
 
 
 def _key(row: dict) -> tuple:
-    return tuple(row[column] for column in COLUMNS)
+    """A row's values in column order, a missing score (None, or NaN from pandas) as None."""
+    return tuple(None if row[column] is None or row[column] != row[column] else row[column] for column in COLUMNS)
 
 
 @pytest.mark.parametrize("format", FORMATS)
@@ -41,6 +53,31 @@ def _expected(kb) -> list[dict]:
     from kb.export import export_rows
 
     return export_rows(kb)
+
+
+@pytest.mark.parametrize("format", FORMATS)
+@pytest.mark.parametrize("label_lang, forklift", [("en", "operate forklift"), ("sv", "köra gaffeltruck"),
+                                                  ("pl", "operate forklift")])  # no Polish label: English
+def test_every_format_has_the_esco_concept_of_each_item_in_the_chosen_language(export_kb, tmp_path: Path, format: str,
+                                                                               label_lang: str, forklift: str) -> None:
+    metadata, rows = read_export(export_kb.export(tmp_path / f"items.{format}", format=format, label_lang=label_lang))
+    by_text = {row["text"]: row for row in rows}
+    linked = by_text["oszacować koszty spotkania"]
+    assert (linked["esco_uri"], linked["esco_label"], linked["esco_type"], linked["esco_score"]) == (
+        FORKLIFT, forklift, "skill/competence", 0.612)
+    assert by_text["umiejętności komunikacyjne"]["esco_type"] == "knowledge"
+    unlinked = by_text["kiên nhẫn"]
+    assert (unlinked["esco_uri"], unlinked["esco_label"], unlinked["esco_type"], unlinked["esco_score"]) == (
+        "", "", "", None)
+    if metadata:  # CSV and JSONL downloads have no sidecar; files written to disk do
+        assert metadata["label_lang"] == label_lang
+
+
+def test_cli_export_takes_the_label_language(export_kb, tmp_path: Path) -> None:
+    out = tmp_path / "items.jsonl"
+    assert main(["export", "--kb", str(export_kb.folder), "--out", str(out), "--label-lang", "sv"]) == 0
+    _, rows = read_export(out)
+    assert {row["esco_label"] for row in rows} == {"köra gaffeltruck", "kommunikation", ""}
 
 
 def test_export_bytes_equal_the_file(export_kb, tmp_path: Path) -> None:
@@ -99,9 +136,9 @@ def test_cli_export_and_its_error_line(export_kb, tmp_path: Path, capsys) -> Non
 
 # -- files that open clean in pandas and Excel -------------------------------------------
 
-TEXT_COLUMNS = [column for column in COLUMNS if column not in ("start", "end", "confidence")]
+TEXT_COLUMNS = [column for column in COLUMNS if column not in ("start", "end", "confidence", "esco_score")]
 DOCUMENTED_DTYPES = {**{column: "string" for column in TEXT_COLUMNS}, "start": "int64", "end": "int64",
-                     "confidence": "float64"}
+                     "confidence": "float64", "esco_score": "float64"}
 NON_ASCII = ("oszacować koszty spotkania", "giữ các hồ sơ chính xác", "=kandidatexamen i företagsekonomi")
 
 
@@ -110,10 +147,11 @@ def _pandas_rows(format: str, path: Path):
     import pandas as pd
 
     text = {column: str for column in TEXT_COLUMNS}
+    missing = {"esco_score": [""]}  # an item without an ESCO concept: NaN, every other empty cell ""
     if format == "csv":
-        return pd.read_csv(path, dtype=text, keep_default_na=False)
+        return pd.read_csv(path, dtype=text, keep_default_na=False, na_values=missing)
     if format == "xlsx":
-        sheets = pd.read_excel(path, sheet_name=None, dtype=text, keep_default_na=False)
+        sheets = pd.read_excel(path, sheet_name=None, dtype=text, keep_default_na=False, na_values=missing)
         return pd.concat([sheets["duties"], sheets["skills"]], ignore_index=True)
     if format == "parquet":
         return pd.read_parquet(path)

@@ -32,6 +32,7 @@ UPLOADS_FOLDER = "uploads"
 # Uploads have an id space of their own ("upload/<file name>"), so an upload never replaces an article
 # that came from the corpus, only an earlier upload of the same name.
 UPLOAD_PREFIX = "upload/"
+LABEL_LANG, LABEL_LANG_WIDGET = "label_lang", "esco_label_lang"
 
 
 @dataclass
@@ -154,6 +155,27 @@ def sidebar() -> None:
         second.metric("Sentences", stats["sentences"])
         first.metric("Duties", stats["duties"])
         second.metric("Skills", stats["skills"])
+        esco_language_selector(folder)
+
+
+def esco_language_selector(folder: Path) -> None:
+    """The language ESCO labels are shown in, kept across pages (Streamlit drops a widget's state when a page
+    without it runs, so the choice is also kept under a plain key)."""
+    from kb.esco.data import load
+    from kb.esco.importer import tables_dir
+
+    languages = list(load(tables_dir(folder)).languages)
+    if st.session_state.get(LABEL_LANG_WIDGET) not in languages:
+        chosen = st.session_state.get(LABEL_LANG)
+        st.session_state[LABEL_LANG_WIDGET] = chosen if chosen in languages else "en"
+    st.session_state[LABEL_LANG] = st.selectbox("ESCO labels in", languages, key=LABEL_LANG_WIDGET,
+                                                help="the language of ESCO occupation and skill names "
+                                                     "(English where ESCO has none in it)")
+
+
+def label_lang() -> str:
+    """The language chosen for ESCO labels (English until one is chosen)."""
+    return st.session_state.get(LABEL_LANG, "en")
 
 
 def safe_filename(name: str) -> str:

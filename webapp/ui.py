@@ -100,6 +100,47 @@ def list_html(texts: Iterable[str]) -> str:
     return f'<ul style="margin:0 0 0.5em 0">{rows}</ul>' if rows else "<p>–</p>"
 
 
+def esco_note_html(item: dict) -> str:
+    """An item's ESCO concept as a small escaped note after it ("→ ESCO: operate forklift · 0.99"), or ""."""
+    if not item.get("esco_label"):
+        return ""
+    return (f' <small class="kb-esco" style="opacity:0.75">→ ESCO: {html.escape(item["esco_label"])} · '
+            f'{float(item["esco_score"]):.2f}</small>')
+
+
+def items_html(items: Iterable[dict]) -> str:
+    """An escaped bullet list of items, each with its ESCO concept where it has one (a dash when empty)."""
+    rows = "".join(f"<li>{escape_text(item['text'])}{esco_note_html(item)}</li>" for item in items)
+    return f'<ul style="margin:0 0 0.5em 0">{rows}</ul>' if rows else "<p>–</p>"
+
+
+def occupation_note(doc: dict) -> str:
+    """An article's best ESCO occupation as plain text (labels only, never a bare URI)."""
+    if not doc.get("esco_label"):
+        return "ESCO occupation: none fits"
+    return f"ESCO occupation: {doc['esco_label']} ({float(doc['esco_score']):.2f})"
+
+
+def essential_rows(profile: dict) -> list[dict]:
+    """A role profile's essential skills as table rows, covered ones first (what the gaps download holds)."""
+    rows = [{"essential skill": entry["esco_label"], "covered": entry["covered"], "item": entry["item"] or "",
+             "sentence": entry["sentence"] or "", "score": entry["score"], "esco_uri": entry["esco_uri"]}
+            for entry in profile["essential"]]
+    return sorted(rows, key=lambda row: not row["covered"])
+
+
+def esco_concept_rows(concepts: Iterable[dict]) -> list[dict]:
+    """ESCO concept counts (``KnowledgeBase.esco_skills``) as table rows."""
+    return [{"concept": row["esco_label"], "type": row["type"], "roles": row["roles"], "items": row["items"],
+             "languages": ", ".join(row["languages"]), "best score": row["best_score"]} for row in concepts]
+
+
+def shared_concept_rows(shared: Iterable[dict]) -> list[dict]:
+    """The ESCO concepts two roles share, with the items of each that are linked to them."""
+    return [{"ESCO concept": concept["esco_label"], "first role": "; ".join(concept["a_items"]),
+             "second role": "; ".join(concept["b_items"])} for concept in shared]
+
+
 def heading_html(text: str, level: int = 3, note: str = "") -> str:
     """An escaped heading with an optional escaped note after it."""
     small = f' <small style="opacity:0.7;font-weight:normal">{html.escape(note)}</small>' if note else ""
@@ -112,15 +153,15 @@ def legend_html() -> str:
                  "font-size:0.85em")
 
 
-def group_skills(items: Iterable[dict]) -> dict[str, list[str]]:
-    """Skill texts grouped by subtype, subtypes in alphabetical order, duplicates dropped."""
-    groups: dict[str, list[str]] = {}
+def group_skills(items: Iterable[dict]) -> dict[str, list[dict]]:
+    """Skill items grouped by subtype, subtypes in alphabetical order, repeated texts dropped."""
+    groups: dict[str, list[dict]] = {}
     for item in items:
         if item["kind"] != "skill":
             continue
-        texts = groups.setdefault(item.get("subtype") or "other", [])
-        if item["text"] not in texts:
-            texts.append(item["text"])
+        members = groups.setdefault(item.get("subtype") or "other", [])
+        if all(member["text"] != item["text"] for member in members):
+            members.append(item)
     return dict(sorted(groups.items()))
 
 

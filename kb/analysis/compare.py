@@ -31,6 +31,7 @@ import numpy as np
 from kb.errors import KBError
 from kb.analysis.group import centered_vectors
 from kb.analysis.paraphrase import paraphrase_vectors
+from kb.storage import esco_links
 
 MIN_ITEMS = 3  # a role with fewer duties and skills is compared by its sentences instead
 SHARED_THRESHOLD = 0.35  # one-to-one alignment of paraphrase vectors, measured by `python -m eval.grouping`
@@ -39,8 +40,9 @@ MUTUAL_THRESHOLD = 0.25  # the lowest cosine of a mutual best match
 MUTUAL_MARGIN = 0.05  # how far a mutual best match leads either duty's next best
 
 
-def compare(kb, doc_ids: list[str]) -> dict:
-    """Similarity matrix of the roles and, for every pair, aligned shared duties and unique ones."""
+def compare(kb, doc_ids: list[str], label_lang: str = "en") -> dict:
+    """Similarity matrix of the roles and, for every pair, aligned shared duties, unique ones and the ESCO
+    concepts both roles' items are linked to (labels in ``label_lang``, else English)."""
     doc_ids = list(dict.fromkeys(resolve_doc_id(kb, doc_id) for doc_id in doc_ids))
     if len(doc_ids) < 2:
         raise KBError("compare needs at least two different document ids",
@@ -54,6 +56,7 @@ def compare(kb, doc_ids: list[str]) -> dict:
             for doc_id in doc_ids:
                 positions = [p for p, unit in enumerate(units) if unit["doc_id"] == doc_id]
                 profiles[doc_id][view] = ([units[p] for p in positions], centered[positions])
+    concepts = esco_links.doc_concepts(kb.store.connection, doc_ids)
     size = len(doc_ids)
     matrix = np.eye(size)
     pairs = []
@@ -62,10 +65,18 @@ def compare(kb, doc_ids: list[str]) -> dict:
         matrix[i, j] = matrix[j, i] = role_similarity(a, b)
         shared, unique_a, unique_b = align_duties(a["paraphrases"], b["paraphrases"])
         pairs.append({"a": doc_ids[i], "b": doc_ids[j], "similarity": round(float(matrix[i, j]), 4),
-                      "shared": shared, "unique_a": unique_a, "unique_b": unique_b})
+                      "shared": shared, "unique_a": unique_a, "unique_b": unique_b,
+                      "shared_esco": shared_concepts(kb, concepts[doc_ids[i]], concepts[doc_ids[j]], label_lang)})
     pairs.sort(key=lambda pair: -pair["similarity"])
     return {"docs": doc_ids, "titles": {doc_id: kb.article(doc_id)["title"] for doc_id in doc_ids},
             "similarity": [[round(float(value), 4) for value in row] for row in matrix], "pairs": pairs}
+
+
+def shared_concepts(kb, a: dict[str, list[str]], b: dict[str, list[str]], label_lang: str) -> list[dict]:
+    """The ESCO concepts linked in both roles, by label, with the items of each that carry them."""
+    shared = [{"esco_uri": uri, "esco_label": kb.esco_label(uri, label_lang), "a_items": a[uri], "b_items": b[uri]}
+              for uri in a.keys() & b.keys()]
+    return sorted(shared, key=lambda concept: concept["esco_label"])
 
 
 def resolve_doc_id(kb, doc_id: str) -> str:
@@ -166,8 +177,11 @@ def format_comparison(result: dict) -> str:
     lines += [f"  {doc_id:>12}  " + "  ".join(f"{value:.3f}" for value in row)
               for doc_id, row in zip(result["docs"], result["similarity"])]
     for pair in result["pairs"]:
-        lines.append(f"\n{pair['a']} vs {pair['b']}: {pair['similarity']:.3f}, {len(pair['shared'])} shared duties")
+        lines.append(f"\n{pair['a']} vs {pair['b']}: {pair['similarity']:.3f}, {len(pair['shared'])} shared duties, "
+                     f"{len(pair['shared_esco'])} shared ESCO concepts")
         lines += [f"  = {s['similarity']:.3f}  {s['a_text']}  <->  {s['b_text']}" for s in pair["shared"]]
+        lines += [f"  ESCO {c['esco_label']}: {'; '.join(c['a_items'])}  <->  {'; '.join(c['b_items'])}"
+                  for c in pair["shared_esco"]]
         lines += [f"  only {pair['a']}: {text}" for text in pair["unique_a"]]
         lines += [f"  only {pair['b']}: {text}" for text in pair["unique_b"]]
     return "\n".join(lines)

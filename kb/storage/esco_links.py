@@ -49,12 +49,26 @@ def best_occupations(connection) -> dict[str, EscoLink]:
     return {row[0]: EscoLink(row[1], "occupation", float(row[2])) for row in rows}
 
 
-def concept_counts(connection, kinds: Sequence[str] = ("duty", "skill"), lang: str | None = None) -> list[dict]:
+def doc_concepts(connection, doc_ids: Sequence[str]) -> dict[str, dict[str, list[str]]]:
+    """For each of these articles, the ESCO concepts its duties and skills are linked to, each with the
+    texts of those items (document order)."""
+    found: dict[str, dict[str, list[str]]] = {doc_id: {} for doc_id in doc_ids}
+    rows = connection.execute(
+        f"SELECT u.doc_id, e.uri, u.text FROM unit_esco e JOIN units u ON u.id = e.unit_id"
+        f" WHERE u.doc_id IN ({','.join('?' * len(doc_ids))}) ORDER BY u.doc_id, u.start", list(doc_ids))
+    for doc_id, uri, text in rows:
+        found[doc_id].setdefault(uri, []).append(text)
+    return found
+
+
+def concept_counts(connection, kinds: Sequence[str] = ("duty", "skill"), lang: str | None = None,
+                   doc_id: str | None = None) -> list[dict]:
     """Each linked ESCO concept with how many items, roles and languages mention it, most roles first."""
     where, params = [f"u.kind IN ({','.join('?' * len(kinds))})"], list(kinds)
-    if lang:
-        where.append("u.lang = ?")
-        params.append(lang)
+    for column, value in (("u.lang", lang), ("u.doc_id", doc_id)):
+        if value:
+            where.append(f"{column} = ?")
+            params.append(value)
     rows = connection.execute(
         "SELECT e.uri, e.type, COUNT(*) AS items, COUNT(DISTINCT u.doc_id) AS roles,"
         " GROUP_CONCAT(DISTINCT u.lang) AS langs, MAX(e.score) AS best"
