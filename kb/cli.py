@@ -114,7 +114,7 @@ def cmd_export(args: argparse.Namespace) -> None:
 
     with _open(args) as kb:
         path = kb.export(Path(args.out), format=args.format, kind=args.kind, lang=args.lang, doc=args.doc,
-                         label_lang=args.label_lang)
+                         label_lang=args.label_lang, min_confidence=args.min_confidence)
     if args.json:
         print_json({"path": str(path), "format": args.format or path.suffix.lstrip(".")})
         return
@@ -195,9 +195,24 @@ def _items_arguments(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--doc", metavar="ID", help="only this document id")
     sub.add_argument("--kind", choices=("duty", "skill"), help="only duties or only skills")
     sub.add_argument("--lang", metavar="CODE", help="only items in this language")
-    sub.add_argument("--min-confidence", type=float, default=0.0, metavar="P",
-                     help="only items the extractor is at least this sure of (0-1, a calibrated probability)")
+    _min_confidence(sub)
     _label_lang(sub)
+
+
+def _probability(text: str) -> float:
+    """A number from 0 to 1, or argparse's error."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a probability; give a number from 0 to 1, e.g. 0.7")
+    return value
+
+
+def _min_confidence(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--min-confidence", type=_probability, default=0.0, metavar="P",
+                     help="only items the extractor is at least this sure of (0-1, a calibrated probability)")
 
 
 def _label_lang(sub: argparse.ArgumentParser) -> None:
@@ -229,6 +244,7 @@ def _export_arguments(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--kind", choices=("duty", "skill"), help="only duties or only skills")
     sub.add_argument("--lang", metavar="CODE", help="only items in this language")
     sub.add_argument("--doc", metavar="ID", help="only this document id")
+    _min_confidence(sub)
     _label_lang(sub)
 
 

@@ -296,13 +296,14 @@ class KnowledgeBase:
         return compare(self, list(doc_ids), label_lang)
 
     def export(self, path: str | Path, format: str | None = None, kind: str | None = None,
-               lang: str | None = None, doc: str | None = None, label_lang: str = "en") -> Path:
+               lang: str | None = None, doc: str | None = None, label_lang: str = "en",
+               min_confidence: float = 0.0) -> Path:
         """Write the extracted items with their ESCO concepts (labels in ``label_lang``, else English) to CSV,
-        JSON, JSONL, Excel or Parquet; returns the file written."""
+        JSON, JSONL, Excel or Parquet, leaving out those less sure than ``min_confidence``; returns the file."""
         from kb.export import export
 
         return export(self, Path(path), format=format, kind=kind, lang=self.resolve_lang(lang), doc=doc,
-                      label_lang=label_lang)
+                      label_lang=label_lang, min_confidence=min_confidence)
 
     def stats(self) -> dict:
         """Counts of what the knowledge base holds, with its folder's name (never an absolute path) and embedder."""

@@ -444,3 +444,19 @@ def test_compare_page_shows_shared_esco_concepts_next_to_text_similarity(esco_kb
     assert metrics["Shared ESCO concepts"] == "1" and float(metrics["Text similarity"]) < 0.35
     (table,) = [frame.value for frame in at.dataframe if "ESCO concept" in frame.value.columns]
     assert table.values.tolist() == [["köra gaffeltruck", "Operate forklift", "Köra gaffeltruck"]]
+
+
+def test_roles_page_hides_items_under_the_minimum_confidence_and_marks_unsure_ones(corpus_kb_dir, corpus_kb,
+                                                                                  monkeypatch) -> None:
+    from webapp.ui import LOW_CONFIDENCE
+
+    at = on_page(app_at(corpus_kb_dir, monkeypatch), "roles")
+    unsure = [item for item in corpus_kb.items() if item["confidence"] < LOW_CONFIDENCE]
+    html = " ".join(element.value for element in at.markdown)
+    assert ("(low confidence " in html) == bool(unsure)
+    at.slider(key="roles_min_confidence").set_value(LOW_CONFIDENCE).run()
+    no_exception(at)
+    html = " ".join(element.value for element in at.markdown)
+    assert "(low confidence " not in html
+    kept = corpus_kb.items(min_confidence=LOW_CONFIDENCE)
+    assert all(item["text"] not in html for item in unsure if all(item["text"] not in other["text"] for other in kept))

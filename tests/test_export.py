@@ -241,3 +241,20 @@ def test_formula_cells_stay_verbatim_in_json_and_parquet(formula_kb, tmp_path: P
     path = formula_kb.export(tmp_path / f"x.{format}")
     rows = read_export(path)[1] if format == "json" else _pandas_rows(format, path).to_dict("records")
     assert sorted(row["text"] for row in rows) == sorted(FORMULAS)
+
+
+@pytest.mark.parametrize("format", ["csv", "xlsx"])
+def test_export_leaves_out_items_less_sure_than_the_minimum_confidence(export_kb, tmp_path: Path, format: str) -> None:
+    confidences = sorted(item["confidence"] for item in export_kb.items())
+    bar = confidences[len(confidences) // 2]
+    assert confidences[0] < bar  # the knowledge base holds items on both sides of the bar
+    metadata, rows = read_export(export_kb.export(tmp_path / f"items.{format}", min_confidence=bar))
+    assert rows and all(float(row["confidence"]) >= bar for row in rows)
+    assert len(rows) == sum(value >= bar for value in confidences)
+    assert metadata["filters"]["min_confidence"] == bar
+
+
+def test_cli_export_refuses_a_minimum_confidence_that_is_no_probability(export_kb, tmp_path: Path, capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["export", "--kb", str(export_kb.folder), "--out", str(tmp_path / "x.csv"), "--min-confidence", "70"])
+    assert exit_info.value.code != 0 and "not a probability" in capsys.readouterr().err

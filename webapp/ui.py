@@ -16,6 +16,9 @@ from typing import Iterable, Sequence
 from kb.records import Hit
 
 # Inline styles, because class names would need a global <style> block on every page.
+# An item's confidence is a calibrated probability: below this, four in ten or more such items were wrong on the
+# calibration documents, so the app marks them (the reliability table is in docs/extraction_model.md).
+LOW_CONFIDENCE = 0.7
 STYLES = {
     "match": "background:#ffd54f;color:inherit;padding:0 2px;border-radius:3px",
     "sentence": "background:#fff3c4;color:inherit;padding:0",
@@ -108,9 +111,19 @@ def esco_note_html(item: dict) -> str:
             f'{float(item["esco_score"]):.2f}</small>')
 
 
+def confidence_note_html(item: dict) -> str:
+    """A "low confidence" note for an item the extractor is less sure of than LOW_CONFIDENCE, or ""."""
+    confidence = float(item.get("confidence", 1.0))
+    if confidence >= LOW_CONFIDENCE:
+        return ""
+    return f' <small class="kb-low" style="color:#b26a00">(low confidence {confidence:.2f})</small>'
+
+
 def items_html(items: Iterable[dict]) -> str:
-    """An escaped bullet list of items, each with its ESCO concept where it has one (a dash when empty)."""
-    rows = "".join(f"<li>{escape_text(item['text'])}{esco_note_html(item)}</li>" for item in items)
+    """An escaped bullet list of items, each with its ESCO concept where it has one and a note when the
+    extractor is unsure of it (a dash when empty)."""
+    rows = "".join(f"<li>{escape_text(item['text'])}{confidence_note_html(item)}{esco_note_html(item)}</li>"
+                   for item in items)
     return f'<ul style="margin:0 0 0.5em 0">{rows}</ul>' if rows else "<p>–</p>"
 
 
