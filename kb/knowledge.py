@@ -13,6 +13,7 @@ from kb.errors import KBError
 from kb.records import Article, EscoLink, Hit, Item, Sentence
 from kb.storage import esco_links
 from kb.settings import SETTINGS_FILE, Settings, rebuild_hint, resolve_kb_dir
+from kb.storage.codec import as_stored
 from kb.storage.store import DB_FILE, Store
 from kb.storage.writers import WRITER_FILE
 from kb.storage.vectors import VectorIndex, open_index
@@ -148,7 +149,7 @@ class KnowledgeBase:
                     vectors: np.ndarray, tokens: Sequence[np.ndarray] | None = None,
                     links: Sequence[EscoLink | None] | None = None, occupations: Sequence[EscoLink] = ()) -> None:
         """Store one article, replacing an older version: its sentences, then its items and parts, with their
-        vectors in that order (and token states, where the embedder has them), the ESCO link of each unit
+        vectors in that order (and the sentences' token states, where the embedder has them), the ESCO link of each unit
         (None where none fits) and the article's ranked ESCO occupations; all of it or nothing."""
         with self.batch():
             count = len(sentences)
@@ -159,12 +160,12 @@ class KnowledgeBase:
                 by_index = {s.index: row_id for s, row_id in zip(sentences, sentence_ids)}
                 unit_ids = self.store.add_items(article_id, units, by_index, vectors[count:])
                 if tokens is not None:
-                    self.store.add_tokens(sentence_ids + unit_ids, tokens)
+                    self.store.add_tokens(sentence_ids, tokens)
                 if links is not None:
                     esco_links.add_unit_links(self.store.connection, unit_ids, links)
                 esco_links.add_article_links(self.store.connection, article_id, occupations)
             self.index.remove(removed)
-            self.index.add(np.array(sentence_ids + unit_ids, dtype=np.int64), vectors)
+            self.index.add(np.array(sentence_ids + unit_ids, dtype=np.int64), as_stored(vectors))
             self._written.append(article.doc_id)
 
     def remove_article(self, doc_id: str) -> bool:

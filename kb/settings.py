@@ -9,7 +9,9 @@ from pathlib import Path
 from kb.errors import KBError
 from kb.files import write_text_atomically
 
-FORMAT_VERSION = 1
+# 2: vectors stored as float16, token states of sentences only (int8), no stored covariances or corrected
+# index (kb.storage.codec, kb.search.bias); a format-1 knowledge base is refused with how to rebuild it
+FORMAT_VERSION = 2
 SETTINGS_FILE = "settings.json"
 DEFAULT_KB_DIR = "kbdata"
 
@@ -38,6 +40,7 @@ class Settings:
             raise KBError(f"unreadable settings ({error})", where=str(path),
                           hint="rebuild the knowledge base with python -m ingest") from error
         known = {field.name for field in fields(cls)}
+        data.setdefault("format_version", 1)  # the first versions wrote none
         return cls(**{key: value for key, value in data.items() if key in known})
 
     def with_embedder(self, name: str, dim: int) -> "Settings":
@@ -47,7 +50,9 @@ class Settings:
     def check_compatible(self, folder: Path, embedder: str | None) -> None:
         """Refuse a knowledge base of another format or, if given, another embedder."""
         if self.format_version != FORMAT_VERSION:
-            raise KBError(f"knowledge base format {self.format_version} is not this version's {FORMAT_VERSION}",
+            age = "an older" if self.format_version < FORMAT_VERSION else "a newer"
+            raise KBError(f"knowledge base format {self.format_version} was written by {age} version of this "
+                          f"program (this one reads format {FORMAT_VERSION}) and is not read, so as not to misread it",
                           where=str(folder), hint=rebuild_hint(folder, self.embedder))
         if embedder is not None and embedder != self.embedder:
             raise KBError(f"knowledge base was built with embedder {self.embedder!r}, not {embedder!r}",

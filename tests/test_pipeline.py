@@ -169,3 +169,36 @@ def test_the_progress_bar_names_the_file_and_step_at_hand(tmp_path, corpus_copy,
     assert re.search(r"004_fd08960ed22fac1b: embedding \d+ texts", shown)
     assert ingest([corpus_copy], kb_dir=tmp_path / "quiet", embedder=fake_embedder).ok
     assert capsys.readouterr().err == ""
+
+
+def test_a_large_file_streams_through_bounded_batches_and_nothing_is_kept_between_files(tmp_path, fake_embedder,
+                                                                                         monkeypatch):
+    from kb.embedding.embedders import CHUNK_SIZE, MemoEmbedder
+
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    duties = [f"- prowadzenie ewidencji dostaw numer {n} i kontrola faktur" for n in range(2500)]
+    (articles / "large.txt").write_text("Magazynier\n\nObowiązki:\n" + "\n".join(duties) + "\n", encoding="utf-8")
+    for n in range(3):
+        (articles / f"small_{n}.txt").write_text(f"Kucharz {n}\n\nArbetsuppgifter:\n- laga mat\n- diska\n",
+                                                 encoding="utf-8")
+    batches: list[int] = []
+    kept_per_file: list[int] = []
+    counting = CountingEmbedder(fake_embedder)
+    original_embed, original_clear = counting.embed_passages, MemoEmbedder.clear
+
+    def record_batch(texts):
+        batches.append(len(texts))
+        return original_embed(texts)
+
+    def record_clear(memo):
+        kept_per_file.append(len(memo._vectors))
+        original_clear(memo)
+
+    monkeypatch.setattr(counting, "embed_passages", record_batch)
+    monkeypatch.setattr(MemoEmbedder, "clear", record_clear)
+    report = ingest([articles], kb_dir=tmp_path / "kb", embedder=counting)
+    assert report.ok and report.items > 2000
+    assert max(batches) <= CHUNK_SIZE and len(batches) > 2000 / CHUNK_SIZE  # the large file, in bounded batches
+    assert len(kept_per_file) == 4  # the texts remembered for one file are dropped before the next
+    assert sorted(kept_per_file)[:3] == [min(kept_per_file)] * 3 and min(kept_per_file) < 20

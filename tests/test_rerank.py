@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from kb.embedding import tokens
+from kb.embedding.embedders import normalize
 from kb.search.rerank import alignment, rerank, token_mean
 from kb.search.hybrid import (Candidate, SearchOptions, SearchRequest, dense_candidates, group_by_sentence, keep_first,
                        search)
@@ -85,13 +86,24 @@ def test_words_shared_across_languages_align_better_than_a_topic_alone(corpus_kb
     assert alignment(query_tokens, matched, mean) > alignment(query_tokens, unmatched, mean) + 0.05
 
 
-def test_every_stored_unit_has_token_states(corpus_kb, encoder):
+def test_every_sentence_has_token_states_and_other_units_none(corpus_kb, encoder):
     connection = corpus_kb.store.connection
-    units = connection.execute("SELECT COUNT(*) FROM units").fetchone()[0]
-    with_tokens = connection.execute("SELECT COUNT(*) FROM unit_tokens JOIN units ON units.id = unit_id").fetchone()[0]
-    assert units > 100 and with_tokens == units
+    sentences = connection.execute("SELECT COUNT(*) FROM units WHERE kind = 'sentence'").fetchone()[0]
+    kinds = dict(connection.execute("SELECT kind, COUNT(*) FROM unit_tokens JOIN units ON units.id = unit_id"
+                                    " GROUP BY kind").fetchall())
+    assert sentences > 50 and kinds == {"sentence": sentences}
     mean = token_mean(corpus_kb)
     assert mean is not None and mean.shape == (corpus_kb.settings.dim,)
+
+
+def test_stored_states_are_the_one_pass_states_quantized(corpus_kb, encoder):
+    row = corpus_kb.store.connection.execute(
+        "SELECT id, text FROM units WHERE kind = 'sentence' AND length(text) > 60 LIMIT 1").fetchone()
+    stored = corpus_kb.store.tokens([row[0]], corpus_kb.settings.dim)[row[0]]
+    fresh = encoder.encode([row[1]])[0].astype(np.float32)
+    assert stored.shape == fresh.shape
+    cosines = np.sum(normalize(stored) * normalize(fresh), axis=1)
+    assert cosines.min() > 0.99
 
 
 def test_rerank_reorders_only_the_first_results_and_scores_them(corpus_kb, encoder):

@@ -160,39 +160,62 @@ def embed_stream(embedder: Embedder, texts: Iterable[str]) -> Iterator[np.ndarra
 class MemoEmbedder:
     """Remembers passage vectors by text, so a text embedded twice in one article costs once.
 
-    The ingest pipeline clears it after each article, which keeps memory bounded.
+    With a token encoder (``kb.embedding.tokens``) the texts named by ``want_states`` (an article's
+    sentences) are embedded by it instead: one pass of the model gives their vectors and the token
+    states the rerank keeps. The ingest pipeline clears it after each article, which keeps memory bounded.
     """
 
-    def __init__(self, inner: Embedder) -> None:
+    def __init__(self, inner: Embedder, encoder=None) -> None:
         self.inner = inner
+        self.encoder = encoder
         self.name = inner.name
         self.dim = inner.dim
         self._vectors: dict[str, np.ndarray] = {}
+        self._wanted: set[str] = set()
+        self._states: dict[str, np.ndarray] = {}
+
+    def want_states(self, texts: Iterable[str]) -> None:
+        """Keep the token states of these texts when they are embedded (nothing without an encoder)."""
+        if self.encoder is not None:
+            self._wanted.update(texts)
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         """Embed only the texts not seen since the last ``clear``."""
         missing = list(dict.fromkeys(text for text in texts if text not in self._vectors))
-        if missing:
-            self._vectors.update(zip(missing, self.inner.embed_passages(missing)))
+        for chunk in chunked([text for text in missing if text in self._wanted]):
+            vectors, states = self.encoder.embed(chunk)
+            self._vectors.update(zip(chunk, vectors))
+            self._states.update(zip(chunk, states))
+        for chunk in chunked([text for text in missing if text not in self._wanted]):  # bounded batches
+            self._vectors.update(zip(chunk, self.inner.embed_passages(chunk)))
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.vstack([self._vectors[text] for text in texts])
+
+    def states(self, texts: Sequence[str]) -> list[np.ndarray]:
+        """The token states of texts named by ``want_states`` (embedded now if they were not yet)."""
+        self.embed_passages([text for text in texts if text not in self._states])
+        return [self._states[text] for text in texts]
 
     def embed_query(self, text: str) -> np.ndarray:
         """Queries are not remembered."""
         return self.inner.embed_query(text)
 
     def clear(self) -> None:
-        """Forget the remembered vectors."""
+        """Forget the remembered vectors and states."""
         self._vectors.clear()
+        self._wanted.clear()
+        self._states.clear()
 
 
 _MEMOS: "weakref.WeakKeyDictionary[object, MemoEmbedder]" = weakref.WeakKeyDictionary()
 
 
-def memo_for(embedder: Embedder) -> MemoEmbedder:
-    """The one MemoEmbedder of an embedder (stable, so caches keyed on it stay valid)."""
+def memo_for(embedder: Embedder, encoder=None) -> MemoEmbedder:
+    """The one MemoEmbedder of an embedder (stable, so caches keyed on it stay valid); ``encoder``, a
+    token encoder, makes it embed the texts whose states are wanted in one pass with them."""
     memo = _MEMOS.get(embedder)
     if memo is None:
         memo = _MEMOS[embedder] = MemoEmbedder(embedder)
+    memo.encoder = encoder
     return memo

@@ -19,9 +19,12 @@ whatever they mean. Two corrections are implemented and measured by
   units (short generic phrases) are close to every query and crowd the top of
   unrelated searches. As in CSLS (Conneau et al. 2018), each unit's score is
   lowered by half its mean similarity to a sample of queries: here a fixed
-  set of generic, off-topic queries in eight languages (``HUB_PROBES``). The
-  penalty is stored as an extra dimension of the indexed vectors (the query
-  gets a 1 there), so FAISS still ranks exactly.
+  set of generic, off-topic queries in eight languages (``HUB_PROBES``). This
+  correction has no index of its own: the raw index is searched with the
+  projected query (``Pq . x = Pq . Px``, so it ranks by the projected cosine
+  up to each passage's norm after projection) for ``OVERFETCH`` times the
+  pool, and those candidates are scored exactly (projection, normalization,
+  penalty) from their reconstructed vectors.
 * ``znorm``: keep the raw vectors and standardize the scores per language,
   ``(q.x - q.mean_L) / sqrt(q' Cov_L q)``, from each language's mean and
   covariance, so that every language's scores have mean 0 and variance 1.
@@ -30,9 +33,12 @@ A language with few units has a noisy mean that also holds its articles'
 topic, so each language's statistics are shrunk toward the whole knowledge
 base's with a prior of ``PRIOR_UNITS`` units.
 
-The statistics and the corrected index live in ``<kb>/search/``, stamped with
-the store generation: stale files are rebuilt from the database on first use,
-and the post-ingest hook rebuilds them right away.
+The language means (and the probes' vectors, and the index of ``center`` or
+``project`` when those are asked for) live in ``<kb>/search/``, stamped with the
+store generation: stale files are rebuilt from the database on first use, and
+the post-ingest hook rebuilds them right away. The covariances, 384 x 384 a
+language and needed by ``znorm`` alone, are computed when it is used and kept
+in memory only.
 """
 from __future__ import annotations
 
@@ -49,13 +55,16 @@ import numpy as np
 from kb.embedding.embedders import normalize
 from kb.errors import KBError
 from kb.files import write_atomically, write_text_atomically
+from kb.storage.codec import blob_vector
 from kb.storage.vectors import VectorIndex, build_index, load_index
 
 CORRECTIONS = ("none", "center", "project", "project_hub", "znorm")
-INDEXED = ("center", "project", "project_hub")  # corrections whose corrected vectors get their own index
+INDEXED = ("center", "project")  # corrections whose corrected vectors get their own index (not the default)
+OVERFETCH = 3  # project_hub: raw-index candidates scored exactly, per result wanted
 SEARCH_DIR = "search"
 STATS_FILE = "language_stats.npz"
 STATS_META = "language_stats.json"
+PROBES_FILE = "hub_probes.npy"
 PRIOR_UNITS = 20.0
 HUB_WEIGHT = 0.5  # CSLS: 2 cos - r_query - r_unit ranks like cos - r_unit / 2
 # Generic queries about topics no job article is about, three per language, one topic each.
@@ -81,7 +90,7 @@ class LanguageStats:
     langs: tuple[str, ...]
     counts: np.ndarray  # (L,)
     means: np.ndarray  # (L, d), shrunk toward the global mean
-    covariances: np.ndarray  # (L, d, d), shrunk toward the global covariance
+    covariances: np.ndarray | None = None  # (L, d, d), shrunk toward the global covariance (znorm only)
 
     @cached_property
     def language_basis(self) -> np.ndarray:
@@ -111,38 +120,42 @@ def _unit_batches(store, batch: int = 4096):
     while rows := cursor.fetchmany(batch):
         ids = np.array([row[0] for row in rows], dtype=np.int64)
         langs = [row[1] for row in rows]
-        yield ids, langs, np.vstack([np.frombuffer(row[2], dtype=np.float32) for row in rows])
+        yield ids, langs, np.vstack([blob_vector(row[2]) for row in rows])
 
 
-def compute_stats(store, dim: int) -> LanguageStats:
-    """Per-language means and covariances of the stored vectors, in one streaming pass."""
+def compute_stats(store, dim: int, covariances: bool = False) -> LanguageStats:
+    """Per-language means (and, if asked, covariances) of the stored vectors, in one streaming pass."""
     sums: dict[str, np.ndarray] = {}
     outer: dict[str, np.ndarray] = {}
     counts: dict[str, int] = {}
     for _, langs, vectors in _unit_batches(store):
         vectors = vectors.astype(np.float64)
+        langs_array = np.asarray(langs)
         for lang in set(langs):
-            chosen = vectors[[i for i, value in enumerate(langs) if value == lang]]
+            chosen = vectors[langs_array == lang]
             sums[lang] = sums.get(lang, np.zeros(dim)) + chosen.sum(axis=0)
-            outer[lang] = outer.get(lang, np.zeros((dim, dim))) + chosen.T @ chosen
+            if covariances:
+                outer[lang] = outer.get(lang, np.zeros((dim, dim))) + chosen.T @ chosen
             counts[lang] = counts.get(lang, 0) + len(chosen)
     langs = tuple(sorted(counts))
     generation = store.generation
     if not langs:
         return LanguageStats(generation, (), np.zeros(0), np.zeros((0, dim), np.float32),
-                             np.zeros((0, dim, dim), np.float32))
+                             np.zeros((0, dim, dim), np.float32) if covariances else None)
     total = sum(counts.values())
     global_mean = sum(sums.values()) / total
-    global_cov = sum(outer.values()) / total - np.outer(global_mean, global_mean)
-    means, covariances = [], []
-    for lang in langs:
-        n = counts[lang]
-        mean = (sums[lang] + PRIOR_UNITS * global_mean) / (n + PRIOR_UNITS)
-        own_cov = outer[lang] / n - np.outer(sums[lang] / n, sums[lang] / n)
-        covariances.append((n * own_cov + PRIOR_UNITS * global_cov) / (n + PRIOR_UNITS))
-        means.append(mean)
+    means = [(sums[lang] + PRIOR_UNITS * global_mean) / (counts[lang] + PRIOR_UNITS) for lang in langs]
+    shrunk = None
+    if covariances:
+        global_cov = sum(outer.values()) / total - np.outer(global_mean, global_mean)
+        shrunk = []
+        for lang in langs:
+            n = counts[lang]
+            own_cov = outer[lang] / n - np.outer(sums[lang] / n, sums[lang] / n)
+            shrunk.append((n * own_cov + PRIOR_UNITS * global_cov) / (n + PRIOR_UNITS))
+        shrunk = np.array(shrunk, dtype=np.float32)
     return LanguageStats(generation, langs, np.array([counts[lang] for lang in langs]),
-                         np.array(means, dtype=np.float32), np.array(covariances, dtype=np.float32))
+                         np.array(means, dtype=np.float32), shrunk)
 
 
 def language_means(vectors: np.ndarray, langs: Sequence[str], shrink: int = PRIOR_UNITS) -> dict[str, np.ndarray]:
@@ -177,41 +190,73 @@ def project(vectors: np.ndarray, basis: np.ndarray) -> np.ndarray:
     return normalize(vectors - (vectors @ basis.T) @ basis)
 
 
-def correct_passages(vectors: np.ndarray, langs: list[str], stats: LanguageStats, correction: str,
-                     probes: np.ndarray | None = None) -> np.ndarray:
-    """Passage vectors as the index of a correction holds them (``probes``: projected HUB_PROBES vectors)."""
+def correct_passages(vectors: np.ndarray, langs: list[str], stats: LanguageStats, correction: str) -> np.ndarray:
+    """Passage vectors as the index of a correction holds them (``center``, ``project``)."""
     if correction == "center":
         return center(vectors, langs, stats)
-    if correction in ("project", "project_hub"):
-        projected = project(vectors, stats.language_basis)
-        if correction == "project":
-            return projected
-        penalty = -HUB_WEIGHT * (projected @ probes.T).mean(axis=1, keepdims=True)
-        return np.hstack([projected, penalty.astype(np.float32)])
+    if correction == "project":
+        return project(vectors, stats.language_basis)
     return vectors
 
 
 def correct_query(kb, query_vector: np.ndarray, correction: str) -> np.ndarray:
-    """The query vector as a correction compares it with its index."""
+    """The query vector as a correction searches its index with it (projected for both projections)."""
     if correction in ("project", "project_hub"):
-        projected = project(query_vector, language_stats(kb).language_basis)
-        return np.append(projected, np.float32(1.0)) if correction == "project_hub" else projected
+        return project(query_vector, language_stats(kb).language_basis)
     return query_vector
 
 
-def index_dim(dim: int, correction: str) -> int:
-    """The dimension of a correction's index (the hub penalty adds one)."""
-    return dim + 1 if correction == "project_hub" else dim
+def hub_scores(kb, vectors: np.ndarray, query_vector: np.ndarray) -> np.ndarray:
+    """The ``project_hub`` scores of raw passage vectors: projected cosine minus the hub penalty."""
+    basis = language_stats(kb).language_basis
+    projected = project(np.atleast_2d(vectors), basis)
+    penalty = HUB_WEIGHT * (projected @ project(probe_vectors(kb), basis).T).mean(axis=1)
+    return projected @ project(query_vector, basis) - penalty
 
 
-def hub_probes(kb, stats: LanguageStats) -> np.ndarray:
-    """The projected vectors of the generic probe queries."""
-    vectors = np.vstack([kb.embedder.embed_query(text) for text in HUB_PROBES])
-    return project(vectors, stats.language_basis)
+def search(kb, query_vector: np.ndarray, correction: str, k: int,
+           allowed: Sequence[int] | None = None) -> list[tuple[int, float]]:
+    """The k best units under a correction with their scores, best first (``allowed``: a filter)."""
+    index = dense_index(kb, correction)
+    pairs = index.search(correct_query(kb, query_vector, correction), k * (OVERFETCH if correction == "project_hub"
+                                                                            else 1), allowed=allowed)
+    if correction != "project_hub" or not pairs:
+        return pairs
+    ids = [unit_id for unit_id, _ in pairs]
+    scores = hub_scores(kb, index.reconstruct(ids), query_vector)
+    return sorted(zip(ids, scores.tolist()), key=lambda pair: -pair[1])[:k]
+
+
+def unit_scores(kb, ids: Sequence[int], query_vector: np.ndarray, correction: str) -> np.ndarray:
+    """The index scores of given units under a correction (before ``znorm``'s per-language scaling)."""
+    vectors = dense_index(kb, correction).reconstruct(ids)
+    if correction == "project_hub":
+        return hub_scores(kb, vectors, query_vector)
+    return vectors @ correct_query(kb, query_vector, correction)
+
+
+def probe_vectors(kb) -> np.ndarray:
+    """The raw query vectors of ``HUB_PROBES``, embedded once per knowledge base and kept in its folder."""
+    with _lock:
+        state = _state(kb)
+        if state.probes is None:
+            path = _folder(kb) / PROBES_FILE
+            probes = np.load(path) if path.exists() else None
+            if probes is None or probes.shape != (len(HUB_PROBES), kb.settings.dim):
+                from kb.embedding.embedders import embed_queries
+
+                probes = embed_queries(kb.embedder, list(HUB_PROBES))
+                try:
+                    write_atomically(path, lambda temporary: np.save(temporary, probes))
+                except OSError:  # a read-only knowledge base: kept in memory
+                    pass
+            state.probes = probes
+        return state.probes
 
 
 def znorm_params(query: np.ndarray, stats: LanguageStats) -> tuple[np.ndarray, np.ndarray]:
-    """Per-language (mean, std) of the query's cosine with that language's units (method ``znorm``)."""
+    """Per-language (mean, std) of the query's cosine with that language's units (method ``znorm``;
+    ``stats`` with covariances, ``language_stats(kb, covariances=True)``)."""
     means = stats.means @ query
     variances = np.einsum("i,lij,j->l", query, stats.covariances, query)
     return means, np.sqrt(np.maximum(variances, 1e-8))
@@ -223,9 +268,8 @@ def _folder(kb) -> Path:
 
 
 def save_stats(folder: Path, stats: LanguageStats) -> None:
-    """Write the statistics atomically (temporary file, then rename)."""
-    write_atomically(folder / STATS_FILE, lambda temporary: np.savez(
-        temporary, counts=stats.counts, means=stats.means, covariances=stats.covariances))
+    """Write the counts and means atomically (temporary file, then rename); never the covariances."""
+    write_atomically(folder / STATS_FILE, lambda temporary: np.savez(temporary, counts=stats.counts, means=stats.means))
     write_text_atomically(folder / STATS_META, json.dumps({"generation": stats.generation, "langs": list(stats.langs)}))
 
 
@@ -236,17 +280,15 @@ def load_stats(folder: Path, generation: int) -> LanguageStats | None:
         if meta.get("generation") != generation:
             return None
         with np.load(folder / STATS_FILE) as arrays:
-            return LanguageStats(generation, tuple(meta["langs"]), arrays["counts"], arrays["means"],
-                                 arrays["covariances"])
+            return LanguageStats(generation, tuple(meta["langs"]), arrays["counts"], arrays["means"])
     except (OSError, ValueError, KeyError):
         return None
 
 
 def build_corrected_index(kb, stats: LanguageStats, correction: str) -> VectorIndex:
     """An index of the corrected vectors, ids = unit row ids."""
-    probes = hub_probes(kb, stats) if correction == "project_hub" else None
-    return build_index(index_dim(kb.settings.dim, correction),
-                       ((ids, correct_passages(vectors, langs, stats, correction, probes))
+    return build_index(kb.settings.dim,
+                       ((ids, correct_passages(vectors, langs, stats, correction))
                         for ids, langs, vectors in _unit_batches(kb.store)))
 
 
@@ -255,6 +297,8 @@ class _State:
     generation: int
     stats: LanguageStats
     indexes: dict = field(default_factory=dict)
+    probes: np.ndarray | None = None
+    covariances: LanguageStats | None = None
 
 
 def _state(kb) -> _State:
@@ -276,9 +320,16 @@ def _load_state(kb) -> _State:
     return state
 
 
-def language_stats(kb) -> LanguageStats:
-    """The knowledge base's per-language statistics (loaded, or computed if stale)."""
-    return _state(kb).stats
+def language_stats(kb, covariances: bool = False) -> LanguageStats:
+    """The knowledge base's per-language statistics (loaded, or computed if stale); with ``covariances``
+    (``znorm``) computed from the store once per knowledge-base state and kept in memory."""
+    with _lock:
+        state = _load_state(kb)
+        if not covariances:
+            return state.stats
+        if state.covariances is None:
+            state.covariances = compute_stats(kb.store, kb.settings.dim, covariances=True)
+        return state.covariances
 
 
 def dense_index(kb, correction: str) -> VectorIndex:
@@ -293,7 +344,7 @@ def _corrected_index(kb, correction: str) -> VectorIndex:
     state = _state(kb)
     if correction not in state.indexes:
         folder = _folder(kb) / correction
-        index = load_index(folder, index_dim(kb.settings.dim, correction), state.generation)
+        index = load_index(folder, kb.settings.dim, state.generation)
         if index is None:
             folder.mkdir(parents=True, exist_ok=True)
             index = build_corrected_index(kb, state.stats, correction)
@@ -303,7 +354,8 @@ def _corrected_index(kb, correction: str) -> VectorIndex:
 
 
 def refresh(kb, correction: str) -> None:
-    """Recompute the statistics and the corrected index after an ingest (the post-ingest hook)."""
+    """Recompute the statistics (and the corrected index of ``center`` or ``project``) after an ingest
+    (the post-ingest hook)."""
     folder = _folder(kb)
     stats = compute_stats(kb.store, kb.settings.dim)
     save_stats(folder, stats)

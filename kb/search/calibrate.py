@@ -26,7 +26,7 @@ from typing import Sequence
 
 import numpy as np
 
-from kb.search.bias import HUB_PROBES
+from kb.search.bias import HUB_PROBES, probe_vectors
 from kb.search.dense import DEFAULT_OPTIONS, SearchOptions, SearchRequest, dense_candidates
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
@@ -47,8 +47,8 @@ def null_level(kb, correction: str) -> float:
     """Mean best dense score of off-topic probe queries on this knowledge base (its noise level)."""
 
     options = SearchOptions(correction=correction, hybrid=False)
-    tops = [dense_candidates(kb, SearchRequest(text, k=1), kb.embedder.embed_query(text), options)
-            for text in HUB_PROBES]
+    tops = [dense_candidates(kb, SearchRequest(text, k=1), vector, options)
+            for text, vector in zip(HUB_PROBES, probe_vectors(kb))]
     return float(np.mean([candidates[0].score for candidates in tops if candidates] or [-math.inf]))
 
 

@@ -121,7 +121,7 @@ def rescore(kb, pairs: Sequence[tuple[int, float]], rows: dict[int, dict], query
     """Index scores turned into the correction's scores (z-scores per language for ``znorm``), best first."""
     if correction != "znorm":
         return list(pairs)
-    stats = bias.language_stats(kb)
+    stats = bias.language_stats(kb, covariances=True)
     means, stds = bias.znorm_params(query_vector, stats)
     scored = []
     for unit_id, score in pairs:
@@ -136,9 +136,8 @@ def dense_candidates(kb, request: SearchRequest, query_vector: np.ndarray,
     kinds = searched_kinds(request, options)
     if not kinds:
         return []
-    index = bias.dense_index(kb, options.correction)
-    corrected = bias.correct_query(kb, query_vector, options.correction)
-    pairs = index.search(corrected, max(options.pool, 10 * request.k), allowed=allowed_ids(kb, request, kinds))
+    pairs = bias.search(kb, query_vector, options.correction, max(options.pool, 10 * request.k),
+                        allowed=allowed_ids(kb, request, kinds))
     rows = kb.store.units(unit_id for unit_id, _ in pairs)
     pairs = rescore(kb, pairs, rows, query_vector, options.correction)
     # a row missing from the store means the index is ahead of it: skip, never crash

@@ -4,8 +4,9 @@ The steps, each a pure function over an open ``KnowledgeBase``:
 
 1. embed the query once (``embed_query``: one pass of the model gives the
    vector and, where the rerank runs, the token states of step 5);
-2. dense candidates from the FAISS index of the chosen bias correction
-   (``kb.search.bias``: language subspace removed, hub penalty, by default), with the filters;
+2. dense candidates under the chosen bias correction (``kb.search.bias``:
+   language subspace removed, hub penalty, by default; the raw index searched
+   with the projected query, the candidates scored exactly), with the filters;
 3. group the candidates by source sentence: a duty, a skill, the sentence
    they come from and its parts (word windows of a long sentence,
    ``ingest.parts``) are one result, shown by its best-scoring unit, so a short
@@ -74,8 +75,7 @@ def dense_scores(kb, ids: Sequence[int], rows: dict[int, dict], query_vector: np
     """The dense scores of given units (for keyword hits the dense search did not fetch)."""
     if not ids:
         return []
-    vectors = bias.dense_index(kb, correction).reconstruct(ids)
-    scores = vectors @ bias.correct_query(kb, query_vector, correction)
+    scores = bias.unit_scores(kb, ids, query_vector, correction)
     return rescore(kb, list(zip(ids, scores.tolist())), rows, query_vector, correction)
 
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from kb.errors import KBError
 from kb.records import Article, Item, Sentence
+from kb.storage.codec import blob_states, blob_vector, states_blob, vector_blob
 from kb.storage.writers import BUSY_TIMEOUT_S, WRITER_FILE, disk_full, is_locked, note_writer, writer_name
 from kb.storage.fts import ensure_fts
 from kb.storage.schema import SCHEMA, UNIT_COLUMNS, allow_parts, unit_filters
@@ -236,15 +237,16 @@ class Store:
             f" ORDER BY u.doc_id, u.start, u.id", params)
         return [dict(row) for row in rows]
 
-    def add_tokens(self, unit_ids: Sequence[int], arrays: Sequence[np.ndarray]) -> None:
-        """Store units' token states (``kb.embedding.tokens``), float16, one row per word piece."""
+    def add_tokens(self, unit_ids: Sequence[int], arrays: Sequence[np.ndarray | bytes]) -> None:
+        """Store units' token states (``kb.embedding.tokens``), one row per word piece, int8
+        (``kb.storage.codec``; bytes are taken as already encoded)."""
         self.connection.executemany(
             "INSERT OR REPLACE INTO unit_tokens(unit_id, tokens) VALUES (?, ?)",
-            [(int(unit_id), np.ascontiguousarray(array, dtype=np.float16).tobytes())
+            [(int(unit_id), array if isinstance(array, bytes) else states_blob(array))
              for unit_id, array in zip(unit_ids, arrays)])
 
     def tokens(self, ids: Iterable[int], dim: int) -> dict[int, np.ndarray]:
-        """The token states of the given units that have them, as (tokens x dim) float16 arrays."""
+        """The token states of the given units that have them, as (tokens x dim) float32 arrays."""
         ids = [int(unit_id) for unit_id in ids]
         found: dict[int, np.ndarray] = {}
         for start in range(0, len(ids), 500):
@@ -252,7 +254,7 @@ class Store:
             marks = ", ".join("?" * len(chunk))
             for row in self.connection.execute(
                     f"SELECT unit_id, tokens FROM unit_tokens WHERE unit_id IN ({marks})", chunk):
-                found[int(row[0])] = np.frombuffer(row[1], dtype=np.float16).reshape(-1, dim)
+                found[int(row[0])] = blob_states(row[1], dim)
         return found
 
     def token_mean(self, dim: int, limit: int = 5000) -> np.ndarray | None:
@@ -265,7 +267,7 @@ class Store:
                                        (step, limit)).fetchall()
         if not rows:  # ids that all miss the step (sparse ids after deletions): the first ones
             rows = self.connection.execute("SELECT tokens FROM unit_tokens LIMIT ?", (limit,)).fetchall()
-        arrays = [np.frombuffer(row[0], dtype=np.float16).reshape(-1, dim).astype(np.float32) for row in rows]
+        arrays = [blob_states(row[0], dim) for row in rows]
         return np.concatenate(arrays).mean(axis=0)
 
     def unit_ids(self, *, kinds: Sequence[str] = (), lang: str | None = None,
@@ -279,7 +281,7 @@ class Store:
         cursor = self.connection.execute("SELECT id, vector FROM units WHERE vector IS NOT NULL ORDER BY id")
         while rows := cursor.fetchmany(batch):
             ids = np.array([row[0] for row in rows], dtype=np.int64)
-            yield ids, np.vstack([np.frombuffer(row[1], dtype=np.float32) for row in rows])
+            yield ids, np.vstack([blob_vector(row[1]) for row in rows])
 
     def counts(self) -> dict[str, int]:
         """How many articles, sentences, duties and skills are stored."""
@@ -296,7 +298,7 @@ class Store:
         rows = self.connection.execute(
             f"SELECT id, doc_id, kind, subtype, lang, start, text, vector FROM units"
             f" WHERE kind IN ({marks}) AND vector IS NOT NULL ORDER BY doc_id, start, id", list(kinds)).fetchall()
-        vectors = [np.frombuffer(row["vector"], dtype=np.float32) for row in rows]
+        vectors = [blob_vector(row["vector"]) for row in rows]
         units = [{key: row[key] for key in row.keys() if key != "vector"} for row in rows]
         return units, (np.vstack(vectors) if vectors else np.zeros((0, 0), dtype=np.float32))
 
@@ -304,7 +306,7 @@ class Store:
         """Every group row (with its seed vector as an array or None)."""
         rows = self.connection.execute("SELECT * FROM groups ORDER BY created_at, id").fetchall()
         return [{**dict(row), "seed_vector": None if row["seed_vector"] is None
-                 else np.frombuffer(row["seed_vector"], dtype=np.float32)} for row in rows]
+                 else blob_vector(row["seed_vector"])} for row in rows]
 
     def group_members(self) -> dict[int, str]:
         """The group id of every grouped unit."""
@@ -334,11 +336,6 @@ class Store:
         rows = self.connection.execute(
             "SELECT m.unit_id, g.id, g.label FROM group_members m JOIN groups g ON g.id = m.group_id")
         return {row[0]: (row[1], row[2]) for row in rows}
-
-
-def vector_blob(vector: np.ndarray) -> bytes:
-    """A vector as float32 bytes for the database."""
-    return np.asarray(vector, dtype=np.float32).tobytes()
 
 
 def now() -> str:
