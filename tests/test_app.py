@@ -444,3 +444,13 @@ def test_compare_page_shows_shared_esco_concepts_next_to_text_similarity(esco_kb
     assert metrics["Shared ESCO concepts"] == "1" and float(metrics["Text similarity"]) < 0.35
     (table,) = [frame.value for frame in at.dataframe if "ESCO concept" in frame.value.columns]
     assert table.values.tolist() == [["köra gaffeltruck", "Operate forklift", "Köra gaffeltruck"]]
+
+
+def test_search_hits_show_their_esco_concept_in_the_chosen_language(esco_kb_dir, monkeypatch) -> None:
+    at = esco_page(esco_kb_dir, monkeypatch, "search", "sv")
+    at.text_input(key="search_query").set_value("operate a forklift truck").run()
+    no_exception(at)
+    cards = hit_cards(at)
+    linked = [card for card in cards if "Operate forklift" in card or "Köra gaffeltruck" in card]
+    assert linked and all("→ ESCO: köra gaffeltruck · " in card for card in linked)
+    assert not any("data.europa.eu" in card for card in cards)
