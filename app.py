@@ -55,9 +55,10 @@ if not hits:
 
 st.download_button("Download results (CSV)", ui.hits_csv(hits), file_name="search_results.csv",
                    mime="text/csv", key="search_download", on_click="ignore")
+links = kb.unit_esco([hit.unit_id for hit in hits], support.label_lang())
 for hit in hits:
     with st.container(border=True, key=f"hit_{hit.rank}"):
-        st.markdown(ui.hit_card_html(hit), unsafe_allow_html=True)
+        st.markdown(ui.hit_card_html(hit, links.get(hit.unit_id)), unsafe_allow_html=True)
         with st.expander("Show in the article", key=f"open_{hit.rank}_{hit.unit_id}", on_change="rerun") as article:
             if article.open:
                 text = support.run_or_error(kb.article, hit.doc_id)["text"]

@@ -42,11 +42,13 @@ class Query:
 
 
 def cached_index(data: EscoData, cache_dir: Path, only_cached: bool = True) -> tuple[list[IndexRow], LabelVectors]:
-    """The index rows whose vectors are cached (all rows with ``only_cached=False``, embedding what is missing)."""
+    """The index rows with their vectors: from the cache where it holds every row, else the shipped int8 label
+    vectors (the very rows the product matches against); ``only_cached=False`` embeds what the cache lacks."""
     rows = index_rows(data)
     if only_cached:
         caches = {prefix: load_cache(cache_dir, prefix) for prefix in ("query", "passage")}
-        rows = [row for row in rows if row.text in caches[row_prefix(row)]]
+        if not all(row.text in caches[row_prefix(row)] for row in rows):
+            return rows, _shipped(data, rows)
         vectors = np.vstack([caches[row_prefix(row)][row.text] for row in rows]).astype(np.float32)
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     else:
@@ -55,6 +57,19 @@ def cached_index(data: EscoData, cache_dir: Path, only_cached: bool = True) -> t
         vectors = embed_rows(rows, cache_dir=cache_dir)
     table = np.array([(r.kind, r.concept, data.languages.index(r.lang), r.field) for r in rows], dtype=np.int32)
     return rows, LabelVectors(vectors, table[:, 0], table[:, 1], table[:, 2], table[:, 3], data.languages)
+
+
+def _shipped(data: EscoData, rows: list[IndexRow]) -> LabelVectors:
+    """The label vectors shipped with the tables, checked to be those of ``rows``."""
+    from kb.esco.vectors import load_vectors
+
+    shipped = load_vectors(data.folder)
+    expected = np.array([(r.kind, r.concept, data.languages.index(r.lang), r.field) for r in rows], dtype=np.int32)
+    found = np.stack([shipped.kind, shipped.concept, shipped.lang, shipped.field], axis=1)
+    if found.shape != expected.shape or not (found == expected).all():
+        raise SystemExit(f"{data.folder}: the shipped vectors are not those of the tables; "
+                         "rebuild them with 'python -m kb.esco.build'")
+    return shipped
 
 
 def build_sets(data: EscoData, per_set: int = PER_SET, seed: int = SEED) -> list[Query]:
@@ -73,8 +88,9 @@ def build_sets(data: EscoData, per_set: int = PER_SET, seed: int = SEED) -> list
     # realizują..."): closer to a job ad's duty prose, where the title is not repeated.
     queries += [Query(body, "pl", "occupation", n, "b-pl-body") for body, n in
                 ((_after_first_sentence(t), n) for t, n in sample) if body]
-    pool = [(label, n) for n, c in enumerate(data.skills) for label in c.labels.get("sv", ())]
-    queries += [Query(t, "sv", "skill", n, "c-sv") for t, n in rng.sample(pool, min(per_set, len(pool)))]
+    for lang in ("sv", "pl"):  # pl last, so that the sets before it stay the same
+        pool = [(label, n) for n, c in enumerate(data.skills) for label in c.labels.get(lang, ())]
+        queries += [Query(t, lang, "skill", n, f"c-{lang}") for t, n in rng.sample(pool, min(per_set, len(pool)))]
     return queries
 
 
@@ -85,15 +101,16 @@ def _after_first_sentence(text: str) -> str:
 
 
 def exclusions(queries: list[Query], rows: list[IndexRow], languages: tuple[str, ...]) -> list[np.ndarray]:
-    """Rows each query may not see: its own label text (set a), every Swedish skill label (set c)."""
+    """Rows each query may not see: its own label text (set a), every skill label in its language (set c)."""
     by_text: dict[tuple[int, str, str], list[int]] = {}
     for number, row in enumerate(rows):
         by_text.setdefault((row.kind, row.lang, row.text), []).append(number)
-    sv_skills = np.array([n for n, r in enumerate(rows) if r.kind == 1 and r.lang == "sv"], dtype=np.int64)
+    skills_in = {lang: np.array([n for n, r in enumerate(rows) if r.kind == 1 and r.lang == lang], dtype=np.int64)
+                 for lang in ("sv", "pl")}
     result = []
     for query in queries:
         if query.set_name.startswith("c"):
-            result.append(sv_skills)
+            result.append(skills_in[query.lang])
         else:
             result.append(np.array(by_text.get((KINDS.index(query.kind), query.lang, query.text), []), dtype=np.int64))
     return result
@@ -200,12 +217,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-set", type=int, default=PER_SET)
     parser.add_argument("--json", type=Path, help="write the figures here")
     parser.add_argument("--methods", nargs="*", help="only methods whose name contains one of these")
-    parser.add_argument("--passage", action="store_true", help="also run with passage:-prefixed queries")
+    parser.add_argument("--passage", action="store_true",
+                        help="also the shipped method on passage:-prefixed queries (as ingest links), raw and mapped")
     args = parser.parse_args(argv)
     data = load()
     started = time.time()
     rows, index = cached_index(data, args.cache)
-    print(f"index: {len(rows)} rows from cache ({time.time() - started:.1f}s)", flush=True)
+    print(f"index: {len(rows)} label rows ({time.time() - started:.1f}s)", flush=True)
     queries = build_sets(data, args.per_set)
     vectors = embed_texts([q.text for q in queries], "query", cache_dir=args.cache)
     figures = {"naive": report("naive (query language, raw, max)", evaluate(data, rows, index, queries, vectors, None))}
@@ -213,15 +231,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.methods and not any(part in name for part in args.methods):
             continue
         figures[name] = report(name, evaluate(data, rows, index, queries, vectors, method, adapter))
-    if args.passage:  # ingest embeds items as passages: the same queries with the passage: prefix
-        chosen = [n for n, q in enumerate(queries) if q.set_name in ("a-sv", "a-pl", "c-sv")]
-        subset = [queries[n] for n in chosen]
-        passages = embed_texts([q.text for q in subset], "passage", cache_dir=args.cache)
-        for name, (method, adapter) in METHODS.items():
-            if name in figures:
-                figures[f"{name} [passage: queries]"] = report(
-                    f"{name} [passage]", evaluate(data, rows, index, subset, passages, method, adapter))
     print(markdown(figures))
+    if args.passage:  # ingest links items by their passage: vectors
+        from eval.esco_passage import passage_report
+
+        figures.update(passage_report(data, rows, index, queries, vectors, args.cache))
     if args.json:
         args.json.write_text(json.dumps(figures, indent=1), encoding="utf-8")
     return 0

@@ -1,6 +1,7 @@
 """The ESCO stage of ingest: each duty and skill to one ESCO concept, each article to its occupations.
 
-It reuses the passage vectors ingest has just computed: duties are matched
+It reuses the passage vectors ingest has just computed (mapped towards query vectors by the matcher's
+shipped passage map, one matrix product): duties are matched
 against ESCO's skill/competence concepts (phrased as actions, "operate forklift"), skills against
 every skill and knowledge concept, and the article against the occupations: by its title (one query
 embedding, the only extra model work), else by the mean of its sentence vectors. The matcher's calibrated threshold decides when nothing fits (``kb.esco.match``).
@@ -25,16 +26,16 @@ def esco_links(matcher, units: Sequence[Item], unit_vectors: np.ndarray, sentenc
     links: list[EscoLink | None] = [None] * len(units)
     chosen = [n for n, unit in enumerate(units) if unit.kind in LINKED_KINDS]
     if chosen:
-        matches = matcher.link(unit_vectors[chosen], [units[n].kind for n in chosen])
+        matches = matcher.link(unit_vectors[chosen], [units[n].kind for n in chosen], passage=True)
         types = _skill_types(matcher)
         for n, match in zip(chosen, matches):
             if match is not None:
                 links[n] = EscoLink(match.uri, types.get(match.uri, match.type), float(match.score))
-    views = [] if title_vector is None else [np.asarray(title_vector, dtype=np.float32)]
+    views = [] if title_vector is None else [(np.asarray(title_vector, dtype=np.float32), False)]
     if len(sentence_vectors):
-        views.append(normalize(np.asarray(sentence_vectors, dtype=np.float32).mean(axis=0)))
-    for view in views:
-        (ranked,) = matcher.match_vectors(view[None, :], "occupation", TOP_OCCUPATIONS)
+        views.append((normalize(np.asarray(sentence_vectors, dtype=np.float32).mean(axis=0)), True))
+    for view, passage in views:
+        (ranked,) = matcher.match_vectors(view[None, :], "occupation", TOP_OCCUPATIONS, passage=passage)
         if ranked:
             return links, [EscoLink(match.uri, "occupation", float(match.score)) for match in ranked]
     return links, []

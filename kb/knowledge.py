@@ -251,6 +251,11 @@ class KnowledgeBase:
         links = esco_links.unit_links(self.store.connection, (row["id"] for row in rows))
         return [{**item_dict(row), **self.esco_fields(links.get(row["id"]), label_lang)} for row in rows]
 
+    def unit_esco(self, unit_ids: Sequence[int], label_lang: str = "en") -> dict[int, dict]:
+        """The ``esco_*`` fields of these units (search hits' ``unit_id``), for those linked to a concept."""
+        links = esco_links.unit_links(self.store.connection, unit_ids)
+        return {unit_id: self.esco_fields(link, label_lang) for unit_id, link in links.items()}
+
     def esco_fields(self, link: EscoLink | None, label_lang: str = "en") -> dict:
         """The ``esco_*`` columns of an item or a document: URI, label in the reader's language, type, score."""
         if link is None:

@@ -460,3 +460,13 @@ def test_roles_page_hides_items_under_the_minimum_confidence_and_marks_unsure_on
     assert "(low confidence " not in html
     kept = corpus_kb.items(min_confidence=LOW_CONFIDENCE)
     assert all(item["text"] not in html for item in unsure if all(item["text"] not in other["text"] for other in kept))
+
+
+def test_search_hits_show_their_esco_concept_in_the_chosen_language(esco_kb_dir, monkeypatch) -> None:
+    at = esco_page(esco_kb_dir, monkeypatch, "search", "sv")
+    at.text_input(key="search_query").set_value("operate a forklift truck").run()
+    no_exception(at)
+    cards = hit_cards(at)
+    linked = [card for card in cards if "Operate forklift" in card or "Köra gaffeltruck" in card]
+    assert linked and all("→ ESCO: köra gaffeltruck · " in card for card in linked)
+    assert not any("data.europa.eu" in card for card in cards)

@@ -81,6 +81,19 @@ def test_swedish_and_polish_titles_link_to_the_same_occupation(matcher):
     assert swedish[0].uri == polish[0].uri == FORKLIFT_OPERATOR
 
 
+@pytest.mark.parametrize("lang, text, label", [("sv", "lagra varor", "store warehouse goods"),
+                                               ("pl", "planować wydarzenia", "plan events"),
+                                               ("pl", "analizować dane", "inspect data")])
+def test_passage_vectors_as_ingest_stores_them_link_like_queries(matcher, lang, text, label):
+    from kb.esco.match import _default_embedder
+
+    passage = _default_embedder().embed_passages([text])
+    [linked] = matcher.match_vectors(passage, "skill", 1, passage=True)  # through the shipped passage map
+    assert linked and linked[0].label == label
+    [raw] = matcher.match_vectors(passage, "skill", 1)  # unmapped: scored as if a query, about 0.1 too low
+    assert not raw or raw[0].score < linked[0].score
+
+
 @pytest.mark.xfail(strict=True, reason="known weakness: Polish skill labels cover 2,235 skills (digital/green "
                    "collections), not 'operate forklift'; the Polish query lands on unrelated skills below threshold")
 def test_polish_duty_links_to_operate_forklift(matcher):

@@ -75,12 +75,13 @@ def hit_sentence_html(hit: Hit) -> str:
     return highlight_html(hit.sentence, [Span(hit.start - offset, hit.end - offset, "match")])
 
 
-def hit_card_html(hit: Hit) -> str:
-    """One search hit: kind, language, role title, score, then the highlighted sentence."""
+def hit_card_html(hit: Hit, esco: dict | None = None) -> str:
+    """One search hit: kind, language, role title, score and its ESCO concept (if linked), then the
+    highlighted sentence."""
     kind = hit.kind + (f" · {hit.subtype}" if hit.subtype else "")
     header = (f'<div style="font-size:0.85em;opacity:0.8">#{hit.rank} · <b>{html.escape(kind)}</b> · '
               f'<code>{html.escape(hit.lang)}</code> · {html.escape(hit.title)} · '
-              f"score {hit.score:.3f}</div>")
+              f"score {hit.score:.3f}{esco_note_html(esco or {})}</div>")
     return block(header + f'<div class="kb-hit">{hit_sentence_html(hit)}</div>')
 
 

@@ -41,7 +41,8 @@ def _covering_items(kb, matcher, doc_id: str, wanted: set[str], label_lang: str)
         return {}
     vectors = kb.index.reconstruct([row["id"] for row in rows])
     best: dict[str, dict] = {}
-    for row, matches in zip(rows, matcher.match_vectors(vectors, "skill", CANDIDATES, label_lang=label_lang)):
+    for row, matches in zip(rows, matcher.match_vectors(vectors, "skill", CANDIDATES, label_lang=label_lang,
+                                                        passage=True)):
         for match in matches:
             if match.uri in wanted and match.score > best.get(match.uri, {}).get("score", -1.0):
                 best[match.uri] = {"text": row["text"], "sentence": row["sentence"], "score": match.score}

@@ -21,6 +21,8 @@ from kb.esco.scoring import KindIndex, Method, concept_scores, kind_index
 from kb.esco.vectors import LabelVectors, load_vectors
 
 CONFIG_FILE = Path(__file__).resolve().parent / "matcher.json"
+# Ingest's passage: vectors mapped towards the query: vectors the labels and calibration use (eval/esco_passage.py).
+PASSAGE_MAP_FILE = Path(__file__).resolve().parent / "passage_map.npy"
 LINK_KINDS = {"duty": ("skill", "skill/competence"), "skill": ("skill", None), "document": ("occupation", None),
               "title": ("occupation", None)}
 
@@ -66,6 +68,16 @@ class Matcher:
         self._indexes: dict[str, KindIndex] = {kind: kind_index(vectors, kind, counts[kind], config.method)
                                                for kind in TYPES}
         self._skill_types = np.array([concept.skill_type for concept in data.skills])
+        self._passage_map = load_passage_map()
+
+    def from_passages(self, vectors: np.ndarray) -> np.ndarray:
+        """e5 passage: vectors (what ingest stores) mapped towards the query: vectors the labels and the
+        calibration were made with; unchanged where no map is shipped."""
+        vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
+        if self._passage_map is None or not len(vectors):
+            return vectors
+        mapped = vectors @ self._passage_map
+        return mapped / np.maximum(np.linalg.norm(mapped, axis=1, keepdims=True), 1e-12)
 
     @classmethod
     def open(cls, folder: Path | None = None) -> "Matcher":
@@ -74,10 +86,11 @@ class Matcher:
         return cls(data, load_vectors(data.folder), MatcherConfig.load())
 
     def match_vectors(self, vectors: np.ndarray, type: str = "skill", top: int = 5, skill_type: str | None = None,
-                      label_lang: str = "en") -> list[list[Match]]:
-        """Ranked matches for precomputed query vectors (e5, either prefix); [] where no concept fits."""
+                      label_lang: str = "en", passage: bool = False) -> list[list[Match]]:
+        """Ranked matches for precomputed e5 vectors (query: prefix, or passage: with ``passage=True``, as
+        ingest stores them); [] where no concept fits."""
         _check(type, skill_type, top)
-        vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
+        vectors = self.from_passages(vectors) if passage else np.atleast_2d(np.asarray(vectors, dtype=np.float32))
         if not len(vectors):
             return []
         scores = concept_scores(vectors, self._indexes[type], self.config.method)
@@ -115,8 +128,10 @@ class Matcher:
         vectors = embed_queries(embedder or _default_embedder(), list(texts))
         return self.match_vectors(vectors, type, top, skill_type, label_lang)
 
-    def link(self, vectors: np.ndarray, kinds: Sequence[str], label_lang: str = "en") -> list[Match | None]:
-        """Best concept per ingest item (duty -> skill/competence, skill -> skill, document/title -> occupation)."""
+    def link(self, vectors: np.ndarray, kinds: Sequence[str], label_lang: str = "en",
+             passage: bool = False) -> list[Match | None]:
+        """Best concept per ingest item (duty -> skill/competence, skill -> skill, document/title -> occupation);
+        ``passage=True`` for passage: vectors."""
         vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
         if len(vectors) != len(kinds):
             raise ValueError(f"{len(vectors)} vectors but {len(kinds)} kinds")
@@ -124,9 +139,14 @@ class Matcher:
         for target in dict.fromkeys(LINK_KINDS[_link_kind(kind)] for kind in kinds):
             chosen = [n for n, kind in enumerate(kinds) if LINK_KINDS[kind] == target]
             for number, matches in zip(chosen, self.match_vectors(vectors[chosen], target[0], 1, target[1],
-                                                                  label_lang)):
+                                                                  label_lang, passage)):
                 results[number] = matches[0] if matches else None
         return results
+
+
+def load_passage_map(path: Path = PASSAGE_MAP_FILE) -> np.ndarray | None:
+    """The shipped passage-to-query map (384 x 384), or None without one."""
+    return np.load(path, allow_pickle=False).astype(np.float32) if path.exists() else None
 
 
 def _link_kind(kind: str) -> str:
@@ -182,12 +202,12 @@ def match(texts: Sequence[str], type: str = "skill", top: int = 5, skill_type: s
 
 
 def match_vectors(vectors: np.ndarray, type: str = "skill", top: int = 5, skill_type: str | None = None,
-                  label_lang: str = "en", folder: Path | str | None = None) -> list[list[Match]]:
-    """Like ``match`` for precomputed e5 vectors (ingest's passage vectors work too)."""
-    return open_matcher(folder).match_vectors(vectors, type, top, skill_type, label_lang)
+                  label_lang: str = "en", folder: Path | str | None = None, passage: bool = False) -> list[list[Match]]:
+    """Like ``match`` for precomputed e5 vectors (``passage=True`` for ingest's passage vectors)."""
+    return open_matcher(folder).match_vectors(vectors, type, top, skill_type, label_lang, passage)
 
 
 def link(vectors: np.ndarray, kinds: Sequence[str], label_lang: str = "en",
-         folder: Path | str | None = None) -> list[Match | None]:
+         folder: Path | str | None = None, passage: bool = False) -> list[Match | None]:
     """Best ESCO concept for each ingest item vector, or None where none fits (see ``Matcher.link``)."""
-    return open_matcher(folder).link(vectors, kinds, label_lang)
+    return open_matcher(folder).link(vectors, kinds, label_lang, passage)

@@ -210,8 +210,18 @@ def hub_scores(kb, vectors: np.ndarray, query_vector: np.ndarray) -> np.ndarray:
     """The ``project_hub`` scores of raw passage vectors: projected cosine minus the hub penalty."""
     basis = language_stats(kb).language_basis
     projected = project(np.atleast_2d(vectors), basis)
-    penalty = HUB_WEIGHT * (projected @ project(probe_vectors(kb), basis).T).mean(axis=1)
+    penalty = HUB_WEIGHT * projected @ projected_probes_mean(kb)
     return projected @ project(query_vector, basis) - penalty
+
+
+def projected_probes_mean(kb) -> np.ndarray:
+    """The mean of the projected probe vectors (a unit's hub penalty is its cosine with it, halved), once
+    per knowledge-base state."""
+    with _lock:
+        state = _state(kb)
+        if state.probes_mean is None:
+            state.probes_mean = project(probe_vectors(kb), state.stats.language_basis).mean(axis=0)
+        return state.probes_mean
 
 
 def search(kb, query_vector: np.ndarray, correction: str, k: int,
@@ -298,6 +308,7 @@ class _State:
     stats: LanguageStats
     indexes: dict = field(default_factory=dict)
     probes: np.ndarray | None = None
+    probes_mean: np.ndarray | None = None
     covariances: LanguageStats | None = None
 
 
