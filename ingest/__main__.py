@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from typing import Sequence
 
@@ -22,6 +23,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--kb", metavar="DIR", help="knowledge-base folder")
     parser.add_argument("--embedder", metavar="NAME",
                         help="e5 (default, bundled multilingual-e5-small) or st:NAME_OR_PATH (sentence-transformers)")
+    parser.add_argument("--extractor", choices=("rules", "learned"),
+                        help="how duties and skills are found: the cue-word rules with the prototype classifier "
+                             "(default) or the learned model (with the e5 embedder; see docs/extraction_model.md)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--prune", action="store_true",
                         help="also remove the documents whose files under these folders no longer exist")
@@ -36,6 +40,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     def body() -> int:
         from ingest.pipeline import ingest
 
+        if args.extractor:
+            os.environ["KB_EXTRACTOR"] = args.extractor
         report = ingest(args.paths, kb_dir=args.kb, embedder_name=args.embedder, progress=not args.quiet,
                         prune=args.prune)
         print(report.summary())

@@ -245,13 +245,12 @@ def test_formula_cells_stay_verbatim_in_json_and_parquet(formula_kb, tmp_path: P
 
 @pytest.mark.parametrize("format", ["csv", "xlsx"])
 def test_export_leaves_out_items_less_sure_than_the_minimum_confidence(export_kb, tmp_path: Path, format: str) -> None:
-    confidences = sorted(item["confidence"] for item in export_kb.items())
-    bar = confidences[len(confidences) // 2]
-    assert confidences[0] < bar  # the knowledge base holds items on both sides of the bar
-    metadata, rows = read_export(export_kb.export(tmp_path / f"items.{format}", min_confidence=bar))
-    assert rows and all(float(row["confidence"]) >= bar for row in rows)
-    assert len(rows) == sum(value >= bar for value in confidences)
-    assert metadata["filters"]["min_confidence"] == bar
+    confidences = [item["confidence"] for item in export_kb.items()]
+    for bar in sorted(set(confidences)) + [max(confidences) + 0.01]:
+        metadata, rows = read_export(export_kb.export(tmp_path / f"items_{bar}.{format}", min_confidence=bar))
+        assert all(float(row["confidence"]) >= bar for row in rows)
+        assert len(rows) == sum(value >= bar for value in confidences)
+        assert metadata["filters"]["min_confidence"] == bar
 
 
 def test_cli_export_refuses_a_minimum_confidence_that_is_no_probability(export_kb, tmp_path: Path, capsys) -> None:

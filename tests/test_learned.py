@@ -132,3 +132,13 @@ def test_a_requirement_reads_as_a_skill_and_an_offer_gives_no_item(e5):
                      np.vstack([by_sentence[unit.sentence.index] for unit in units]))
     assert entries and all(kind == "skill" for unit, kind, *_ in entries if unit.sentence.index == 0)
     assert not [item for item in learned_items(sentences, e5, "", text) if item.sentence_index == 1]
+
+
+def test_the_learned_model_is_chosen_by_the_setting_and_the_rules_stay_the_default(e5, monkeypatch):
+    from ingest.extract.extractor import extract
+
+    text, sentences = sentences_of("sv", "Du planerar möten och bokar resor.")
+    monkeypatch.delenv("KB_EXTRACTOR", raising=False)
+    assert all(item.source != "model:learned" for item in extract(sentences, e5, texts={"doc": text}))
+    monkeypatch.setenv("KB_EXTRACTOR", "learned")
+    assert {item.source for item in extract(sentences, e5, texts={"doc": text})} == {"model:learned"}

@@ -18,6 +18,7 @@ embedded in one batched call.
 """
 from __future__ import annotations
 
+import os
 from itertools import groupby
 from typing import Iterable, Iterator, Mapping
 
@@ -48,6 +49,7 @@ CLAUSE_GATE = 0.2
 
 
 METHODS = ("auto", "learned", "rules")
+EXTRACTOR_ENV = "KB_EXTRACTOR"  # "learned" or "rules" (default): what method="auto" means
 
 
 def extract(sentences: Iterable[Sentence], embedder: Embedder | None = None,
@@ -55,17 +57,17 @@ def extract(sentences: Iterable[Sentence], embedder: Embedder | None = None,
             method: str = "auto") -> Iterator[Item]:
     """Duties and skills of each article's sentences: by the learned model (``ingest.extract.model``) with the
     e5 embedder it was trained on; by the rules and the prototype classifier with another embedder; by the
-    rules alone when ``embedder`` is None. ``method="rules"`` keeps the rules and prototype classifier with e5 too;
-    ``"learned"`` insists on the model.
+    rules alone when ``embedder`` is None. ``method="auto"`` reads $KB_EXTRACTOR ("rules" by default,
+    ``python -m ingest --extractor learned`` sets it); the learned model needs the e5 embedder it was trained on.
     ``titles`` maps doc ids to article titles, which name the role ("Co robi koordynator spotkania?");
     ``texts`` maps doc ids to article texts, whose layout shows headings (a short line after a blank one)."""
     from ingest.extract.learned import learned_items, uses_learned_model
 
+    if method == "auto":  # the learned model is opt-in until it also holds on the development set (see README)
+        method = os.environ.get(EXTRACTOR_ENV, "rules")
     if method not in METHODS:
         raise ValueError(f"unknown extraction method {method!r}; use one of {', '.join(METHODS)}")
-    learned = method == "learned" or (method == "auto" and uses_learned_model(embedder))
-    if learned and embedder is None:
-        raise ValueError("the learned extractor needs the e5 embedder")
+    learned = method == "learned" and uses_learned_model(embedder)
     classifier = classifier_for(embedder) if embedder is not None and not learned else None
     for doc_id, article_sentences in groupby(sentences, key=lambda sentence: sentence.doc_id):
         title, text = (titles or {}).get(doc_id, ""), (texts or {}).get(doc_id, "")
