@@ -75,7 +75,7 @@ class Processed:
 
 
 PACKAGE = Path(__file__).resolve().parent
-CODE_SUFFIXES = (".py", ".json", ".txt", ".yaml", ".tsv")
+CODE_SUFFIXES = (".py", ".json", ".txt", ".yaml", ".tsv", ".npz")  # .npz: the learned extractor's weights
 
 
 @lru_cache(maxsize=1)
@@ -90,8 +90,11 @@ def pipeline_fingerprint() -> str:
 
 
 def ingest_key(article: Article) -> str:
-    """The hash stored with an article: its content and the code that reads it; another one means read it again."""
-    return f"{article.content_hash}:{pipeline_fingerprint()}"
+    """The hash stored with an article: its content, the code that reads it and the extraction method chosen;
+    another one means read it again."""
+    from ingest.extract.extractor import resolved_method
+
+    return f"{article.content_hash}:{pipeline_fingerprint()}:{resolved_method()}"
 
 
 def process(article: Article, embedder: Embedder | None) -> Processed:

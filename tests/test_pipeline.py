@@ -202,3 +202,14 @@ def test_a_large_file_streams_through_bounded_batches_and_nothing_is_kept_betwee
     assert max(batches) <= CHUNK_SIZE and len(batches) > 2000 / CHUNK_SIZE  # the large file, in bounded batches
     assert len(kept_per_file) == 4  # the texts remembered for one file are dropped before the next
     assert sorted(kept_per_file)[:3] == [min(kept_per_file)] * 3 and min(kept_per_file) < 20
+
+
+def test_files_are_read_again_when_another_extraction_method_is_chosen(tmp_path, corpus_copy, fake_embedder,
+                                                                        monkeypatch):
+    folder = tmp_path / "kb"
+    monkeypatch.delenv("KB_EXTRACTOR", raising=False)
+    ingest([corpus_copy], kb_dir=folder, embedder=fake_embedder)
+    monkeypatch.setenv("KB_EXTRACTOR", "learned")
+    assert len(ingest([corpus_copy], kb_dir=folder, embedder=fake_embedder).ingested) == 5
+    assert ingest([corpus_copy], kb_dir=folder, embedder=fake_embedder).ingested == []
+

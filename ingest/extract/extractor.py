@@ -63,10 +63,7 @@ def extract(sentences: Iterable[Sentence], embedder: Embedder | None = None,
     ``texts`` maps doc ids to article texts, whose layout shows headings (a short line after a blank one)."""
     from ingest.extract.learned import learned_items, uses_learned_model
 
-    if method == "auto":  # the learned model is opt-in until it also holds on the development set (see README)
-        method = os.environ.get(EXTRACTOR_ENV, "rules")
-    if method not in METHODS:
-        raise ValueError(f"unknown extraction method {method!r}; use one of {', '.join(METHODS)}")
+    method = resolved_method(method)
     learned = method == "learned" and uses_learned_model(embedder)
     classifier = classifier_for(embedder) if embedder is not None and not learned else None
     for doc_id, article_sentences in groupby(sentences, key=lambda sentence: sentence.doc_id):
@@ -75,6 +72,15 @@ def extract(sentences: Iterable[Sentence], embedder: Embedder | None = None,
             yield from learned_items(list(article_sentences), embedder, title, text)
         else:
             yield from extract_article(list(article_sentences), classifier, title, text)
+
+
+def resolved_method(method: str = "auto") -> str:
+    """"rules" or "learned": what ``method`` means ("auto" reads $KB_EXTRACTOR; the rules by default)."""
+    if method == "auto":  # the learned model is opt-in until it also holds on the development set (see README)
+        method = os.environ.get(EXTRACTOR_ENV, "rules")
+    if method not in METHODS[1:]:
+        raise ValueError(f"unknown extraction method {method!r}; use one of {', '.join(METHODS)}")
+    return method
 
 
 def extract_article(sentences: list[Sentence], classifier: PrototypeClassifier | None,
