@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.extract.extractor import _article_candidates, _merge_non_duties, extract, list_head_endings
+from ingest.extract.candidates import _article_candidates, list_head_endings
+from ingest.extract.extractor import _merge_non_duties, extract
 from kb.records import Item
 from extract_helpers import article_sentences, items_of, sentences_of, texts
 
@@ -590,7 +591,8 @@ class _DutyProbability:
 
 
 def test_a_verb_phrase_the_rules_split_off_stays_a_duty_when_the_classifier_doubts_it() -> None:
-    from ingest.extract.extractor import _article_candidates, _merge_non_duties
+    from ingest.extract.candidates import _article_candidates
+    from ingest.extract.extractor import _merge_non_duties
 
     _, sentences = sentences_of("vi", "Nhiệm vụ:", "Kiểm tra chứng từ thu chi và hạch toán các nghiệp vụ kế toán.")
     candidate = next(c for c in _article_candidates(sentences) if c.region.source.endswith(":section"))

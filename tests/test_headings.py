@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from ingest.extract.classify import classifier_for
-from ingest.extract.extractor import _heading, _section_lines, _starts_block, extract
+from ingest.extract.candidates import _heading, _section_lines, _starts_block
+from ingest.extract.extractor import extract
 from kb.text.lemmas import tokenize
 from ingest.extract.rules import Matches, load_rules
 from extract_helpers import article_sentences, sentences_of

@@ -22,10 +22,7 @@ import os
 from itertools import groupby
 from typing import Iterable, Iterator, Mapping
 
-from ingest.extract.candidates import (  # noqa: F401 (_heading, _section_lines, _starts_block, list_head_endings: for tests)
-    GATED, MODEL_SOURCE, Candidate, _article_candidates, _head, _heading, _own_verb, _section_lines,
-    _starts_block, list_head_endings,
-)
+from ingest.extract.candidates import GATED, MODEL_SOURCE, Candidate, _article_candidates, _head, _own_verb
 from ingest.extract.classify import PrototypeClassifier, Verdict, classifier_for
 from ingest.extract.enumeration import verb_headed
 from ingest.extract.rules import Region

@@ -1,8 +1,12 @@
 """The extraction stage with the learned model: candidate units, one batched embedding, scoring, decoding."""
 from __future__ import annotations
 
+from typing import Sequence
+
+import numpy as np
+
 from ingest.extract.model import Model, decode, load_model, scored
-from ingest.extract.units import article_units
+from ingest.extract.units import Unit, article_units
 from kb.embedding.embedders import Embedder
 from kb.records import Item, Sentence
 
@@ -13,15 +17,17 @@ def learned_items(sentences: list[Sentence], embedder: Embedder, title: str = ""
     units = article_units(sentences, title, text)
     if not units:
         return []
+    unit_vectors, sentence_vectors = unit_and_sentence_vectors(units, embedder)
+    return decode(scored(model or load_model(), units, unit_vectors, sentence_vectors))
+
+
+def unit_and_sentence_vectors(units: Sequence[Unit], embedder: Embedder) -> tuple[np.ndarray, np.ndarray]:
+    """The e5 passage vectors of the units and of their sentences, each distinct text embedded once."""
     unit_texts = [unit.text for unit in units]
     sentence_texts = [unit.sentence.text for unit in units]
     unique = list(dict.fromkeys(unit_texts + sentence_texts))
     vectors = dict(zip(unique, embedder.embed_passages(unique)))
-    unit_vectors = [vectors[text] for text in unit_texts]
-    sentence_vectors = [vectors[text] for text in sentence_texts]
-    import numpy as np
-
-    return decode(scored(model or load_model(), units, np.vstack(unit_vectors), np.vstack(sentence_vectors)))
+    return np.vstack([vectors[text] for text in unit_texts]), np.vstack([vectors[text] for text in sentence_texts])
 
 
 def uses_learned_model(embedder: Embedder | None) -> bool:

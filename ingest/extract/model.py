@@ -43,8 +43,11 @@ class Model:
     def probabilities(self, unit_vectors: np.ndarray, sentence_vectors: np.ndarray,
                       features: np.ndarray) -> np.ndarray:
         """Class probabilities (units x CLASSES), before calibration."""
-        hidden = np.maximum(0.0, inputs(unit_vectors, sentence_vectors, features, self.mean, self.scale) @ self.w1
-                            + self.b1)
+        return self.forward(inputs(unit_vectors, sentence_vectors, features, self.mean, self.scale))
+
+    def forward(self, rows: np.ndarray) -> np.ndarray:
+        """Class probabilities of prepared input rows (see ``inputs``)."""
+        hidden = np.maximum(0.0, rows @ self.w1 + self.b1)
         logits = hidden @ self.w2 + self.b2
         logits -= logits.max(axis=1, keepdims=True)
         exp = np.exp(logits)

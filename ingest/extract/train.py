@@ -21,6 +21,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ingest.extract.learned import unit_and_sentence_vectors
 from ingest.extract.model import CLASSES, WEIGHTS, Model
 from ingest.extract.sources import ROOT, SHARED, Doc, esco_descriptions, esco_labels, gold_set, spans_sets
 from ingest.extract.units import FEATURES, Unit, article_units
@@ -101,12 +102,7 @@ def build(docs: Sequence[Doc], ruleless: bool = True) -> Examples:
 
 def embed(examples: Examples, embedder) -> None:
     """Fill the unit and sentence vectors (the embedder should remember texts)."""
-    unit_texts = [unit.text for unit in examples.units]
-    sentence_texts = [unit.sentence.text for unit in examples.units]
-    unique = list(dict.fromkeys(unit_texts + sentence_texts))
-    vectors = dict(zip(unique, embedder.embed_passages(unique)))
-    examples.unit_vectors = np.vstack([vectors[text] for text in unit_texts])
-    examples.sentence_vectors = np.vstack([vectors[text] for text in sentence_texts])
+    examples.unit_vectors, examples.sentence_vectors = unit_and_sentence_vectors(examples.units, embedder)
 
 
 def _fold(doc_id: str) -> bool:
@@ -176,11 +172,7 @@ def _adam(x: np.ndarray, masks: np.ndarray, weights: np.ndarray, hidden: int, ep
 
 def _platt(model: Model, x: np.ndarray, masks: np.ndarray) -> tuple[float, float]:
     """Fit a, b of sigmoid(a * logit(p) + b) to whether the unit is an item of the kind predicted (damped Newton)."""
-    hidden = np.maximum(0, x @ model.w1 + model.b1)
-    logits = hidden @ model.w2 + model.b2
-    logits -= logits.max(axis=1, keepdims=True)
-    p = np.exp(logits)
-    p /= p.sum(axis=1, keepdims=True)
+    p = model.forward(x)
     duty, skill = p[:, 1], p[:, 2:].sum(axis=1)
     raw = np.clip(np.maximum(duty, skill), 1e-4, 1 - 1e-4)
     right = np.where(duty >= skill, masks[:, 1], masks[:, 2:].any(axis=1)).astype(np.float64)
