@@ -10,7 +10,7 @@ PORT ?= 8501
 DATA ?= ../shared/data
 TRAIN := $(PY) -m ingest.extract.train --data $(DATA) --cache build/extract/vectors.npz
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt requirements-scale.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
