@@ -62,16 +62,16 @@ def percentiles(values: list[float]) -> tuple[float, float]:
 
 
 # -- children: one measurement each, printing one JSON object -----------------------------------------
-def child_ingest(paths: list[str], folder: str) -> dict:
-    """The product's ingest of files."""
+def child_ingest(paths: list[str], folder: str, engine: str = "local", workers: int | None = None) -> dict:
+    """The product's ingest of files, by one of its engines (``ingest.engines``)."""
     from ingest.pipeline import ingest
 
     started = time.perf_counter()
-    report = ingest(paths, kb_dir=folder)
+    report = ingest(paths, kb_dir=folder, engine=engine, workers=workers)
     seconds = time.perf_counter() - started
     chars = sum(len(Path(path).read_text(encoding="utf-8")) for path in paths)
     return {"seconds": seconds, "texts": report.sentences, "chars": chars, "rss": peak_rss_mib(),
-            "ok": report.ok}
+            "files": len(report.ingested), "ok": report.ok}
 
 
 def child_synthetic(source: str, folder: str, count: int) -> dict:
@@ -248,8 +248,8 @@ def main(argv: list[str] | None = None) -> int:
 def run_child(argv: list[str]) -> dict:
     """Dispatch one child measurement."""
     kind, *rest = argv
-    if kind == "ingest":
-        return child_ingest(json.loads(rest[0]), rest[1])
+    if kind == "ingest":  # paths (JSON), folder[, engine, workers]
+        return child_ingest(json.loads(rest[0]), rest[1], *rest[2:3], *map(int, rest[3:4]))
     if kind == "synthetic":
         return child_synthetic(rest[0], rest[2], int(rest[1]))
     if kind == "raw":

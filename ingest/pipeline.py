@@ -16,15 +16,18 @@ import time
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
-from kb.embedding.embedders import Embedder, MemoEmbedder, memo_for
+import numpy as np
+
 from ingest.link import esco_links
+from kb.embedding.embedders import Embedder, MemoEmbedder
 from kb.errors import KBError
 from kb.knowledge import KnowledgeBase
-from kb.records import Article, Item, Refused, Sentence
+from kb.records import Article, EscoLink, Item, Refused, Sentence
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass
@@ -74,6 +77,32 @@ class Processed:
     parts: tuple[Item, ...] = ()  # word windows of the long sentences, for search (ingest.parts)
 
 
+@dataclass(frozen=True, eq=False)
+class Prepared:
+    """An article after the compute step, ready to store: what ``KnowledgeBase.add_article`` takes."""
+
+    article: Article
+    sentences: tuple[Sentence, ...]
+    items: tuple[Item, ...]  # the duties and skills
+    units: tuple[Item, ...]  # the items, then the parts of long sentences
+    vectors: np.ndarray  # the sentences', then the units'
+    tokens: tuple[np.ndarray, ...] | None  # the sentences' token states, where the embedder has them
+    links: tuple[EscoLink | None, ...] | None  # each unit's ESCO concept, with an ESCO matcher
+    occupations: tuple[EscoLink, ...] = ()
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A file whose compute step raised: refused (a KBError: the user can fix it) or failed (a bug)."""
+
+    entry: Refused
+    refused: bool
+
+
+def _silent(_: str) -> None:
+    """No progress bar: nothing to tell."""
+
+
 PACKAGE = Path(__file__).resolve().parent
 CODE_SUFFIXES = (".py", ".json", ".txt", ".yaml", ".tsv", ".npz")  # .npz: the learned extractor's weights
 
@@ -97,8 +126,9 @@ def ingest_key(article: Article) -> str:
     return f"{article.content_hash}:{pipeline_fingerprint()}:{resolved_method()}"
 
 
-def process(article: Article, embedder: Embedder | None) -> Processed:
-    """Run the text stages on one article: language, sentences, duties and skills, sentence parts."""
+def process(article: Article, embedder: Embedder | None, method: str = "auto") -> Processed:
+    """Run the text stages on one article: language, sentences, duties and skills, sentence parts.
+    ``method`` is the extraction method (``ingest.extract.extractor.extract``)."""
     from ingest.extract.extractor import extract
     from ingest.language import detect, detect_sentences
     from ingest.parts import parts
@@ -108,41 +138,116 @@ def process(article: Article, embedder: Embedder | None) -> Processed:
     sentences = tuple(detect_sentences(split([article])))
     if isinstance(embedder, MemoEmbedder):  # one pass of the model gives a sentence's vector and token states
         embedder.want_states(sentence.text for sentence in sentences)
-    items = tuple(extract(sentences, embedder, {article.doc_id: article.title}, {article.doc_id: article.text}))
+    items = tuple(extract(sentences, embedder, {article.doc_id: article.title}, {article.doc_id: article.text},
+                          method=method))
     return Processed(article, sentences, items, tuple(parts(sentences)))
+
+
+def embed_and_link(processed: Processed, embedder: MemoEmbedder, matcher,
+                   status: Callable[[str], object] = _silent) -> Prepared:
+    """The embed step of one article: the vectors of its sentences and units (those extraction computed are
+    reused from the memo), the sentences' token states and, with an ESCO matcher, the links."""
+    units = processed.items + processed.parts
+    texts = [s.text for s in processed.sentences] + [u.text for u in units]
+    status(f"{processed.article.doc_id}: embedding {len(texts)} texts")
+    embedder.want_states(s.text for s in processed.sentences)  # a no-op where ``process`` ran in this memo
+    vectors = embedder.embed_passages(texts)
+    # token states of the sentences only, for the rerank (kb.search.rerank): a duty, a skill or a part is
+    # aligned through its span of its sentence's states
+    count = len(processed.sentences)
+    tokens = tuple(embedder.states(texts[:count])) if embedder.encoder is not None else None
+    links, occupations = None, ()
+    if matcher is not None:
+        status(f"{processed.article.doc_id}: ESCO links")
+        title = processed.article.title.strip()
+        links, occupations = esco_links(matcher, units, vectors[count:], vectors[:count],
+                                        embedder.embed_query(title) if title else None)
+        links = tuple(links)
+    return Prepared(processed.article, processed.sentences, processed.items, units, vectors, tokens, links,
+                    tuple(occupations))
+
+
+def prepare(article: Article, embedder: MemoEmbedder, matcher, status: Callable[[str], object] = _silent,
+            method: str = "auto") -> Prepared:
+    """The compute step of one article, without the knowledge base: text stages, then embed step. ``status``
+    is told which step the article is at (the progress bar shows it: a long article takes minutes); the
+    memo is cleared after each article, which keeps memory bounded."""
+    try:
+        status(f"{article.doc_id}: sentences, duties and skills")
+        return embed_and_link(process(article, embedder, method), embedder, matcher, status)
+    finally:
+        embedder.clear()
+
+
+def guarded(path: str, step: Callable[..., T], *args: object) -> T | Failure:
+    """``step(*args)`` for one file; a failure skips only this file: a KBError refuses it, another exception
+    (a bug or a library failure) fails it, logged with its traceback."""
+    try:
+        return step(*args)
+    except KBError as error:
+        return Failure(Refused(path, str(error)), refused=True)
+    except Exception as error:
+        log.exception("%s: ingest failed", path)
+        return Failure(Refused(path, f"{error.__class__.__name__}: {error}"), refused=False)
+
+
+def store(kb: KnowledgeBase, outcome: Prepared | Failure, report: IngestReport) -> None:
+    """The store step of one file: its prepared article into the knowledge base (in the open write batch),
+    or its failure into the report."""
+    if isinstance(outcome, Failure):
+        (report.refused if outcome.refused else report.failed).append(outcome.entry)
+        return
+    kb.add_article(outcome.article, outcome.sentences, outcome.units, outcome.vectors, outcome.tokens,
+                   outcome.links, outcome.occupations)
+    report.ingested.append(outcome.article.doc_id)
+    report.languages[outcome.article.doc_id] = outcome.article.lang
+    report.sentences += len(outcome.sentences)
+    report.items += len(outcome.items)
 
 
 def ingest(paths: Sequence[str | Path], kb_dir: str | Path | None = None, embedder_name: str | None = None,
            embedder: Embedder | None = None, progress: bool = False, prune: bool = False,
-           prefix: str = "") -> IngestReport:
+           prefix: str = "", engine: str = "local", address: str | None = None,
+           workers: int | None = None) -> IngestReport:
     """Ingest files or folders into the knowledge base; returns what was done.
 
     Document ids are ``prefix`` + the file name without suffix (``ingest.read.read``); the app's uploads
     use the prefix ``upload/`` so that they never replace an article they did not create. With ``prune``,
-    documents whose files lay under one of the given folders and are gone are removed."""
+    documents whose files lay under one of the given folders and are gone are removed. ``engine`` maps the
+    compute step over the changed files: ``local`` in this process, ``ray`` on a Ray cluster (``address``,
+    else one started here with ``workers`` CPUs; ``ingest.engines``); this process writes either way."""
+    from ingest.engines import open_engine
     from ingest.read import read
 
     started = time.perf_counter()
-    kb = KnowledgeBase.create_or_open(kb_dir, embedder_name=embedder_name, embedder=embedder)
-    report = IngestReport(kb=str(kb.folder))
-    try:
-        with kb.batch():
-            if prune:
-                report.removed = prune_missing(kb, paths)
-            records, status = _progress(read(paths, prefix=prefix), progress)
-            for record in records:
-                if isinstance(record, Refused):
-                    report.refused.append(record)
-                    log.warning("%s: %s", record.path, record.reason)
-                elif kb.is_current(record.doc_id, ingest_key(record)):
-                    report.unchanged.append(record.doc_id)
-                else:  # the full path is kept for --prune; listings and exports show the file name only
-                    stored = replace(record, content_hash=ingest_key(record), path=str(Path(record.path).resolve()))
-                    _ingest_one(kb, stored, report, status)
-    finally:
-        kb.close()
+    # the engine first: a cluster that cannot be reached stops the run before the folder is touched
+    with open_engine(engine, address=address, workers=workers, progress=progress, embedder=embedder) as mapper:
+        kb = KnowledgeBase.create_or_open(kb_dir, embedder_name=embedder_name, embedder=embedder)
+        report = IngestReport(kb=str(kb.folder))
+        try:
+            with kb.batch():
+                if prune:
+                    report.removed = prune_missing(kb, paths)
+                records, status = _progress(read(paths, prefix=prefix), progress)
+                for outcome in mapper.prepared(kb, changed(kb, records, report), status):
+                    store(kb, outcome, report)
+        finally:
+            kb.close()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def changed(kb: KnowledgeBase, records: Iterable[Article | Refused], report: IngestReport) -> Iterator[Article]:
+    """The articles to (re)ingest, each with its ingest key and full path (kept for --prune; listings and
+    exports show the file name only); refused and unchanged files go into the report."""
+    for record in records:
+        if isinstance(record, Refused):
+            report.refused.append(record)
+            log.warning("%s: %s", record.path, record.reason)
+        elif kb.is_current(record.doc_id, ingest_key(record)):
+            report.unchanged.append(record.doc_id)
+        else:
+            yield replace(record, content_hash=ingest_key(record), path=str(Path(record.path).resolve()))
 
 
 def prune_missing(kb: KnowledgeBase, paths: Sequence[str | Path]) -> list[str]:
@@ -156,51 +261,6 @@ def prune_missing(kb: KnowledgeBase, paths: Sequence[str | Path]) -> list[str]:
             kb.remove_article(doc["doc_id"])
             removed.append(doc["doc_id"])
     return removed
-
-
-def _silent(_: str) -> None:
-    """No progress bar: nothing to tell."""
-
-
-def _ingest_one(kb: KnowledgeBase, article: Article, report: IngestReport,
-                status: Callable[[str], object] = _silent) -> None:
-    """Process, embed and store one article inside a savepoint; a failure skips only this file.
-    ``status`` is told which step the article is at (the progress bar shows it: a long article
-    takes minutes)."""
-    # extraction's vectors of item texts are reused below; sentences get their token states in the same pass
-    embedder = memo_for(kb.embedder, kb.token_encoder)
-    try:
-        status(f"{article.doc_id}: sentences, duties and skills")
-        processed = process(article, embedder)
-        units = processed.items + processed.parts
-        texts = [s.text for s in processed.sentences] + [u.text for u in units]
-        status(f"{article.doc_id}: embedding {len(texts)} texts")
-        vectors = embedder.embed_passages(texts)
-        # token states of the sentences only, for the rerank (kb.search.rerank): a duty, a skill or a part is
-        # aligned through its span of its sentence's states
-        tokens = embedder.states(texts[:len(processed.sentences)]) if embedder.encoder is not None else None
-        links, occupations = None, ()
-        matcher = kb.esco_matcher
-        if matcher is not None:
-            status(f"{article.doc_id}: ESCO links")
-            count = len(processed.sentences)
-            title = processed.article.title.strip()
-            links, occupations = esco_links(matcher, units, vectors[count:], vectors[:count],
-                                            embedder.embed_query(title) if title else None)
-    except KBError as error:
-        report.refused.append(Refused(article.path, str(error)))
-        return
-    except Exception as error:  # a bug or a library failure on this file: report, go on with the others
-        log.exception("%s: ingest failed", article.path)
-        report.failed.append(Refused(article.path, f"{error.__class__.__name__}: {error}"))
-        return
-    finally:
-        embedder.clear()
-    kb.add_article(processed.article, processed.sentences, units, vectors, tokens, links, occupations)
-    report.ingested.append(article.doc_id)
-    report.languages[article.doc_id] = processed.article.lang
-    report.sentences += len(processed.sentences)
-    report.items += len(processed.items)
 
 
 def _progress(records: Iterable, enabled: bool) -> tuple[Iterable, Callable[[str], object]]:

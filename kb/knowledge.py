@@ -105,12 +105,9 @@ class KnowledgeBase:
     def esco_matcher(self):
         """The ESCO matcher of this knowledge base (its imported ESCO download, else the shipped tables), or
         None when its embedder is not the e5 model the ESCO label vectors were made with."""
-        if self.settings.embedder != "e5":
-            return None
-        from kb.esco.importer import tables_dir
-        from kb.esco.match import open_matcher
+        from kb.esco.match import matcher_for
 
-        return open_matcher(tables_dir(self.folder))
+        return matcher_for(self.settings.embedder, self.folder)
 
     def reload(self) -> None:
         """Forget the cached index so that the next use reads the latest one."""

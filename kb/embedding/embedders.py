@@ -202,6 +202,15 @@ class MemoEmbedder:
         """Queries are not remembered."""
         return self.inner.embed_query(text)
 
+    def remembered(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """The vectors and token states embedded since the last ``clear``, to hand over to another process."""
+        return dict(self._vectors), dict(self._states)
+
+    def remember(self, vectors: dict[str, np.ndarray], states: dict[str, np.ndarray]) -> None:
+        """Take over what another memo of the same model embedded (``remembered``): those texts cost nothing."""
+        self._vectors.update(vectors)
+        self._states.update(states)
+
     def clear(self) -> None:
         """Forget the remembered vectors and states."""
         self._vectors.clear()
