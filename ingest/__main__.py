@@ -26,6 +26,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--extractor", choices=("rules", "learned"),
                         help="how duties and skills are found: the cue-word rules with the prototype classifier "
                              "(default) or the learned model (with the e5 embedder; see docs/extraction_model.md)")
+    parser.add_argument("--vectors", metavar="URI",
+                        help="vector store of a new knowledge base: faiss (default, files in the folder), "
+                             "milvus-lite://FILE.db (in-process Milvus) or milvus://HOST:PORT/COLLECTION "
+                             "(a Milvus server; see README, Scaling out); kept in its settings")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--prune", action="store_true",
                         help="also remove the documents whose files under these folders no longer exist")
@@ -43,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.extractor:
             os.environ["KB_EXTRACTOR"] = args.extractor
         report = ingest(args.paths, kb_dir=args.kb, embedder_name=args.embedder, progress=not args.quiet,
-                        prune=args.prune)
+                        prune=args.prune, vectors=args.vectors)
         print(report.summary())
         return 0 if report.ok else 1
 

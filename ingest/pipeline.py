@@ -114,16 +114,17 @@ def process(article: Article, embedder: Embedder | None) -> Processed:
 
 def ingest(paths: Sequence[str | Path], kb_dir: str | Path | None = None, embedder_name: str | None = None,
            embedder: Embedder | None = None, progress: bool = False, prune: bool = False,
-           prefix: str = "") -> IngestReport:
+           prefix: str = "", vectors: str | None = None) -> IngestReport:
     """Ingest files or folders into the knowledge base; returns what was done.
 
     Document ids are ``prefix`` + the file name without suffix (``ingest.read.read``); the app's uploads
     use the prefix ``upload/`` so that they never replace an article they did not create. With ``prune``,
-    documents whose files lay under one of the given folders and are gone are removed."""
+    documents whose files lay under one of the given folders and are gone are removed. ``vectors`` names
+    the vector engine of a new knowledge base (``kb.storage.vectors``)."""
     from ingest.read import read
 
     started = time.perf_counter()
-    kb = KnowledgeBase.create_or_open(kb_dir, embedder_name=embedder_name, embedder=embedder)
+    kb = KnowledgeBase.create_or_open(kb_dir, embedder_name=embedder_name, embedder=embedder, vectors=vectors)
     report = IngestReport(kb=str(kb.folder))
     try:
         with kb.batch():

@@ -60,7 +60,9 @@ def _empty(dim: int, kind: str):
 
 
 class FaissIndex:
-    """An id-mapped inner-product index: flat (exact) or HNSW, by size."""
+    """An id-mapped inner-product index: flat (exact) or HNSW, by size. Filters come as allowed ids."""
+
+    pushes_filters = False
 
     def __init__(self, dim: int, index=None, kind: str = FLAT, removed: Iterable[int] = (),
                  recall: float | None = None, recall_count: int = 0) -> None:
@@ -75,15 +77,15 @@ class FaissIndex:
         return int(self._index.ntotal) - len(self._removed)
 
     @classmethod
-    def build(cls, dim: int, batches: Iterable[tuple[np.ndarray, np.ndarray]]) -> "FaissIndex":
-        """A new index from (ids, vectors) batches (flat, turned into HNSW if it grows past the limit)."""
+    def build(cls, dim: int, batches: Iterable[tuple]) -> "FaissIndex":
+        """A new index from (ids, vectors[, fields]) batches (flat, turned into HNSW if it grows past the limit)."""
         index = cls(dim)
-        for ids, vectors in batches:
+        for ids, vectors, *_ in batches:
             index.add(ids, vectors)
         return index
 
-    def add(self, ids: Sequence[int], vectors: np.ndarray) -> None:
-        """Add vectors under the given ids."""
+    def add(self, ids: Sequence[int], vectors: np.ndarray, fields: Sequence | None = None) -> None:
+        """Add vectors under the given ids (their fields are not needed: filters come as allowed ids)."""
         if not len(ids):
             return
         ids = np.asarray(ids, dtype=np.int64)
@@ -107,10 +109,14 @@ class FaissIndex:
         if len(self._removed) > COMPACT_SHARE * self._index.ntotal or kind_for(len(self), HNSW) == FLAT:
             self._rebuild(kind_for(len(self), HNSW))
 
-    def search(self, query: np.ndarray, k: int, allowed: Sequence[int] | None = None) -> list[tuple[int, float]]:
-        """The k nearest ids with their cosine scores, optionally among ``allowed`` ids only."""
+    def search(self, query: np.ndarray, k: int, allowed: Sequence[int] | None = None,
+               where=None) -> list[tuple[int, float]]:
+        """The k nearest ids with their cosine scores, optionally among ``allowed`` ids only (a ``where``
+        filter is turned into those by ``kb.storage.vectors.filtered_search``)."""
         import faiss
 
+        if where is not None:
+            raise ValueError("FaissIndex takes filters as allowed ids: use kb.storage.vectors.filtered_search")
         if k <= 0 or len(self) == 0 or (allowed is not None and len(allowed) == 0):
             return []
         if allowed is not None and self._removed:
