@@ -60,7 +60,8 @@ def open_index(folder: Path, dim: int, generation: int, rows: Callable[[], Rows]
     index = load_index(folder, dim, generation)
     if index is None:
         index = build_index(dim, rows())
-        index.save(folder, generation)
+        if index.on_disk:  # a flat index is built from the store on every open, and written by no reader
+            index.save(folder, generation)
     return index
 
 

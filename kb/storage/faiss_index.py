@@ -1,8 +1,10 @@
 """The FAISS engine of ``kb.storage.vectors.VectorIndex``: L2-normalized vectors, so inner products are cosines.
 
-FAISS ids equal the ``units`` row ids of the store. The index file is a cache
-of the vectors kept in the database: it records the store generation it was
-written at, and a stale or missing file is rebuilt from the database.
+FAISS ids equal the ``units`` row ids of the store. The index is a cache of the
+vectors kept in the database: a flat one is built from them whenever a process
+opens the knowledge base (no second copy on disk); a graph is written to a file
+with the store generation it reflects, and a stale or missing file is rebuilt
+from the database.
 
 One index, chosen by size (``kind_for``): up to ``FLAT_LIMIT`` vectors a flat
 index (exact search, a few milliseconds there); past it an HNSW graph over
@@ -75,6 +77,11 @@ class FaissIndex:
 
     def __len__(self) -> int:
         return int(self._index.ntotal) - len(self._removed)
+
+    @property
+    def on_disk(self) -> bool:
+        """Whether ``save`` writes the index itself (a graph), not only its description (flat)."""
+        return self.kind != FLAT
 
     @classmethod
     def build(cls, dim: int, batches: Iterable[tuple]) -> "FaissIndex":
@@ -199,12 +206,17 @@ class FaissIndex:
                 "efConstruction": EF_CONSTRUCTION, "efSearch": EF_SEARCH}
 
     def save(self, folder: Path, generation: int) -> None:
-        """Write the index atomically (temporary file, then rename) with its generation, kind and recall."""
+        """Write the index atomically (temporary file, then rename) with its generation, kind and recall. A flat
+        index writes no file: it is the store's vectors as they are, read again faster than a second copy on
+        disk costs (``load`` gives None, and the caller builds it from the store)."""
         import faiss
 
         if self.kind == HNSW and (self.recall is None or len(self) > 1.1 * self._recall_count):
             self.recall, self._recall_count = self.measure_recall(), len(self)
-        write_atomically(folder / INDEX_FILE, lambda temporary: faiss.write_index(self._index, str(temporary)))
+        if self.kind == FLAT:
+            (folder / INDEX_FILE).unlink(missing_ok=True)
+        else:
+            write_atomically(folder / INDEX_FILE, lambda temporary: faiss.write_index(self._index, str(temporary)))
         meta = {"generation": generation, "count": int(self._index.ntotal), **self.parameters(),
                 "recall_at_10": self.recall, "recall_measured_at": self._recall_count,
                 "removed": sorted(self._removed)}
@@ -212,7 +224,8 @@ class FaissIndex:
 
     @classmethod
     def load(cls, folder: Path, dim: int, generation: int) -> "FaissIndex | None":
-        """The saved index if it matches the store generation, else None (rebuild it)."""
+        """The saved graph if it matches the store generation, else None (build it from the store, as for a
+        flat index, which is never written)."""
         import faiss
 
         meta, path = folder / INDEX_META, folder / INDEX_FILE
