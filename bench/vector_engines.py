@@ -96,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kb", default="kbdata", help="knowledge base whose sentence vectors are perturbed")
     parser.add_argument("--sizes", type=int, nargs="+", default=[20_000, 100_000])
     parser.add_argument("--queries", type=int, default=100)
+    parser.add_argument("--engines", nargs="+", default=[name for name, _ in ENGINES],
+                        help="which of: " + ", ".join(repr(name) for name, _ in ENGINES))
     args = parser.parse_args(argv)
     print(f"machine: {machine()}")
     print("| engine | units | build s | search p50 / p95 ms | recall@10 | filtered p50 / p95 ms | filtered recall@10 | MB on disk |")
@@ -107,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         queries = vectors[picks] + rng.normal(0, 0.5 / np.sqrt(vectors.shape[1]), (args.queries, vectors.shape[1]))
         queries = (queries / np.linalg.norm(queries, axis=1, keepdims=True)).astype(np.float32)
         lang = max(set(field[1] for field in fields), key=[field[1] for field in fields].count)
-        for name, uri in ENGINES:
+        for name, uri in (engine for engine in ENGINES if engine[0] in args.engines):
             row = measure(name, uri, ids, vectors, fields, queries, lang)
             print(f"| {row['engine']} | {row['units']:,} | {row['build_s']:.1f} | {row['all_p50']:.1f} / "
                   f"{row['all_p95']:.1f} | {row['all_recall']:.3f} | {row['filtered_p50']:.1f} / "

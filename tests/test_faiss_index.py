@@ -94,3 +94,15 @@ def test_the_cells_are_trained_again_as_the_index_grows(small_limit):
     index.add(np.arange(1200, 9000), vectors[1200:])  # over RETRAIN_GROWTH times the size trained at
     assert index.parameters()["nlist"] == faiss_index.cells_for(9000) and len(index) == 9000
     assert index.search(vectors[8000], 1)[0][0] == 8000
+
+
+def test_a_filter_whose_vectors_lie_far_from_the_query_is_still_searched_well(small_limit, monkeypatch):
+    monkeypatch.setattr(faiss_index, "EXACT_LIMIT", 500)
+    vectors = clustered(20_000)
+    index = FaissIndex.build(64, [(np.arange(20_000), vectors)])
+    assert index.kind == IVF
+    scores = vectors @ vectors[0]
+    allowed = np.flatnonzero(scores < np.quantile(scores, 0.4))  # the 40% farthest from the query, as under a
+    found = [unit_id for unit_id, _ in index.search(vectors[0], 10, allowed=allowed.tolist())]  # language filter
+    expected = exact_top([(allowed, vectors[allowed])], vectors[:1], 10)[0].tolist()
+    assert len(set(found) & set(expected)) >= 9 and set(found) <= set(allowed.tolist())

@@ -15,11 +15,11 @@ measurement (docs/benchmarks.md): on the benchmark's real queries over many
 near-duplicate sentences, HNSW needed efSearch 2048 for recall@10 0.98 at
 100,000 vectors, the inverted file reaches it scanning a few per cent of them,
 and it deletes in place (no tombstones). The switch happens as the index grows
-past the limit, and back to flat when it has shrunk to half of it; the cells
-are trained again when the index has grown ``RETRAIN_GROWTH`` times past the
-size they were trained at. A search restricted to fewer than ``EXACT_LIMIT``
-ids is exact whatever the kind. ``index.json`` records the kind, its
-parameters and its recall@10 against exact search, measured on
+past the limit, and back to flat when it has shrunk to half of it; the cells are
+trained again when the index has grown ``RETRAIN_GROWTH`` times past the size
+they were trained at. A filtered search is exact over the allowed vectors of the
+cells nearest the query (as large a share of them as an unfiltered search scans). ``index.json`` records
+the kind, its parameters and its recall@10 against exact search, measured on
 ``RECALL_QUERIES`` perturbed copies of its own vectors whenever the cells are
 trained or the index has grown by a tenth.
 """
@@ -96,6 +96,7 @@ class FaissIndex:
         self.recall = 1.0 if kind == FLAT else recall
         self._recall_count = recall_count
         self._trained_at = trained_at
+        self._cells: tuple[np.ndarray, np.ndarray] | None = None  # IVF: (ids sorted, the cell of each)
 
     def __len__(self) -> int:
         return int(self._index.ntotal)
@@ -118,6 +119,7 @@ class FaissIndex:
         if not len(ids):
             return
         self._index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64))
+        self._cells = None
         wanted = kind_for(len(self), self.kind)
         if wanted != self.kind or (wanted == IVF and len(self) > RETRAIN_GROWTH * self._trained_at):
             self._rebuild(wanted)
@@ -130,6 +132,7 @@ class FaissIndex:
             return
         ids = np.ascontiguousarray(ids, dtype=np.int64)
         self._index.remove_ids(faiss.IDSelectorArray(len(ids), faiss.swig_ptr(ids)))  # what the IVF id map takes
+        self._cells = None
         if kind_for(len(self), self.kind) != self.kind:
             self._rebuild(FLAT)
 
@@ -143,31 +146,53 @@ class FaissIndex:
             raise ValueError("FaissIndex takes filters as allowed ids: use kb.storage.vectors.filtered_search")
         if k <= 0 or len(self) == 0 or (allowed is not None and len(allowed) == 0):
             return []
-        if self.kind == IVF and allowed is not None and len(allowed) <= EXACT_LIMIT:
-            return self._exact(query, k, allowed)
+        if self.kind == IVF and allowed is not None:
+            return self._filtered(query, k, allowed)
         params = faiss.SearchParametersIVF(nprobe=self._index.nprobe) if self.kind == IVF else None
         if allowed is not None:
-            params = params or faiss.SearchParameters()
+            params = faiss.SearchParameters()
             params.sel = faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64))
             k = min(k, len(allowed))
         matrix = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
         scores, ids = self._index.search(matrix, min(k, len(self)), params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
 
-    def _exact(self, query: np.ndarray, k: int, allowed: Sequence[int]) -> list[tuple[int, float]]:
-        """Exact search among a few allowed ids (scanning only some cells under a narrow filter misses results)."""
-        known, vectors = [], []
-        for unit_id in allowed:
-            try:
-                vectors.append(self._index.reconstruct(int(unit_id)))
-                known.append(int(unit_id))
-            except RuntimeError:  # not in the index (the store is ahead of it): skipped, as a search would
-                continue
-        if not known:
+    def _filtered(self, query: np.ndarray, k: int, allowed: Sequence[int]) -> list[tuple[int, float]]:
+        """An IVF search among ``allowed`` ids: exact over the allowed vectors of the cells nearest the
+        query, taken until they hold the share of them that an unfiltered search scans, and at least
+        EXACT_LIMIT (all of them under a narrow filter). Scanning the
+        usual nearest cells with the filter applied would miss: under a language filter the allowed
+        vectors often lie in cells far from the query (another language's)."""
+        ids, cells = self._membership()
+        allowed = np.unique(np.asarray(allowed, dtype=np.int64))
+        positions = np.minimum(np.searchsorted(ids, allowed), len(ids) - 1)
+        known = ids[positions] == allowed  # the store may be ahead of the index: skipped, as a search would
+        allowed, allowed_cells = allowed[known], cells[positions[known]]
+        wanted = max(EXACT_LIMIT, int(np.ceil(len(allowed) * self._index.nprobe / self._index.nlist)))
+        if len(allowed) > wanted:
+            centroids = self._index.quantizer.reconstruct_n(0, self._index.nlist)
+            nearest = np.argsort(-(centroids @ np.asarray(query, dtype=np.float32).ravel()))
+            held = np.cumsum(np.bincount(allowed_cells, minlength=self._index.nlist)[nearest])
+            allowed = allowed[np.isin(allowed_cells, nearest[:np.searchsorted(held, wanted) + 1])]
+        if not len(allowed):
             return []
-        scores = np.vstack(vectors) @ np.asarray(query, dtype=np.float32).ravel()
+        scores = self.reconstruct(allowed) @ np.asarray(query, dtype=np.float32).ravel()
         order = np.argsort(-scores)[:k]
-        return [(known[i], float(scores[i])) for i in order]
+        return [(int(allowed[i]), float(scores[i])) for i in order]
+
+    def _membership(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every id of the IVF index, sorted, with the cell it lies in (kept until the index changes)."""
+        import faiss
+
+        if self._cells is None:
+            lists = self._index.invlists
+            sizes = [lists.list_size(cell) for cell in range(lists.nlist)]
+            ids = [faiss.rev_swig_ptr(lists.get_ids(cell), size).copy() for cell, size in enumerate(sizes) if size]
+            every = np.concatenate(ids) if ids else np.zeros(0, np.int64)
+            cells = np.repeat(np.arange(lists.nlist, dtype=np.int64), sizes)
+            order = np.argsort(every, kind="stable")
+            self._cells = (every[order], cells[order])
+        return self._cells
 
     def reconstruct(self, ids: Sequence[int]) -> np.ndarray:
         """The stored vectors of these ids."""
@@ -181,10 +206,7 @@ class FaissIndex:
 
         if self.kind == FLAT:
             return faiss.vector_to_array(self._index.id_map)
-        lists = self._index.invlists
-        parts = [faiss.rev_swig_ptr(lists.get_ids(cell), lists.list_size(cell)).copy()
-                 for cell in range(lists.nlist) if lists.list_size(cell)]
-        return np.concatenate(parts) if parts else np.zeros(0, np.int64)
+        return self._membership()[0]
 
     def items(self) -> Iterable[tuple[np.ndarray, np.ndarray]]:
         """Every (ids, vectors) it holds, in chunks."""
@@ -200,7 +222,7 @@ class FaissIndex:
         fresh = _empty(self.dim, kind, sample)
         for ids, vectors in ([(every, sample)] if sample is not None else self.items()):
             fresh.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids)
-        self._index, self.kind = fresh, kind
+        self._index, self.kind, self._cells = fresh, kind, None
         self.recall, self._recall_count = (1.0, len(self)) if kind == FLAT else (None, 0)
         self._trained_at = len(self) if kind == IVF else 0
 
