@@ -149,12 +149,17 @@ def test_a_knowledge_base_keeps_its_engine_and_refuses_another(tmp_path, fake_em
     assert engine_name("") == engine_name("faiss") == "faiss"
 
 
-@pytest.mark.slow
-def test_search_through_milvus_gives_the_faiss_top_10_on_the_corpus(corpus_kb_dir, corpus_kb, e5, tmp_path):
-    folder = tmp_path / "kb"
+def _milvus_copy(corpus_kb_dir: Path, folder: Path) -> Path:
+    """A copy of the corpus knowledge base whose settings name milvus-lite (its collection is built on open)."""
     shutil.copytree(corpus_kb_dir, folder)
     settings = json.loads((folder / SETTINGS_FILE).read_text())
     (folder / SETTINGS_FILE).write_text(json.dumps({**settings, "vectors": "milvus-lite://vectors.db"}))
+    return folder
+
+
+@pytest.mark.slow
+def test_search_through_milvus_gives_the_faiss_top_10_on_the_corpus(corpus_kb_dir, corpus_kb, e5, tmp_path):
+    folder = _milvus_copy(corpus_kb_dir, tmp_path / "kb")
     queries = ["plan the manager's meetings", "zarządzanie kalendarzem", "kommunikationsförmåga",
                "quản lý lịch làm việc", "Excel and budgeting"]
     with KnowledgeBase.open(folder, embedder=e5) as milvus:  # the collection is built from the store
@@ -189,3 +194,15 @@ def test_the_default_search_imports_no_vector_database_client(corpus_kb_dir):
                           cwd=ROOT, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "loaded []" in done.stdout
+
+
+@pytest.mark.slow
+def test_the_app_searches_a_knowledge_base_kept_in_milvus(corpus_kb_dir, corpus_kb, tmp_path, monkeypatch):
+    from test_app import app_at, hit_cards, no_exception, search
+
+    at = search(app_at(_milvus_copy(corpus_kb_dir, tmp_path / "kb"), monkeypatch), "plan the manager's meetings",
+                lang="sv")
+    no_exception(at)
+    cards = hit_cards(at)
+    best = corpus_kb.search("plan the manager's meetings", k=1, lang="sv")[0]
+    assert cards and best.title in cards[0] and all("<code>sv</code>" in card for card in cards)
