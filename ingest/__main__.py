@@ -27,6 +27,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--extractor", choices=("rules", "learned"),
                         help="how duties and skills are found: the cue-word rules with the prototype classifier "
                              "(default) or the learned model (with the e5 embedder; see docs/extraction_model.md)")
+    parser.add_argument("--vectors", metavar="URI",
+                        help="vector store of a new knowledge base: faiss (default, files in the folder), "
+                             "milvus-lite://FILE.db (in-process Milvus) or milvus://HOST:PORT/COLLECTION "
+                             "(a Milvus server; see README, Scaling out); kept in its settings")
     parser.add_argument("--engine", choices=("local", "ray"), default="local",
                         help="where the files are processed: in this process one after another (local, default) "
                              "or as a Ray Data pipeline (ray: needs requirements-scale.txt; this process still "
@@ -35,8 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="with --engine ray: the Ray cluster to use (auto: the one 'ray start' runs here, or "
                              "HOST:PORT, or ray://HOST:10001); without it Ray is started on this machine for the run")
     parser.add_argument("--workers", metavar="N", type=positive,
-                        help="with --engine ray: workers per model stage (default: the CPUs of this machine, or "
-                             "of the cluster); without --address also the CPUs Ray may use here")
+                        help="with --engine ray: how many workers, each one CPU that runs one actor of each model "
+                             "stage (default: the CPUs of this machine, or of the cluster); without --address, "
+                             "the CPUs Ray is started with here")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--prune", action="store_true",
                         help="also remove the documents whose files under these folders no longer exist")
@@ -61,7 +66,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.extractor:
             os.environ["KB_EXTRACTOR"] = args.extractor
         report = ingest(args.paths, kb_dir=args.kb, embedder_name=args.embedder, progress=not args.quiet,
-                        prune=args.prune, engine=args.engine, address=args.address, workers=args.workers)
+                        prune=args.prune, vectors=args.vectors, engine=args.engine, address=args.address,
+                        workers=args.workers)
         print(report.summary())
         return 0 if report.ok else 1
 

@@ -207,13 +207,14 @@ def store(kb: KnowledgeBase, outcome: Prepared | Failure, report: IngestReport) 
 
 def ingest(paths: Sequence[str | Path], kb_dir: str | Path | None = None, embedder_name: str | None = None,
            embedder: Embedder | None = None, progress: bool = False, prune: bool = False,
-           prefix: str = "", engine: str = "local", address: str | None = None,
+           prefix: str = "", vectors: str | None = None, engine: str = "local", address: str | None = None,
            workers: int | None = None) -> IngestReport:
     """Ingest files or folders into the knowledge base; returns what was done.
 
     Document ids are ``prefix`` + the file name without suffix (``ingest.read.read``); the app's uploads
     use the prefix ``upload/`` so that they never replace an article they did not create. With ``prune``,
-    documents whose files lay under one of the given folders and are gone are removed. ``engine`` maps the
+    documents whose files lay under one of the given folders and are gone are removed. ``vectors`` names
+    the vector engine of a new knowledge base (``kb.storage.vectors``). ``engine`` maps the
     compute step over the changed files: ``local`` in this process, ``ray`` on a Ray cluster (``address``,
     else one started here with ``workers`` CPUs; ``ingest.engines``); this process writes either way."""
     from ingest.engines import open_engine
@@ -222,7 +223,7 @@ def ingest(paths: Sequence[str | Path], kb_dir: str | Path | None = None, embedd
     started = time.perf_counter()
     # the engine first: a cluster that cannot be reached stops the run before the folder is touched
     with open_engine(engine, address=address, workers=workers, progress=progress, embedder=embedder) as mapper:
-        kb = KnowledgeBase.create_or_open(kb_dir, embedder_name=embedder_name, embedder=embedder)
+        kb = KnowledgeBase.create_or_open(kb_dir, embedder_name=embedder_name, embedder=embedder, vectors=vectors)
         report = IngestReport(kb=str(kb.folder))
         try:
             with kb.batch():

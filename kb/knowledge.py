@@ -16,11 +16,12 @@ from kb.settings import SETTINGS_FILE, Settings, rebuild_hint, resolve_kb_dir
 from kb.storage.codec import as_stored
 from kb.storage.store import DB_FILE, Store
 from kb.storage.writers import WRITER_FILE
-from kb.storage.vectors import VectorIndex, open_index
+from kb.storage.engines import check_reachable, engine_name, open_index
+from kb.storage.vectors import VectorIndex
 
 
 class KnowledgeBase:
-    """An open knowledge-base folder: settings, SQLite store, FAISS index and embedder."""
+    """An open knowledge-base folder: settings, SQLite store, vector index and embedder."""
 
     def __init__(self, folder: Path, settings: Settings, store: Store, embedder: Embedder | None = None) -> None:
         self.folder = folder
@@ -45,26 +46,31 @@ class KnowledgeBase:
 
     @classmethod
     def create_or_open(cls, folder: str | Path | None = None, embedder_name: str | None = None,
-                       embedder: Embedder | None = None) -> "KnowledgeBase":
-        """Open a knowledge base for writing, creating it if the folder has none."""
+                       embedder: Embedder | None = None, vectors: str | None = None) -> "KnowledgeBase":
+        """Open a knowledge base for writing, creating it if the folder has none; ``vectors`` names the
+        vector engine of a new one (``kb.storage.vectors``; FAISS files in the folder when left out)."""
         path = resolve_kb_dir(folder)
         settings = Settings.load(path)
         wanted = embedder.name if embedder else embedder_name
         if settings is not None:
-            settings.check_compatible(path, wanted)
+            settings.check_compatible(path, wanted, vectors)
             return cls(path, settings, Store.open(path), embedder)
         if path.exists() and any(path.iterdir()) and not half_made(path):
             raise KBError("folder is not empty and holds no knowledge base", where=str(path),
                           hint="choose an empty or new folder with --kb DIR")
+        engine_name(vectors or "")  # an unknown engine is refused before anything is made
         embedder = embedder or open_embedder(wanted or "e5")
-        settings = Settings().with_embedder(embedder.name, embedder.dim)
+        settings = Settings().with_embedder(embedder.name, embedder.dim).with_vectors(vectors or "")
+        check_reachable(settings.vectors, path, settings.dim)  # an unreachable engine: nothing is written
         # settings first: a kill between the two leaves a folder that opens (an empty database is made
         # on open), never a database without settings; such a folder from older versions is repaired above
         settings.save(path)
         return cls(path, settings, Store.open(path), embedder)
 
     def close(self) -> None:
-        """Close the database."""
+        """Close the database (and the vector engine's client)."""
+        if self._index is not None and hasattr(self._index, "close"):
+            self._index.close()
         self.store.close()
 
     def __enter__(self) -> "KnowledgeBase":
@@ -91,7 +97,8 @@ class KnowledgeBase:
         """The vector index, loaded from disk or rebuilt from the store if stale."""
         with self._lock:
             if self._index is None:
-                self._index = open_index(self.folder, self.settings.dim, self.store.generation, self.store.vectors())
+                self._index = open_index(self.folder, self.settings.dim, self.store.generation,
+                                         self.store.vector_rows, self.settings.vectors)
             return self._index
 
     @property
@@ -112,6 +119,8 @@ class KnowledgeBase:
     def reload(self) -> None:
         """Forget the cached index so that the next use reads the latest one."""
         with self._lock:
+            if self._index is not None and hasattr(self._index, "close"):
+                self._index.close()
             self._index = None
 
     # -- writing ----------------------------------------------------------------
@@ -161,8 +170,10 @@ class KnowledgeBase:
                 if links is not None:
                     esco_links.add_unit_links(self.store.connection, unit_ids, links)
                 esco_links.add_article_links(self.store.connection, article_id, occupations)
+            ids = sentence_ids + unit_ids
             self.index.remove(removed)
-            self.index.add(np.array(sentence_ids + unit_ids, dtype=np.int64), as_stored(vectors))
+            self.index.add(np.array(ids, dtype=np.int64), as_stored(vectors),
+                           self.store.unit_fields(ids) if self.index.pushes_filters else None)
             self._written.append(article.doc_id)
 
     def remove_article(self, doc_id: str) -> bool:

@@ -23,6 +23,7 @@ class Settings:
     embedder: str = "e5"
     dim: int = 384
     format_version: int = FORMAT_VERSION
+    vectors: str = ""  # the vector engine's URI (kb.storage.vectors): "" is FAISS files in the folder
 
     def save(self, folder: Path) -> None:
         """Write the settings to ``folder/settings.json`` atomically."""
@@ -47,8 +48,12 @@ class Settings:
         """A copy that records another embedder."""
         return replace(self, embedder=name, dim=dim)
 
-    def check_compatible(self, folder: Path, embedder: str | None) -> None:
-        """Refuse a knowledge base of another format or, if given, another embedder."""
+    def with_vectors(self, uri: str) -> "Settings":
+        """A copy that records another vector engine."""
+        return replace(self, vectors=uri)
+
+    def check_compatible(self, folder: Path, embedder: str | None, vectors: str | None = None) -> None:
+        """Refuse a knowledge base of another format or, if given, another embedder or vector engine."""
         if self.format_version != FORMAT_VERSION:
             age = "an older" if self.format_version < FORMAT_VERSION else "a newer"
             raise KBError(f"knowledge base format {self.format_version} was written by {age} version of this "
@@ -57,6 +62,9 @@ class Settings:
         if embedder is not None and embedder != self.embedder:
             raise KBError(f"knowledge base was built with embedder {self.embedder!r}, not {embedder!r}",
                           where=str(folder), hint=rebuild_hint(folder, embedder))
+        if vectors is not None and vectors != self.vectors:
+            raise KBError(f"knowledge base keeps its vectors in {self.vectors or 'faiss'!r}, not {vectors or 'faiss'!r}",
+                          where=str(folder), hint="leave --vectors out to use its own, or give a new folder with --kb DIR")
 
 
 def rebuild_hint(folder: Path, embedder: str) -> str:

@@ -109,7 +109,7 @@ def test_crash_between_commit_and_index_write_rebuilds_the_index(tmp_path, corpu
         counts = kb.store.counts()
         assert counts["articles"] == 5
         assert len(kb.index) == _stored_units(kb) > counts["sentences"] + counts["duties"] + counts["skills"]
-    assert (folder / "index.faiss").exists()
+    assert not (folder / "index.faiss").exists()  # a flat index is built from the store, never written
 
 
 def test_bad_files_are_refused_by_name_and_the_others_still_ingest(tmp_path, corpus_copy, fake_embedder):

@@ -56,7 +56,8 @@ from kb.embedding.embedders import normalize
 from kb.errors import KBError
 from kb.files import write_atomically, write_text_atomically
 from kb.storage.codec import blob_vector
-from kb.storage.vectors import VectorIndex, build_index, load_index
+from kb.storage.engines import build_index, load_index
+from kb.storage.vectors import UnitFilter, VectorIndex, filtered_search
 
 CORRECTIONS = ("none", "center", "project", "project_hub", "znorm")
 INDEXED = ("center", "project")  # corrections whose corrected vectors get their own index (not the default)
@@ -225,11 +226,11 @@ def projected_probes_mean(kb) -> np.ndarray:
 
 
 def search(kb, query_vector: np.ndarray, correction: str, k: int,
-           allowed: Sequence[int] | None = None) -> list[tuple[int, float]]:
-    """The k best units under a correction with their scores, best first (``allowed``: a filter)."""
+           where: UnitFilter | None = None) -> list[tuple[int, float]]:
+    """The k best units under a correction with their scores, best first, among those ``where`` admits."""
     index = dense_index(kb, correction)
-    pairs = index.search(correct_query(kb, query_vector, correction), k * (OVERFETCH if correction == "project_hub"
-                                                                            else 1), allowed=allowed)
+    pairs = filtered_search(index, kb.store, correct_query(kb, query_vector, correction),
+                            k * (OVERFETCH if correction == "project_hub" else 1), where)
     if correction != "project_hub" or not pairs:
         return pairs
     ids = [unit_id for unit_id, _ in pairs]

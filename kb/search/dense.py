@@ -10,6 +10,7 @@ import numpy as np
 from kb.errors import KBError
 from kb.records import KINDS, PART, STORED_KINDS
 from kb.search import bias
+from kb.storage.vectors import UnitFilter
 
 KIND_CHOICES = KINDS + ("all",)
 UNIT_CHOICES = ("all", "sentence")
@@ -109,11 +110,11 @@ def searched_kinds(request: SearchRequest, options: SearchOptions) -> tuple[str,
     return kinds + (PART,) if options.parts and "sentence" in kinds else kinds
 
 
-def allowed_ids(kb, request: SearchRequest, kinds: Sequence[str]) -> list[int] | None:
-    """Unit ids the filters allow, or None when nothing is filtered."""
+def unit_filter(request: SearchRequest, kinds: Sequence[str]) -> UnitFilter | None:
+    """The request's filters for the vector engine, or None when nothing is filtered."""
     if set(kinds) == set(STORED_KINDS) and not request.lang and not request.doc_id:
         return None
-    return kb.store.unit_ids(kinds=kinds, lang=request.lang, doc_id=request.doc_id)
+    return UnitFilter(kinds=tuple(kinds), lang=request.lang, doc_id=request.doc_id)
 
 
 def rescore(kb, pairs: Sequence[tuple[int, float]], rows: dict[int, dict], query_vector: np.ndarray,
@@ -137,7 +138,7 @@ def dense_candidates(kb, request: SearchRequest, query_vector: np.ndarray,
     if not kinds:
         return []
     pairs = bias.search(kb, query_vector, options.correction, max(options.pool, 10 * request.k),
-                        allowed=allowed_ids(kb, request, kinds))
+                        where=unit_filter(request, kinds))
     rows = kb.store.units(unit_id for unit_id, _ in pairs)
     pairs = rescore(kb, pairs, rows, query_vector, options.correction)
     # a row missing from the store means the index is ahead of it: skip, never crash

@@ -247,15 +247,16 @@ class Store:
 
     def tokens(self, ids: Iterable[int], dim: int) -> dict[int, np.ndarray]:
         """The token states of the given units that have them, as (tokens x dim) float32 arrays."""
+        return {int(row[0]): blob_states(row[1], dim)
+                for row in self._rows_by_id("SELECT unit_id, tokens FROM unit_tokens WHERE unit_id IN ({})", ids)}
+
+    def _rows_by_id(self, query: str, ids: Iterable[int], chunk: int = 500) -> Iterator[sqlite3.Row]:
+        """The rows of ``query`` (its ``IN ({})`` filled with the ids), asked in chunks under SQLite's
+        limit on bound parameters."""
         ids = [int(unit_id) for unit_id in ids]
-        found: dict[int, np.ndarray] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            marks = ", ".join("?" * len(chunk))
-            for row in self.connection.execute(
-                    f"SELECT unit_id, tokens FROM unit_tokens WHERE unit_id IN ({marks})", chunk):
-                found[int(row[0])] = blob_states(row[1], dim)
-        return found
+        for start in range(0, len(ids), chunk):
+            part = ids[start:start + chunk]
+            yield from self.connection.execute(query.format(", ".join("?" * len(part))), part)
 
     def token_mean(self, dim: int, limit: int = 5000) -> np.ndarray | None:
         """The mean token state over (up to ``limit``, spread over the table) units, or None without any."""
@@ -278,10 +279,23 @@ class Store:
 
     def vectors(self, batch: int = 4096) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Stream (ids, vectors) of every unit, in batches."""
-        cursor = self.connection.execute("SELECT id, vector FROM units WHERE vector IS NOT NULL ORDER BY id")
+        for ids, vectors, _ in self.vector_rows(batch):
+            yield ids, vectors
+
+    def vector_rows(self, batch: int = 4096) -> Iterator[tuple[np.ndarray, np.ndarray, list[tuple[str, str, str]]]]:
+        """Stream (ids, vectors, fields) of every unit, in batches; fields[i] is the (doc_id, lang, kind) of
+        ids[i], what a vector engine that filters by itself stores beside the vector."""
+        cursor = self.connection.execute(
+            "SELECT id, vector, doc_id, lang, kind FROM units WHERE vector IS NOT NULL ORDER BY id")
         while rows := cursor.fetchmany(batch):
             ids = np.array([row[0] for row in rows], dtype=np.int64)
-            yield ids, np.vstack([blob_vector(row[1]) for row in rows])
+            yield ids, np.vstack([blob_vector(row[1]) for row in rows]), [tuple(row[2:]) for row in rows]
+
+    def unit_fields(self, ids: Sequence[int]) -> list[tuple[str, str, str]]:
+        """The (doc_id, lang, kind) of each of these units, in their order."""
+        found = {row[0]: tuple(row[1:]) for row in self._rows_by_id(
+            "SELECT id, doc_id, lang, kind FROM units WHERE id IN ({})", ids)}
+        return [found[int(unit_id)] for unit_id in ids]
 
     def counts(self) -> dict[str, int]:
         """How many articles, sentences, duties and skills are stored."""

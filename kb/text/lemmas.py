@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 SIMPLEMMA_LANGS = frozenset("bg ca cs cy da de el en es et fa fi fr ga gd gl gv hbs hi hu hy id is it ka la lb "
                             "lt lv mk ms nb nl nn pl pt ro ru se sk sl sq sv sw tl tr uk".split())
@@ -55,9 +56,29 @@ def lemmatize(word: str, lang: str) -> str:
 
 @lru_cache(maxsize=200_000)
 def _simplemma(word: str, lang: str) -> str:
-    import simplemma
+    return _lemmatizer().lemmatize(word, lang=lang).lower()
 
-    return simplemma.lemmatize(word, lang=lang).lower()
+
+@lru_cache(maxsize=1)
+def _lemmatizer():
+    """simplemma's lemmatizer over its dictionaries as MARISA tries cached on disk (simplemma's
+    ``TrieDictionaryFactory``), not Python dicts: the same lemmas, but Polish takes 21 MB of memory and
+    0.03 s to open instead of 330 MB and 7 s to decode in every process (built once per machine and
+    simplemma version, under the user's cache folder; where that cannot be written, kept in memory)."""
+    from simplemma import Lemmatizer
+    from simplemma.strategies import DefaultStrategy
+    from simplemma.strategies.dictionaries.trie_dictionary_factory import TrieDictionaryFactory
+
+    factory = TrieDictionaryFactory(disk_cache_dir=str(trie_folder()))
+    return Lemmatizer(lemmatization_strategy=DefaultStrategy(dictionary_factory=factory))
+
+
+def trie_folder() -> Path:
+    """Where the lemma tries are kept: the user's cache folder, per simplemma version."""
+    from platformdirs import user_cache_dir
+    from simplemma.__metadata__ import __version__
+
+    return Path(user_cache_dir("simplemma")) / "marisa_trie" / __version__
 
 
 @lru_cache(maxsize=None)
