@@ -9,7 +9,6 @@ import subprocess
 import sys
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from ingest.pipeline import Failure, ingest
@@ -18,7 +17,7 @@ from kb.knowledge import KnowledgeBase
 from kb.records import Refused
 from tests.conftest import CORPUS, ROOT
 
-pytest.importorskip("ray")
+pytest.importorskip("ray.data")  # requirements-scale.txt
 pytestmark = pytest.mark.slow
 
 UNIT_FIELDS = ("doc_id", "kind", "subtype", "lang", "start", "end", "text", "confidence")
@@ -105,6 +104,8 @@ def test_bad_files_on_ray_are_reported_by_name_and_the_good_ones_stored(tmp_path
 
 
 def test_an_error_in_a_stage_skips_only_its_file():
+    import pandas as pd
+
     from ingest.engines.ray import each_row
 
     def step(text: str) -> str:
@@ -116,7 +117,7 @@ def test_an_error_in_a_stage_skips_only_its_file():
 
     earlier = Failure(Refused("c.txt", "refused before"), refused=True)
     batch = pd.DataFrame({"position": [0, 1, 2, 3], "path": ["a.txt", "b.txt", "c.txt", "d.txt"],
-                          "payload": [pickle.dumps("good"), pickle.dumps("bad"), pickle.dumps(earlier), pickle.dumps("bug")]})
+                          "payload": [pickle.dumps(value) for value in ("good", "bad", earlier, "bug")]})
     out = [pickle.loads(payload) for payload in each_row(batch, step)["payload"]]
     assert out[0] == "GOOD" and out[2] == earlier
     assert out[1] == Failure(Refused("b.txt", "cannot use this text; fix it"), refused=True)

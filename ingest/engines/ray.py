@@ -129,10 +129,10 @@ def in_order(articles: list[Article], rows: Iterable[dict]) -> Iterator[Prepared
             done += 1
             yield pickle.loads(row["payload"])
     except (RayError, UserCodeException) as error:
-        raise KBError(f"Ray failed while this file or one after it was processed, after {RETRIES} retries "
-                      f"({error.__class__.__name__}: {str(error).splitlines()[0][:300]})",
-                      where=articles[done].path, hint="nothing was written; the Ray logs are under "
-                                                      "/tmp/ray/session_latest/logs") from error
+        cause = f"{error.__class__.__name__}: {(str(error).splitlines() or [''])[0][:300]}"
+        raise KBError(f"Ray failed while this file or one after it was processed, after {RETRIES} retries ({cause})",
+                      where=articles[done].path if done < len(articles) else None,
+                      hint="nothing was written; the Ray logs are under /tmp/ray/session_latest/logs") from error
 
 
 class Extract:
