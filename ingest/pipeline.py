@@ -1,5 +1,9 @@
 """The ingestion pipeline: read -> detect -> split -> extract -> embed -> store + index.
 
+This process reads the files and keeps the unchanged ones out (``changed``); an engine (``ingest.engines``:
+here, or on Ray) runs the compute step (``ingest.compute.prepare``) over the others, and ``store`` writes
+each result in input order.
+
 Ingest is idempotent and incremental: an unchanged file (same content hash) is
 skipped without embedding, a changed one replaces its old rows. The hash stored with
 an article also covers the ingest code and language data (``pipeline_fingerprint``),
@@ -16,18 +20,14 @@ import time
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence, TypeVar
+from typing import Callable, Iterable, Iterator, Sequence
 
-import numpy as np
-
-from ingest.link import esco_links
-from kb.embedding.embedders import Embedder, MemoEmbedder
-from kb.errors import KBError
+from ingest.compute import Failure, Prepared, silent
+from kb.embedding.embedders import Embedder
 from kb.knowledge import KnowledgeBase
-from kb.records import Article, EscoLink, Item, Refused, Sentence
+from kb.records import Article, Refused
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 
 @dataclass
@@ -67,42 +67,6 @@ class IngestReport:
         return "\n".join(lines)
 
 
-@dataclass(frozen=True)
-class Processed:
-    """An article after the text stages, ready to embed and store."""
-
-    article: Article
-    sentences: tuple[Sentence, ...]
-    items: tuple[Item, ...]
-    parts: tuple[Item, ...] = ()  # word windows of the long sentences, for search (ingest.parts)
-
-
-@dataclass(frozen=True, eq=False)
-class Prepared:
-    """An article after the compute step, ready to store: what ``KnowledgeBase.add_article`` takes."""
-
-    article: Article
-    sentences: tuple[Sentence, ...]
-    items: tuple[Item, ...]  # the duties and skills
-    units: tuple[Item, ...]  # the items, then the parts of long sentences
-    vectors: np.ndarray  # the sentences', then the units'
-    tokens: tuple[np.ndarray, ...] | None  # the sentences' token states, where the embedder has them
-    links: tuple[EscoLink | None, ...] | None  # each unit's ESCO concept, with an ESCO matcher
-    occupations: tuple[EscoLink, ...] = ()
-
-
-@dataclass(frozen=True)
-class Failure:
-    """A file whose compute step raised: refused (a KBError: the user can fix it) or failed (a bug)."""
-
-    entry: Refused
-    refused: bool
-
-
-def _silent(_: str) -> None:
-    """No progress bar: nothing to tell."""
-
-
 PACKAGE = Path(__file__).resolve().parent
 CODE_SUFFIXES = (".py", ".json", ".txt", ".yaml", ".tsv", ".npz")  # .npz: the learned extractor's weights
 
@@ -124,71 +88,6 @@ def ingest_key(article: Article) -> str:
     from ingest.extract.extractor import resolved_method
 
     return f"{article.content_hash}:{pipeline_fingerprint()}:{resolved_method()}"
-
-
-def process(article: Article, embedder: Embedder | None, method: str = "auto") -> Processed:
-    """Run the text stages on one article: language, sentences, duties and skills, sentence parts.
-    ``method`` is the extraction method (``ingest.extract.extractor.extract``)."""
-    from ingest.extract.extractor import extract
-    from ingest.language import detect, detect_sentences
-    from ingest.parts import parts
-    from ingest.sentences import split
-
-    (article,) = detect([article])
-    sentences = tuple(detect_sentences(split([article])))
-    if isinstance(embedder, MemoEmbedder):  # one pass of the model gives a sentence's vector and token states
-        embedder.want_states(sentence.text for sentence in sentences)
-    items = tuple(extract(sentences, embedder, {article.doc_id: article.title}, {article.doc_id: article.text},
-                          method=method))
-    return Processed(article, sentences, items, tuple(parts(sentences)))
-
-
-def embed_and_link(processed: Processed, embedder: MemoEmbedder, matcher,
-                   status: Callable[[str], object] = _silent) -> Prepared:
-    """The embed step of one article: the vectors of its sentences and units (those extraction computed are
-    reused from the memo), the sentences' token states and, with an ESCO matcher, the links."""
-    units = processed.items + processed.parts
-    texts = [s.text for s in processed.sentences] + [u.text for u in units]
-    status(f"{processed.article.doc_id}: embedding {len(texts)} texts")
-    embedder.want_states(s.text for s in processed.sentences)  # a no-op where ``process`` ran in this memo
-    vectors = embedder.embed_passages(texts)
-    # token states of the sentences only, for the rerank (kb.search.rerank): a duty, a skill or a part is
-    # aligned through its span of its sentence's states
-    count = len(processed.sentences)
-    tokens = tuple(embedder.states(texts[:count])) if embedder.encoder is not None else None
-    links, occupations = None, ()
-    if matcher is not None:
-        status(f"{processed.article.doc_id}: ESCO links")
-        title = processed.article.title.strip()
-        links, occupations = esco_links(matcher, units, vectors[count:], vectors[:count],
-                                        embedder.embed_query(title) if title else None)
-        links = tuple(links)
-    return Prepared(processed.article, processed.sentences, processed.items, units, vectors, tokens, links,
-                    tuple(occupations))
-
-
-def prepare(article: Article, embedder: MemoEmbedder, matcher, status: Callable[[str], object] = _silent,
-            method: str = "auto") -> Prepared:
-    """The compute step of one article, without the knowledge base: text stages, then embed step. ``status``
-    is told which step the article is at (the progress bar shows it: a long article takes minutes); the
-    memo is cleared after each article, which keeps memory bounded."""
-    try:
-        status(f"{article.doc_id}: sentences, duties and skills")
-        return embed_and_link(process(article, embedder, method), embedder, matcher, status)
-    finally:
-        embedder.clear()
-
-
-def guarded(path: str, step: Callable[..., T], *args: object) -> T | Failure:
-    """``step(*args)`` for one file; a failure skips only this file: a KBError refuses it, another exception
-    (a bug or a library failure) fails it, logged with its traceback."""
-    try:
-        return step(*args)
-    except KBError as error:
-        return Failure(Refused(path, str(error)), refused=True)
-    except Exception as error:
-        log.exception("%s: ingest failed", path)
-        return Failure(Refused(path, f"{error.__class__.__name__}: {error}"), refused=False)
 
 
 def store(kb: KnowledgeBase, outcome: Prepared | Failure, report: IngestReport) -> None:
@@ -268,7 +167,7 @@ def _progress(records: Iterable, enabled: bool) -> tuple[Iterable, Callable[[str
     """The stream wrapped in a progress bar on stderr when asked, and what tells the bar the step of
     the file at hand."""
     if not enabled:
-        return records, _silent
+        return records, silent
     from tqdm import tqdm
 
     bar = tqdm(records, unit="file", desc="ingest", dynamic_ncols=True)

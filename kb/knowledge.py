@@ -112,7 +112,7 @@ class KnowledgeBase:
     def esco_matcher(self):
         """The ESCO matcher of this knowledge base (its imported ESCO download, else the shipped tables), or
         None when its embedder is not the e5 model the ESCO label vectors were made with."""
-        from kb.esco.match import matcher_for
+        from kb.esco.importer import matcher_for
 
         return matcher_for(self.settings.embedder, self.folder)
 

@@ -11,7 +11,8 @@ import sys
 import numpy as np
 import pytest
 
-from ingest.pipeline import Failure, ingest
+from ingest.compute import Failure
+from ingest.pipeline import ingest
 from kb.errors import KBError
 from kb.knowledge import KnowledgeBase
 from kb.records import Refused
@@ -129,7 +130,7 @@ def test_a_ray_failure_after_retries_rolls_back_and_names_the_file(tmp_path, mon
     from ray.exceptions import RayError
 
     from ingest.engines.ray import RayEngine
-    from ingest.pipeline import prepare
+    from ingest.compute import prepare
     from kb.embedding.embedders import memo_for
     from kb.embedding.tokens import encoder_for
 

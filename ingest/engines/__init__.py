@@ -1,4 +1,4 @@
-"""Engines map ingest's compute step (``ingest.pipeline.prepare``) over the changed articles.
+"""Engines map ingest's compute step (``ingest.compute.prepare``) over the changed articles.
 
 ``local`` (default) runs it here, one article after another; ``ray`` runs it as a Ray Data pipeline on a
 cluster (``ingest.engines.ray``, imported only when chosen: ``ray`` is an optional package). Either way this
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Protocol
 from kb.errors import KBError
 
 if TYPE_CHECKING:
-    from ingest.pipeline import Failure, Prepared
+    from ingest.compute import Failure, Prepared
     from kb.embedding.embedders import Embedder
     from kb.knowledge import KnowledgeBase
     from kb.records import Article

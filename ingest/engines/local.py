@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Callable, Iterable, Iterator
 
-from ingest.pipeline import Failure, Prepared, guarded, prepare
+from ingest.compute import Failure, Prepared, guarded, prepare
 from kb.embedding.embedders import MemoEmbedder, memo_for
 from kb.knowledge import KnowledgeBase
 from kb.records import Article

@@ -4,9 +4,9 @@ This process reads and hashes the files and keeps the unchanged ones out (``inge
 others become one row each of ``ray.data.from_items`` and go through two ``map_batches`` stages of
 callable-class actors, so that each actor loads the encoder (and the ESCO matcher) once:
 
-* ``Extract``: language, sentences, duties and skills, parts of long sentences (``ingest.pipeline.process``);
+* ``Extract``: language, sentences, duties and skills, parts of long sentences (``ingest.compute.process``);
   the vectors and token states extraction computed travel with the row, so they are not computed again;
-* ``Embed``: the remaining vectors, the token states and the ESCO links (``ingest.pipeline.embed_and_link``),
+* ``Embed``: the remaining vectors, the token states and the ESCO links (``ingest.compute.embed_and_link``),
   through the same memo as the local engine, so the vectors are the local engine's.
 
 The extraction method is resolved here and passed to the actors, so the ingest key stored with an article
@@ -25,7 +25,7 @@ import warnings
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from ingest.pipeline import Failure, Prepared, Processed, embed_and_link, guarded, process
+from ingest.compute import Failure, Prepared, Processed, embed_and_link, guarded, process
 from kb.errors import KBError
 from kb.knowledge import KnowledgeBase
 from kb.records import Article
@@ -166,7 +166,7 @@ class Embed:
 
     def embed(self, extracted: tuple[Processed, Remembered]) -> Prepared:
         """One article's vectors, token states and ESCO links."""
-        from kb.esco.match import matcher_for
+        from kb.esco.importer import matcher_for
 
         processed, (vectors, states) = extracted
         try:
@@ -195,6 +195,7 @@ def _memo(embedder_name: str):
 
 
 def _import_ray():
+    """The ray package, or a KBError that says how to install it."""
     try:
         import ray
     except ImportError as error:

@@ -23,6 +23,16 @@ def tables_dir(kb_dir: Path | None) -> Path | None:
     return folder if (folder / TABLES_FILE).exists() else None
 
 
+def matcher_for(embedder_name: str, kb_dir: Path | None):
+    """The ESCO matcher of a knowledge base (its imported tables, else the shipped ones), or None when its
+    embedder is not the e5 model the ESCO label vectors were made with."""
+    if embedder_name != "e5":
+        return None
+    from kb.esco.match import open_matcher
+
+    return open_matcher(tables_dir(kb_dir))
+
+
 def import_official(source_dir: Path, target_dir: Path, cache_dir: Path | None = None) -> Path:
     """Read an official download (any ESCO languages), embed its labels and replace ``target_dir`` with it.
 

@@ -189,16 +189,6 @@ def open_matcher(folder: Path | str | None = None) -> Matcher:
         return matcher
 
 
-def matcher_for(embedder_name: str, kb_dir: Path | None) -> Matcher | None:
-    """The ESCO matcher of a knowledge base (its imported tables, else the shipped ones), or None when its
-    embedder is not the e5 model the ESCO label vectors were made with."""
-    if embedder_name != "e5":
-        return None
-    from kb.esco.importer import tables_dir
-
-    return open_matcher(tables_dir(kb_dir))
-
-
 def forget(folder: Path | str | None = None) -> None:
     """Drop a cached matcher (after an import replaced its tables)."""
     with _LOCK:

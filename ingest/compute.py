@@ -1,0 +1,123 @@
+"""The compute step of ingest: one article to what the knowledge base stores, without the knowledge base.
+
+``prepare`` runs the text stages (``process``: language, sentences, duties and skills, sentence parts), then
+the embed step (``embed_and_link``: vectors, token states, ESCO links) through one memo, so the vectors
+extraction computed are not computed again. ``guarded`` makes a file's failure its outcome. The engines
+(``ingest.engines``) map these over the changed articles; ``ingest.pipeline`` stores the results.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Callable, TypeVar
+
+import numpy as np
+
+from ingest.link import esco_links
+from kb.embedding.embedders import Embedder, MemoEmbedder
+from kb.errors import KBError
+from kb.records import Article, EscoLink, Item, Refused, Sentence
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Processed:
+    """An article after the text stages, ready to embed and store."""
+
+    article: Article
+    sentences: tuple[Sentence, ...]
+    items: tuple[Item, ...]
+    parts: tuple[Item, ...] = ()  # word windows of the long sentences, for search (ingest.parts)
+
+
+@dataclass(frozen=True, eq=False)
+class Prepared:
+    """An article after the compute step, ready to store: what ``KnowledgeBase.add_article`` takes."""
+
+    article: Article
+    sentences: tuple[Sentence, ...]
+    items: tuple[Item, ...]  # the duties and skills
+    units: tuple[Item, ...]  # the items, then the parts of long sentences
+    vectors: np.ndarray  # the sentences', then the units'
+    tokens: tuple[np.ndarray, ...] | None  # the sentences' token states, where the embedder has them
+    links: tuple[EscoLink | None, ...] | None  # each unit's ESCO concept, with an ESCO matcher
+    occupations: tuple[EscoLink, ...] = ()
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A file whose compute step raised: refused (a KBError: the user can fix it) or failed (a bug)."""
+
+    entry: Refused
+    refused: bool
+
+
+def silent(_: str) -> None:
+    """No progress bar: nothing to tell."""
+
+
+def process(article: Article, embedder: Embedder | None, method: str = "auto") -> Processed:
+    """Run the text stages on one article: language, sentences, duties and skills, sentence parts.
+    ``method`` is the extraction method (``ingest.extract.extractor.extract``)."""
+    from ingest.extract.extractor import extract
+    from ingest.language import detect, detect_sentences
+    from ingest.parts import parts
+    from ingest.sentences import split
+
+    (article,) = detect([article])
+    sentences = tuple(detect_sentences(split([article])))
+    if isinstance(embedder, MemoEmbedder):  # one pass of the model gives a sentence's vector and token states
+        embedder.want_states(sentence.text for sentence in sentences)
+    items = tuple(extract(sentences, embedder, {article.doc_id: article.title}, {article.doc_id: article.text},
+                          method=method))
+    return Processed(article, sentences, items, tuple(parts(sentences)))
+
+
+def embed_and_link(processed: Processed, embedder: MemoEmbedder, matcher,
+                   status: Callable[[str], object] = silent) -> Prepared:
+    """The embed step of one article: the vectors of its sentences and units (those extraction computed are
+    reused from the memo), the sentences' token states and, with an ESCO matcher, the links."""
+    units = processed.items + processed.parts
+    texts = [s.text for s in processed.sentences] + [u.text for u in units]
+    status(f"{processed.article.doc_id}: embedding {len(texts)} texts")
+    embedder.want_states(s.text for s in processed.sentences)  # a no-op where ``process`` ran in this memo
+    vectors = embedder.embed_passages(texts)
+    # token states of the sentences only, for the rerank (kb.search.rerank): a duty, a skill or a part is
+    # aligned through its span of its sentence's states
+    count = len(processed.sentences)
+    tokens = tuple(embedder.states(texts[:count])) if embedder.encoder is not None else None
+    links, occupations = None, ()
+    if matcher is not None:
+        status(f"{processed.article.doc_id}: ESCO links")
+        title = processed.article.title.strip()
+        links, occupations = esco_links(matcher, units, vectors[count:], vectors[:count],
+                                        embedder.embed_query(title) if title else None)
+        links = tuple(links)
+    return Prepared(processed.article, processed.sentences, processed.items, units, vectors, tokens, links,
+                    tuple(occupations))
+
+
+def prepare(article: Article, embedder: MemoEmbedder, matcher, status: Callable[[str], object] = silent,
+            method: str = "auto") -> Prepared:
+    """The compute step of one article, without the knowledge base: text stages, then embed step. ``status``
+    is told which step the article is at (the progress bar shows it: a long article takes minutes); the
+    memo is cleared after each article, which keeps memory bounded."""
+    try:
+        status(f"{article.doc_id}: sentences, duties and skills")
+        return embed_and_link(process(article, embedder, method), embedder, matcher, status)
+    finally:
+        embedder.clear()
+
+
+def guarded(path: str, step: Callable[..., T], *args: object) -> T | Failure:
+    """``step(*args)`` for one file; a failure skips only this file: a KBError refuses it, another exception
+    (a bug or a library failure) fails it, logged with its traceback."""
+    try:
+        return step(*args)
+    except KBError as error:
+        return Failure(Refused(path, str(error)), refused=True)
+    except Exception as error:
+        log.exception("%s: ingest failed", path)
+        return Failure(Refused(path, f"{error.__class__.__name__}: {error}"), refused=False)
