@@ -1,4 +1,5 @@
-"""``python -m bench.ray_ingest``: ingest by the local engine beside the ray engine with 1 and 2 workers.
+"""``python -m bench.ray_ingest``: ingest by the local engine beside the ray engine with 1 and 2 workers, each on
+as many cores.
 
 Each run is a fresh process (``python -m bench.run --child ingest ...``) writing a fresh knowledge base, on the
 same input: the corpus and ``--esco N`` ESCO occupation descriptions as article files (skipped with a message
@@ -21,17 +22,26 @@ from typing import Sequence
 from bench import datasets
 from bench.run import machine, spawn
 
-RUNS = (("local", None), ("ray", 1), ("ray", 2))
+# (engine, workers, cores the run is pinned to; None: every core). On a 2-core machine, scaling with the cores given
+# shows as the 2-worker run on 2 cores against the 1-worker run on 1 core; local on 1 core is Ray's overhead at
+# the same cores.
+RUNS = (("local", None, None), ("local", None, 1), ("ray", 1, 1), ("ray", 2, 2))
 HEADER = "| set | engine | files | texts | seconds | texts/s | x local |\n|---|---|---|---|---|---|---|"
 
 
 def measure(name: str, paths: list[str], workdir: Path) -> list[dict]:
     """One row per engine run over ``paths``, each into its own new knowledge base."""
     rows = []
-    for engine, workers in RUNS:
+    every = os.sched_getaffinity(0)
+    for engine, workers, cores in RUNS:
         label = engine if workers is None else f"{engine}, {workers} worker{'s' * (workers > 1)}"
-        folder = workdir / f"{name.split()[0]}-{engine}-{workers or 0}"
-        result = spawn("ingest", json.dumps(paths), str(folder), engine, *([str(workers)] if workers else []))
+        label += f" on {cores} core{'s' * (cores > 1)}" if cores else " on every core"
+        folder = workdir / f"{name.split()[0]}-{engine}-{workers or 0}-{cores or 0}"
+        os.sched_setaffinity(0, sorted(every)[:cores] if cores else every)  # the child and Ray inherit it
+        try:
+            result = spawn("ingest", json.dumps(paths), str(folder), engine, *([str(workers)] if workers else []))
+        finally:
+            os.sched_setaffinity(0, every)
         if not result["ok"]:
             raise SystemExit(f"bench: {label} on {name} did not ingest every file")
         row = {"set": name, "engine": label, **result}
@@ -39,6 +49,8 @@ def measure(name: str, paths: list[str], workdir: Path) -> list[dict]:
         rows.append(row)
         print(f"| {name} | {label} | {row['files']} | {row['texts']} | {row['seconds']:.1f} | "
               f"{row['texts'] / row['seconds']:.1f} | {row['speed']:.2f} |", flush=True)
+    print(f"| {name} | ray: 2 workers on 2 cores over 1 worker on 1 core | | | | | "
+          f"{rows[2]['seconds'] / rows[3]['seconds']:.2f} |", flush=True)
     return rows
 
 
