@@ -103,7 +103,7 @@ def test_stored_states_are_the_one_pass_states_quantized(corpus_kb, encoder):
     fresh = encoder.encode([row[1]])[0].astype(np.float32)
     assert stored.shape == fresh.shape
     cosines = np.sum(normalize(stored) * normalize(fresh), axis=1)
-    assert cosines.min() > 0.99
+    assert cosines.min() > 0.9 and cosines.mean() > 0.96  # 4-bit (kb.storage.codec)
 
 
 def test_rerank_reorders_only_the_first_results_and_scores_them(corpus_kb, encoder):

@@ -1,0 +1,38 @@
+"""How token states are stored: 4 bits a value with a scale per row, and the int8 blobs of earlier
+versions still read."""
+from __future__ import annotations
+
+import numpy as np
+
+from kb.storage.codec import _int8_blob, blob_states, states_blob
+
+
+def _states(rows: int, dim: int) -> np.ndarray:
+    rng = np.random.default_rng(3)
+    states = rng.normal(size=(rows, dim)).astype(np.float32)
+    states[:, 7] *= 6  # an outlier dimension, as transformer states have
+    return states
+
+
+def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.sum(a * b, axis=1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
+
+
+def test_token_states_take_half_a_byte_a_value_and_keep_their_direction():
+    states = _states(40, 384)
+    blob = states_blob(states)
+    assert len(blob) == 1 + 40 * (2 + 384 // 2)  # marker, a float16 scale a row, two values a byte
+    cosines = _cosines(states, blob_states(blob, 384))
+    assert cosines.min() > 0.85 and cosines.mean() > 0.96
+
+
+def test_int8_blobs_of_earlier_versions_are_still_read():
+    states = _states(41, 384)
+    old = _int8_blob(states)
+    assert len(old) % 2 == 0 and _cosines(states, blob_states(old, 384)).min() > 0.999
+
+
+def test_a_dimension_not_divisible_by_four_is_kept_as_int8():
+    states = _states(5, 30)
+    blob = states_blob(states)
+    assert len(blob) == 5 * 32 and np.abs(blob_states(blob, 30) - states).max() < 0.05
