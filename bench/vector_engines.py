@@ -73,7 +73,7 @@ def measure(name: str, uri: str, ids, vectors, fields, queries: np.ndarray, lang
                 recalls.append(len(truth & {i for i, _ in found}) / len(truth))
             row[f"{label}_p50"], row[f"{label}_p95"] = percentiles(times)
             row[f"{label}_recall"] = float(np.mean(recalls))
-        getattr(index, "close", lambda: None)()
+        index.close()
         return row
     finally:
         shutil.rmtree(folder, ignore_errors=True)

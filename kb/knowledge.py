@@ -68,9 +68,8 @@ class KnowledgeBase:
         return cls(path, settings, Store.open(path), embedder)
 
     def close(self) -> None:
-        """Close the database (and the vector engine's client)."""
-        if self._index is not None and hasattr(self._index, "close"):
-            self._index.close()
+        """Close the database and the vector index."""
+        self._drop_index()
         self.store.close()
 
     def __enter__(self) -> "KnowledgeBase":
@@ -119,9 +118,13 @@ class KnowledgeBase:
     def reload(self) -> None:
         """Forget the cached index so that the next use reads the latest one."""
         with self._lock:
-            if self._index is not None and hasattr(self._index, "close"):
-                self._index.close()
-            self._index = None
+            self._drop_index()
+
+    def _drop_index(self) -> None:
+        """Close the cached index (a vector engine's client), so that the next use opens it again."""
+        if self._index is not None:
+            self._index.close()
+        self._index = None
 
     # -- writing ----------------------------------------------------------------
     @contextmanager

@@ -81,7 +81,7 @@ def test_each_engine_round_trips_add_search_filter_remove_and_reopen(tmp_path, u
     assert not set(doc) & {i for i, _ in index.search(query, 50)}
     assert index.search(-query, 1)[0][0] == 1001
     assert len(index) == 600 - len(doc) + 1
-    getattr(index, "close", lambda: None)()
+    index.close()
 
     reads = []
 
@@ -92,10 +92,10 @@ def test_each_engine_round_trips_add_search_filter_remove_and_reopen(tmp_path, u
     reopened = open_index(tmp_path, 16, generation=2, rows=rows, uri=uri)
     assert len(reopened) == 600 - len(doc) + 1 and reopened.search(-query, 1)[0][0] == 1001
     assert len(reads) == (0 if index.pushes_filters else 1)  # Milvus keeps its collection; a flat FAISS index
-    getattr(reopened, "close", lambda: None)()                # is built from the store on every open
+    reopened.close()                # is built from the store on every open
     rebuilt = open_index(tmp_path, 16, generation=3, rows=rows, uri=uri)  # stale: rebuilt from the store
     assert len(rebuilt) == 600 - len(doc) + 1 and rebuilt.search(-query, 1)[0][0] == 1001 and len(reads) >= 1
-    getattr(rebuilt, "close", lambda: None)()
+    rebuilt.close()
 
 
 def test_milvus_applies_filters_itself_before_its_top_k(tmp_path):
@@ -206,3 +206,21 @@ def test_the_app_searches_a_knowledge_base_kept_in_milvus(corpus_kb_dir, corpus_
     cards = hit_cards(at)
     best = corpus_kb.search("plan the manager's meetings", k=1, lang="sv")[0]
     assert cards and best.title in cards[0] and all("<code>sv</code>" in card for card in cards)
+
+
+def test_a_milvus_lite_file_open_in_another_process_is_refused_in_one_line(tmp_path, capfd):
+    folder = tmp_path / "kb"
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from kb.knowledge import KnowledgeBase; "
+                               "kb = KnowledgeBase.create_or_open(sys.argv[1], embedder_name='e5', "
+                               "vectors='milvus-lite://vectors.db'); kb.index; print('open', flush=True); "
+                               "time.sleep(120)", str(folder)], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        capfd.readouterr()
+        with KnowledgeBase.open(folder) as kb, pytest.raises(KBError) as raised:
+            kb.index
+        assert "another process has it open" in str(raised.value) and "Milvus server" in str(raised.value)
+        assert "Traceback" not in capfd.readouterr().err
+    finally:
+        holder.kill()
+        holder.wait()

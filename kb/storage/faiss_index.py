@@ -97,9 +97,13 @@ class FaissIndex:
         self._recall_count = recall_count
         self._trained_at = trained_at
         self._cells: tuple[np.ndarray, np.ndarray] | None = None  # IVF: (ids sorted, the cell of each)
+        self._centroids: np.ndarray | None = None  # IVF: the cells' centres, fixed until it is trained again
 
     def __len__(self) -> int:
         return int(self._index.ntotal)
+
+    def close(self) -> None:
+        """Nothing is held open: the index lives in this process."""
 
     @property
     def on_disk(self) -> bool:
@@ -170,8 +174,9 @@ class FaissIndex:
         allowed, allowed_cells = allowed[known], cells[positions[known]]
         wanted = max(EXACT_LIMIT, int(np.ceil(len(allowed) * self._index.nprobe / self._index.nlist)))
         if len(allowed) > wanted:
-            centroids = self._index.quantizer.reconstruct_n(0, self._index.nlist)
-            nearest = np.argsort(-(centroids @ np.asarray(query, dtype=np.float32).ravel()))
+            if self._centroids is None:
+                self._centroids = self._index.quantizer.reconstruct_n(0, self._index.nlist)
+            nearest = np.argsort(-(self._centroids @ np.asarray(query, dtype=np.float32).ravel()))
             held = np.cumsum(np.bincount(allowed_cells, minlength=self._index.nlist)[nearest])
             allowed = allowed[np.isin(allowed_cells, nearest[:np.searchsorted(held, wanted) + 1])]
         if not len(allowed):
@@ -222,7 +227,7 @@ class FaissIndex:
         fresh = _empty(self.dim, kind, sample)
         for ids, vectors in ([(every, sample)] if sample is not None else self.items()):
             fresh.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids)
-        self._index, self.kind, self._cells = fresh, kind, None
+        self._index, self.kind, self._cells, self._centroids = fresh, kind, None, None
         self.recall, self._recall_count = (1.0, len(self)) if kind == FLAT else (None, 0)
         self._trained_at = len(self) if kind == IVF else 0
 

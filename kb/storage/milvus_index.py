@@ -12,10 +12,12 @@ folder records the store generation the collection reflects, and a collection be
 from __future__ import annotations
 
 import json
+import logging
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
@@ -90,18 +92,32 @@ def connect(uri: str, folder: Path, dim: int) -> "MilvusIndex":
     try:
         if target.local:
             Path(target.address).parent.mkdir(parents=True, exist_ok=True)
-            client = MilvusClient(uri=target.address)
+            with _silenced("milvus_lite"):  # its traceback of a locked file: the KBError below says it in a line
+                client = MilvusClient(uri=target.address)
         else:
             client = MilvusClient(uri=target.address, timeout=10)
     except Exception as error:  # pymilvus raises MilvusException (and grpc errors) for every way of failing
         if target.local:
-            raise KBError(f"cannot open the vector store {target.address} ({error.__class__.__name__}: {error})",
+            raise KBError(f"cannot open the vector store {target.address}: another process has it open, or it is "
+                          f"no milvus-lite file ({error.__class__.__name__})",
                           hint="milvus-lite serves one process at a time: close the other program using this "
                                "knowledge base (app, ingest), or use a Milvus server (milvus://HOST:PORT/COLLECTION) "
                                "for several") from error
         raise KBError(f"cannot reach the vector store {uri} ({error.__class__.__name__}: {error}); nothing was written",
                       hint="start the Milvus server, or correct the address given with --vectors") from error
     return MilvusIndex(client, target, dim)
+
+
+@contextmanager
+def _silenced(name: str) -> Iterator[None]:
+    """A library's logger quiet for the duration (its errors are reported by the caller)."""
+    logger = logging.getLogger(name)
+    level = logger.level
+    logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def expression(where: UnitFilter | None, allowed: Sequence[int] | None = None) -> str:
@@ -227,7 +243,8 @@ class MilvusIndex:
     def reconstruct(self, ids: Sequence[int]) -> np.ndarray:
         """The stored vectors of these ids (staged ones included)."""
         ids = [int(unit_id) for unit_id in ids]
-        found = {unit_id: vector for unit_id, (vector, _) in self._added.items() if unit_id in set(ids)}
+        wanted = set(ids)
+        found = {unit_id: vector for unit_id, (vector, _) in self._added.items() if unit_id in wanted}
         missing = [unit_id for unit_id in ids if unit_id not in found]
         for start in range(0, len(missing), BATCH):
             for entity in self._client.get(self.target.collection, ids=missing[start:start + BATCH],

@@ -55,6 +55,9 @@ class VectorIndex(Protocol):
     def save(self, folder: Path, generation: int) -> None:
         """Persist the index, tagged with the store generation it reflects."""
 
+    def close(self) -> None:
+        """Release what the engine holds open (a client connection); the index is not used after."""
+
 
 def filtered_search(index: VectorIndex, store, query: np.ndarray, k: int,
                     where: UnitFilter | None) -> list[tuple[int, float]]:
