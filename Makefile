@@ -9,6 +9,7 @@ PORT ?= 8501
 .PHONY: install run ingest app test test-fast browser eval eval-heldout train train-heldout bench bench-1m clean
 DATA ?= ../shared/data
 TRAIN := $(PY) -m ingest.extract.train --data $(DATA) --cache build/extract/vectors.npz
+TAG := $(PY) -m ingest.extract.train_tagger --data $(DATA) --cache build/extract/states.npz
 
 $(STAMP): requirements.txt requirements-dev.txt requirements-scale.txt
 	$(PYTHON) -m venv $(VENV)
@@ -47,9 +48,11 @@ eval: install
 	$(PY) -m eval.search
 	$(PY) -m eval.grouping
 
-# Rebuild the learned extractor's shipped weights from the open data (fixed seed; see docs/extraction_model.md).
+# Rebuild the extractors' shipped weights from the open data (fixed seed; see docs/extraction_model.md):
+# the span tagger, then the unit classifier.
 train: install
 	mkdir -p build/extract
+	$(TAG)
 	$(TRAIN)
 
 # The models trained without each evaluation set's source (and language), for eval-heldout.
@@ -59,6 +62,10 @@ train-heldout: install
 	$(TRAIN) --without kompetencer da --out build/extract/without_kompetencer.npz
 	$(TRAIN) --without prose --out build/extract/without_prose.npz
 	$(TRAIN) --without dev --out build/extract/without_dev.npz
+	$(TAG) --without skillspan --out build/extract/tagger_without_skillspan.npz
+	$(TAG) --without kompetencer da --out build/extract/tagger_without_kompetencer.npz
+	$(TAG) --without prose --out build/extract/tagger_without_prose.npz
+	$(TAG) --without dev --out build/extract/tagger_without_dev.npz
 
 eval-heldout: train-heldout
 	$(PY) -m eval.heldout --models build/extract --cache build/extract/vectors.npz

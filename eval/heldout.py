@@ -113,28 +113,62 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m eval.heldout", description=__doc__.splitlines()[0])
     parser.add_argument("--sets", nargs="*", default=list(SETS), choices=list(SETS))
     parser.add_argument("--cache", type=Path, default=MODELS / "vectors.npz")
+    parser.add_argument("--states", type=Path, default=MODELS / "eval_states.npz", help="token-state cache")
     parser.add_argument("--models", type=Path, default=MODELS, help="folder of the without_<name>.npz weights")
-    parser.add_argument("--no-old", action="store_true", help="leave out the old rules (slow: prototype classifier)")
+    parser.add_argument("--methods", nargs="*", default=list(METHODS), choices=list(METHODS))
+    parser.add_argument("--tagger", type=Path, help="the tagger's weights for sets no model trains on "
+                        "(default: the shipped ones)")
     args = parser.parse_args(argv)
+    from ingest.extract.tagger import TAGGER_WEIGHTS
+
+    runners = _runners(args)
+    for name in args.sets:
+        loader, without = SETS[name]
+        methods: dict[str, Callable[[Doc], list[Item]]] = {}
+        used = []
+        for method in args.methods:
+            weights = (args.models / f"{PREFIX[method]}without_{without[0]}.npz" if without else
+                       {"learned": None, "tagger": args.tagger or TAGGER_WEIGHTS}.get(method))
+            methods[method] = runners[method](weights)
+            used.append(f"{method}: {weights.name}" if weights else method)
+        print(table(f"{name} ({'; '.join(used)})", loader(), methods), flush=True)
+        print(flush=True)
+        for saver in runners["save"]:
+            saver()
+
+
+METHODS = ("naive", "old", "learned", "tagger")
+PREFIX = {"learned": "", "tagger": "tagger_"}
+
+
+def _runners(args) -> dict:
+    """Per method, a function from weights (or None) to the method's extraction of a document."""
     from ingest.extract.classify import PrototypeClassifier
     from ingest.extract.extractor import extract_article
     from ingest.extract.learned import learned_items
     from ingest.extract.model import WEIGHTS, load_model
+    from ingest.extract.tagger import load_tagger, tagged_items
     from kb.embedding.embedders import CachingEmbedder, open_embedder
 
-    embedder = CachingEmbedder(open_embedder("e5"), args.cache)
-    classifier = PrototypeClassifier(embedder)
-    for name in args.sets:
-        loader, without = SETS[name]
-        weights = args.models / f"without_{without[0]}.npz" if without else WEIGHTS
-        model = load_model(weights)
-        methods: dict[str, Callable[[Doc], list[Item]]] = {"naive": naive}
-        if not args.no_old:
-            methods["old"] = lambda doc: extract_article(doc_sentences(doc), classifier, doc.title, doc.text)
-        methods["new"] = lambda doc, model=model: learned_items(doc_sentences(doc), embedder, doc.title, doc.text, model)
-        print(table(f"{name} (new: {weights.name})", loader(), methods), flush=True)
-        print(flush=True)
-        embedder.save()
+    embedder = CachingEmbedder(open_embedder("e5"), args.cache) if {"old", "learned"} & set(args.methods) else None
+    savers = [embedder.save] if embedder else []
+    runners: dict = {"naive": lambda weights: naive, "save": savers}
+    if "old" in args.methods:
+        classifier = PrototypeClassifier(embedder)
+        runners["old"] = lambda weights: (
+            lambda doc: extract_article(doc_sentences(doc), classifier, doc.title, doc.text))
+    runners["learned"] = lambda weights: (
+        lambda doc, model=load_model(weights or WEIGHTS): learned_items(doc_sentences(doc), embedder, doc.title,
+                                                                         doc.text, model))
+    if "tagger" in args.methods:
+        from ingest.extract.train_tagger import StateCache
+
+        states = StateCache(args.states)
+        savers.append(states.save)
+        runners["tagger"] = lambda weights: (
+            lambda doc, tagger=load_tagger(weights): tagged_items(doc_sentences(doc), states,
+                                                                  states.encoder.pieces, tagger))
+    return runners
 
 
 if __name__ == "__main__":

@@ -82,9 +82,10 @@ def article_paths() -> list[Path]:
 
 def content_key(paths: Sequence[Path]) -> str:
     """A hash of the articles and of the code that turns them into a knowledge base."""
+    from ingest.extract.extractor import resolved_method
     from ingest.pipeline import pipeline_fingerprint
 
-    digest = hashlib.sha256(pipeline_fingerprint().encode())
+    digest = hashlib.sha256(f"{pipeline_fingerprint()}:{resolved_method()}".encode())
     for path in paths:
         digest.update(str(path.relative_to(ROOT)).encode())
         digest.update(path.read_bytes())

@@ -45,39 +45,70 @@ CLAUSE_GATE = 0.2
 
 
 
-METHODS = ("auto", "learned", "rules")
-EXTRACTOR_ENV = "KB_EXTRACTOR"  # "learned" or "rules" (default): what method="auto" means
+METHODS = ("auto", "learned", "rules", "tagger")
+EXTRACTOR_ENV = "KB_EXTRACTOR"  # "tagger", "learned" or "rules": what method="auto" means
 
 
 def extract(sentences: Iterable[Sentence], embedder: Embedder | None = None,
             titles: Mapping[str, str] | None = None, texts: Mapping[str, str] | None = None,
             method: str = "auto") -> Iterator[Item]:
-    """Duties and skills of each article's sentences: by the learned model (``ingest.extract.model``) with the
-    e5 embedder it was trained on; by the rules and the prototype classifier with another embedder; by the
-    rules alone when ``embedder`` is None. ``method="auto"`` reads $KB_EXTRACTOR ("rules" by default,
-    ``python -m ingest --extractor learned`` sets it); the learned model needs the e5 embedder it was trained on.
+    """Duties and skills of each article's sentences, by ``method``:
+
+    * "tagger": the span tagger (``ingest.extract.tagger``) on the e5 token states of the sentences;
+    * "learned": the unit classifier (``ingest.extract.model``) on e5 vectors of candidate spans;
+    * "rules": the cue-word rules with the prototype classifier (the rules alone when ``embedder`` is None).
+
+    The two models need the e5 embedder they were trained on (and the tagger e5's token-state library);
+    without it the rules run. ``method="auto"`` reads $KB_EXTRACTOR (``python -m ingest --extractor`` sets it).
     ``titles`` maps doc ids to article titles, which name the role ("Co robi koordynator spotkania?");
     ``texts`` maps doc ids to article texts, whose layout shows headings (a short line after a blank one)."""
     from ingest.extract.learned import learned_items, uses_learned_model
 
     method = resolved_method(method)
+    tagging = _token_states(embedder) if method == "tagger" and uses_learned_model(embedder) else None
     learned = method == "learned" and uses_learned_model(embedder)
-    classifier = classifier_for(embedder) if embedder is not None and not learned else None
+    classifier = classifier_for(embedder) if embedder is not None and not learned and not tagging else None
     for doc_id, article_sentences in groupby(sentences, key=lambda sentence: sentence.doc_id):
         title, text = (titles or {}).get(doc_id, ""), (texts or {}).get(doc_id, "")
-        if learned:
+        if tagging:
+            from ingest.extract.tagger import tagged_items
+
+            yield from tagged_items(list(article_sentences), *tagging)
+        elif learned:
             yield from learned_items(list(article_sentences), embedder, title, text)
         else:
             yield from extract_article(list(article_sentences), classifier, title, text)
 
 
+def _token_states(embedder: Embedder):
+    """(states, pieces) for the tagger: the token states of texts (from the ingest memo, which keeps them
+    for the search rerank, so no second model pass) and the word-piece count of a text; None where e5's
+    token-state library is not available."""
+    from kb.embedding.embedders import MemoEmbedder, memo_for
+    from kb.embedding.tokens import encoder_for
+
+    encoder = getattr(embedder, "encoder", None) or encoder_for(embedder.name)
+    if encoder is None:
+        return None
+    memo = embedder if isinstance(embedder, MemoEmbedder) and embedder.encoder is not None else memo_for(embedder, encoder)
+
+    def states(texts):
+        memo.want_states(texts)
+        return memo.states(texts)
+
+    return states, encoder.pieces
+
+
 def resolved_method(method: str = "auto") -> str:
-    """"rules" or "learned": what ``method`` means ("auto" reads $KB_EXTRACTOR; the rules by default)."""
-    if method == "auto":  # the learned model is opt-in until it also holds on the development set (see README)
-        method = os.environ.get(EXTRACTOR_ENV, "rules")
+    """"tagger", "learned" or "rules": what ``method`` means ("auto" reads $KB_EXTRACTOR, else ``DEFAULT_METHOD``)."""
+    if method == "auto":
+        method = os.environ.get(EXTRACTOR_ENV, DEFAULT_METHOD)
     if method not in METHODS[1:]:
         raise ValueError(f"unknown extraction method {method!r}; use one of {', '.join(METHODS)}")
     return method
+
+
+DEFAULT_METHOD = "rules"
 
 
 def extract_article(sentences: list[Sentence], classifier: PrototypeClassifier | None,

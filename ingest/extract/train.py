@@ -106,7 +106,8 @@ def embed(examples: Examples, embedder) -> None:
 
 
 def _fold(doc_id: str) -> bool:
-    return int(hashlib.sha1(doc_id.encode()).hexdigest(), 16) % CALIBRATION_FOLD == 0
+    """Whether a document is in the calibration fold (a reading of it, ``id#how``, goes with it)."""
+    return int(hashlib.sha1(doc_id.split("#")[0].encode()).hexdigest(), 16) % CALIBRATION_FOLD == 0
 
 
 def fit(examples: Examples, epochs: int = EPOCHS, hidden: int = HIDDEN, seed: int = SEED) -> Model:
@@ -122,20 +123,20 @@ def fit(examples: Examples, epochs: int = EPOCHS, hidden: int = HIDDEN, seed: in
     weights = np.array([counts[source] ** -0.5 for source in examples.sources], dtype=np.float32)
     weights *= len(weights) / weights.sum()
     train = ~calibration
-    w1, b1, w2, b2 = _adam(x[train], examples.masks[train], weights[train], hidden, epochs, seed)
+    w1, b1, w2, b2 = adam(x[train], examples.masks[train], weights[train], hidden, epochs, seed)
     model = Model(w1, b1, w2, b2, mean, scale, (1.0, 0.0))
     platt = _platt(model, x[calibration], examples.masks[calibration])
     return Model(w1, b1, w2, b2, mean, scale, platt)
 
 
-def _adam(x: np.ndarray, masks: np.ndarray, weights: np.ndarray, hidden: int, epochs: int,
+def adam(x: np.ndarray, masks: np.ndarray, weights: np.ndarray, hidden: int, epochs: int,
           seed: int) -> tuple[np.ndarray, ...]:
     """Minimize -log P(allowed classes) with Adam, minibatches of 256."""
     rng = np.random.default_rng(seed)
     params = [rng.normal(0, (2 / x.shape[1]) ** 0.5, (x.shape[1], hidden)).astype(np.float32),
               np.zeros(hidden, np.float32),
-              rng.normal(0, (1 / hidden) ** 0.5, (hidden, len(CLASSES))).astype(np.float32),
-              np.zeros(len(CLASSES), np.float32)]
+              rng.normal(0, (1 / hidden) ** 0.5, (hidden, masks.shape[1])).astype(np.float32),
+              np.zeros(masks.shape[1], np.float32)]
     moments = [[np.zeros_like(p), np.zeros_like(p)] for p in params]
     step, rate, decay = 0, 1e-3, 1e-4
     for epoch in range(epochs):
@@ -175,7 +176,14 @@ def _platt(model: Model, x: np.ndarray, masks: np.ndarray) -> tuple[float, float
     p = model.forward(x)
     duty, skill = p[:, 1], p[:, 2:].sum(axis=1)
     raw = np.clip(np.maximum(duty, skill), 1e-4, 1 - 1e-4)
-    right = np.where(duty >= skill, masks[:, 1], masks[:, 2:].any(axis=1)).astype(np.float64)
+    right = np.where(duty >= skill, masks[:, 1], masks[:, 2:].any(axis=1))
+    return platt_fit(raw, right)
+
+
+def platt_fit(raw: np.ndarray, right: np.ndarray) -> tuple[float, float]:
+    """a, b of sigmoid(a * logit(raw) + b) fitted to whether each prediction was right (damped Newton)."""
+    raw = np.clip(np.asarray(raw, dtype=np.float64), 1e-4, 1 - 1e-4)
+    right = np.asarray(right, dtype=np.float64)
     z = np.log(raw / (1 - raw))
     a, b = 1.0, 0.0
     for _ in range(50):

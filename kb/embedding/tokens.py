@@ -222,6 +222,8 @@ class TokenEncoder:
         if not self._model:
             raise RuntimeError(f"the e5 model did not load from {model}")
         self.dim = int(lib.e5_dim(self._model))
+        # pieces the count adds to a text's own: the prefix's and the two special tokens ("x" is one piece)
+        self._overhead = int(lib.e5_token_count(self._model, b"x", 0)) - 1
         self._lock = threading.Lock()  # one forward pass at a time: each already uses every core
 
     def embed(self, texts: Sequence[str], is_query: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -232,6 +234,12 @@ class TokenEncoder:
     def encode(self, texts: Sequence[str], is_query: bool = False) -> list[np.ndarray]:
         """One (tokens x dim) float16 array per text (the pass stops after ``LAYER``: no vectors)."""
         return self._chunks(texts, is_query, vectors=False)[1]
+
+    def pieces(self, text: str) -> int:
+        """The number of word pieces of a passage's text (its prefix and the special tokens left out)."""
+        if not text:
+            return 0
+        return int(self._lib.e5_token_count(self._model, text.encode("utf-8"), 0)) - self._overhead
 
     def _chunks(self, texts: Sequence[str], is_query: bool, vectors: bool) -> tuple[np.ndarray, list[np.ndarray]]:
         pooled: list[np.ndarray] = []

@@ -1,0 +1,197 @@
+"""The span tagger: duties and skills found word by word on the e5 token states ingest already computes.
+
+Every sentence goes through e5 once at ingest, for its vector and its token states (``kb.embedding.tokens``:
+one state per word piece after layer 11, kept for the search rerank). The tagger reads those states, so it
+costs no model pass of its own. Each word is represented by the state of its first piece, its neighbours'
+and the sentence's mean state; a one-hidden-layer MLP gives a probability for each tag of ``TAGS`` (outside,
+or the beginning or inside of a duty or of a skill of one of the five subtypes), and a Viterbi pass keeps the
+likeliest tag sequence in which an inside tag only follows its own kind. Each run of tags is an item; its
+confidence is the mean probability of its words' tags, calibrated (Platt scaling fitted on documents the fit
+never saw, see ``ingest.extract.train_tagger``). Nothing here depends on the language: no cue words, no
+thresholds per language. Weights: ``data/tagger.npz`` (float16), built by ``make train``; provenance in
+``data/tagger.json``.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from kb.errors import KBError
+from kb.records import Item, Sentence
+
+SUBTYPES = ("education", "experience", "knowledge", "skill", "trait")
+KINDS = ("duty", *(f"skill:{subtype}" for subtype in SUBTYPES))
+TAGS = ("O", *(f"{edge}-{kind}" for kind in KINDS for edge in "BI"))
+TAGGER_WEIGHTS = Path(__file__).resolve().parent / "data" / "tagger.npz"
+SOURCE = "model:tagger"
+_WORD = re.compile(r"\w+(?:[-'’.]\w+)*|[^\w\s]")
+_PUNCT = re.compile(r"^[^\w]+$")
+
+States = Callable[[Sequence[str]], list[np.ndarray]]  # texts -> token states (one array per text)
+
+
+def words(text: str, lang: str = "") -> list[tuple[int, int]]:
+    """(start, end) of the words and punctuation marks of a text. Vietnamese writes a word's syllables apart
+    ("sắp xếp", to arrange): its words are pyvi's, so a word is tagged as one."""
+    spans = [(match.start(), match.end()) for match in _WORD.finditer(text)]
+    if lang != "vi" or not spans:
+        return spans
+    from pyvi import ViTokenizer
+
+    ranges, cursor = [], 0  # pyvi's words as character ranges of the text
+    for word in ViTokenizer.tokenize(text).split():
+        found = [text.find(syllable, cursor) for syllable in word.split("_")]
+        if any(at < 0 for at in found) or found != sorted(found):
+            continue  # pyvi normalised a character: its syllables stay words of their own
+        ranges.append((found[0], found[-1] + len(word.split("_")[-1])))
+        cursor = ranges[-1][1]
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and any(a <= merged[-1][0] and end <= b for a, b in ranges) and text[merged[-1][1]:start].isspace():
+            merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def first_pieces(text: str, spans: Sequence[tuple[int, int]], count: Callable[[str], int]) -> np.ndarray:
+    """The index of each word's first word piece, from ``count`` (the pieces of a text, prefix and
+    special tokens left out); e5's tokenizer cuts a text's start the same way as the whole text."""
+    return np.array([0 if not start else count(text[:start].rstrip()) for start, _ in spans], dtype=np.int64)
+
+
+def word_rows(states: np.ndarray, pieces: np.ndarray) -> np.ndarray:
+    """The model's input of each word: its first piece's state, the previous and next word's, the sentence mean."""
+    if not len(pieces):
+        return np.zeros((0, 4 * states.shape[1]), dtype=np.float32)
+    states = states.astype(np.float32)
+    own = states[np.clip(pieces, 0, len(states) - 1)]
+    before = np.vstack([np.zeros_like(own[:1]), own[:-1]])
+    after = np.vstack([own[1:], np.zeros_like(own[:1])])
+    mean = np.broadcast_to(states.mean(axis=0), own.shape)
+    return np.hstack([own, before, after, mean])
+
+
+def _transitions() -> np.ndarray:
+    """Log-allowed transitions: an inside tag follows only the beginning or inside of its own kind."""
+    allowed = np.zeros((len(TAGS), len(TAGS)))
+    for to, tag in enumerate(TAGS):
+        if tag.startswith("I-"):
+            allowed[:, to] = -np.inf
+            allowed[TAGS.index("B-" + tag[2:]), to] = allowed[to, to] = 0.0
+    return allowed
+
+
+_ALLOWED = _transitions()
+_START = np.array([-np.inf if tag.startswith("I-") else 0.0 for tag in TAGS])
+
+
+def viterbi(probabilities: np.ndarray) -> list[int]:
+    """The likeliest allowed tag sequence of one sentence's word probabilities (words x TAGS)."""
+    if not len(probabilities):
+        return []
+    logp = np.log(np.clip(probabilities, 1e-9, 1.0))
+    score = logp[0] + _START
+    back = []
+    for row in logp[1:]:
+        total = score[:, None] + _ALLOWED
+        back.append(total.argmax(axis=0))
+        score = total.max(axis=0) + row
+    path = [int(score.argmax())]
+    for pointers in reversed(back):
+        path.append(int(pointers[path[-1]]))
+    return path[::-1]
+
+
+def runs(path: Sequence[int]) -> list[tuple[int, int, str]]:
+    """(first word, end word, kind) of each tagged run."""
+    found: list[tuple[int, int, str]] = []
+    for index, tag in enumerate(TAGS[t] for t in path):
+        if tag.startswith("B-"):
+            found.append((index, index + 1, tag[2:]))
+        elif tag.startswith("I-") and found and found[-1][1] == index:
+            found[-1] = (found[-1][0], index + 1, found[-1][2])
+    return found
+
+
+@dataclass(frozen=True)
+class Tagger:
+    """MLP weights and calibration of the span tagger."""
+
+    w1: np.ndarray
+    b1: np.ndarray
+    w2: np.ndarray
+    b2: np.ndarray
+    platt: tuple[float, float] = (1.0, 0.0)
+
+    def probabilities(self, rows: np.ndarray) -> np.ndarray:
+        """Tag probabilities of word rows (words x TAGS)."""
+        hidden = np.maximum(0.0, rows @ self.w1 + self.b1)
+        logits = hidden @ self.w2 + self.b2
+        logits -= logits.max(axis=1, keepdims=True)
+        exp = np.exp(logits)
+        return exp / exp.sum(axis=1, keepdims=True)
+
+    def calibrate(self, probability: np.ndarray | float) -> np.ndarray:
+        """Platt scaling of a run's mean tag probability."""
+        a, b = self.platt
+        clipped = np.clip(probability, 1e-4, 1 - 1e-4)
+        return 1.0 / (1.0 + np.exp(-(a * np.log(clipped / (1 - clipped)) + b)))
+
+    def save(self, path: Path) -> None:
+        """Write the weights as float16 (the calibration stays float32)."""
+        np.savez_compressed(path, w1=self.w1.astype(np.float16), b1=self.b1.astype(np.float16),
+                            w2=self.w2.astype(np.float16), b2=self.b2.astype(np.float16),
+                            platt=np.array(self.platt, dtype=np.float32), tags=np.array(TAGS))
+
+
+@lru_cache(maxsize=4)
+def load_tagger(path: Path = TAGGER_WEIGHTS) -> Tagger:
+    """The shipped (or given) weights; refuses a file made for other tags."""
+    try:
+        data = np.load(path)
+    except (OSError, ValueError) as error:
+        raise KBError(f"{path}: cannot read the span tagger's weights ({error.__class__.__name__})",
+                      hint="rebuild them with `make train`, or restore the file from the repository") from error
+    if tuple(data["tags"]) != TAGS:
+        raise KBError(f"{path}: the span tagger's weights were made for other tags", hint="rebuild them with `make train`")
+    return Tagger(*(data[name].astype(np.float32) for name in ("w1", "b1", "w2", "b2")),
+                  platt=tuple(float(value) for value in data["platt"]))
+
+
+def sentence_spans(tagger: Tagger, rows: np.ndarray) -> list[tuple[int, int, str, float]]:
+    """(first word, end word, kind, raw confidence) of a sentence's tagged runs."""
+    probabilities = tagger.probabilities(rows)
+    path = viterbi(probabilities)
+    return [(first, end, kind, float(probabilities[np.arange(first, end), path[first:end]].mean()))
+            for first, end, kind in runs(path)]
+
+
+def tagged_items(sentences: list[Sentence], states: States, count: Callable[[str], int],
+                 tagger: Tagger | None = None) -> list[Item]:
+    """The items of one article's sentences (``states``: their token states; ``count``: word pieces of a text)."""
+    tagger = tagger or load_tagger()
+    items: list[Item] = []
+    for sentence, sentence_states in zip(sentences, states([sentence.text for sentence in sentences])):
+        spans = words(sentence.text, sentence.lang)
+        rows = word_rows(sentence_states, first_pieces(sentence.text, spans, count))
+        for first, end, kind, raw in sentence_spans(tagger, rows):
+            while first < end and _PUNCT.match(sentence.text[spans[first][0]:spans[first][1]]):
+                first += 1
+            while end > first and _PUNCT.match(sentence.text[spans[end - 1][0]:spans[end - 1][1]]):
+                end -= 1
+            if end <= first:
+                continue
+            confidence = float(tagger.calibrate(raw))
+            start, stop = spans[first][0], spans[end - 1][1]
+            items.append(Item(doc_id=sentence.doc_id, sentence_index=sentence.index, kind=kind.split(":")[0],
+                              subtype=kind.split(":")[1] if ":" in kind else "",
+                              start=sentence.start + start, end=sentence.start + stop,
+                              text=sentence.text[start:stop], lang=sentence.lang,
+                              confidence=round(confidence, 4), source=SOURCE))
+    return items

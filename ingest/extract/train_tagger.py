@@ -1,0 +1,242 @@
+"""Rebuild the span tagger's weights from open data: ``python -m ingest.extract.train_tagger`` (``make train``).
+
+The documents are the learned extractor's (``ingest.extract.train.training_docs``: ESCO labels and
+descriptions in en and pl, SkillSpan, Kompetencer, the project's gold sets). Each goes through the real
+sentence splitter; every word of a sentence takes the tag of the gold span it falls in (``B-`` for a span's
+first word in the sentence, ``I-`` after it, ``O`` outside). Spans that do not say their kind (SkillSpan and
+Kompetencer mark tasks and requirements alike) allow every kind: the loss is -log P(allowed tags). Two
+readings are added (``readings``): an ESCO description's duty spans are cut at commas and semicolons into its
+clauses, and every document but the label lists is also read as one run-on line, its sentences joined
+without bullets, breaks or closing punctuation, the way scraped job ads arrive ("... Permanent install and
+repair boilers ... Requirements NVQ Level 3 ..."). Token states are cached by text (``--cache``). One document in ``CALIBRATION_FOLD`` is kept out of the fit; the
+runs tagged there fit the Platt calibration of the confidence (right = the run fits a gold span of its kind).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ingest.extract.sources import SHARED, Doc
+from ingest.extract.tagger import KINDS, TAGGER_WEIGHTS, TAGS, Tagger, first_pieces, sentence_spans, word_rows, words
+from ingest.extract.train import _fold, adam, doc_sentences, platt_fit, training_docs
+
+log = logging.getLogger(__name__)
+HIDDEN = 256
+EPOCHS = 8
+SEED = 0
+STRETCH = 3.0  # a run longer than this many times its gold span does not count as right (as in the evaluation)
+
+
+_CLAUSE = re.compile(r"[^,;]+")
+_BULLET = "-•*·– "
+_CLOSING = ".;:!?"
+
+
+def readings(docs: Sequence[Doc]) -> list[Doc]:
+    """The training documents as the tagger reads them: descriptions cut into clauses, plus run-on copies."""
+    docs = [clauses(doc) if doc.source == "esco_desc" else doc for doc in docs]
+    return docs + [run_on(doc) for doc in docs if doc.source != "esco_labels"]
+
+
+def clauses(doc: Doc) -> Doc:
+    """A document whose gold spans are cut at commas and semicolons (pieces of two words or more)."""
+    spans = []
+    for start, end, label in doc.spans:
+        for match in _CLAUSE.finditer(doc.text[start:end]):
+            piece = match.group().strip()
+            if len(piece.split()) >= 2:
+                begin = start + match.start() + match.group().index(piece)
+                spans.append((begin, begin + len(piece), label))
+    return Doc(doc.doc_id, doc.source, doc.lang, doc.title, doc.text, tuple(spans), doc.body)
+
+
+def run_on(doc: Doc) -> Doc:
+    """The document as one line: its sentences without bullets or closing punctuation, joined by spaces,
+    with the gold spans moved along (``id#runon``: it goes to the same calibration fold)."""
+    text, spans = "", []
+    for sentence in doc_sentences(doc):
+        piece = sentence.text.strip().lstrip(_BULLET).rstrip(_CLOSING)
+        if not piece:
+            continue
+        origin = sentence.start + sentence.text.index(piece)
+        text += " " if text else ""
+        shift = len(text) - origin
+        text += piece
+        spans += [(max(start, origin) + shift, min(end, origin + len(piece)) + shift, label)
+                  for start, end, label in doc.spans if min(end, origin + len(piece)) > max(start, origin)]
+    return Doc(doc.doc_id + "#runon", doc.source, doc.lang, doc.title, text, tuple(spans))
+
+
+@dataclass
+class Words:
+    """The words of many sentences: input rows, allowed tags, where they come from."""
+
+    rows: np.ndarray
+    masks: np.ndarray
+    sentences: list[tuple[str, int, int, tuple]]  # (doc id, first row, end row, gold spans in sentence words)
+    sources: list[str]  # per row
+
+
+class StateCache:
+    """Token states of texts (float16), kept in a file between runs."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        from kb.embedding.tokens import encoder_for
+
+        self.encoder = encoder_for("e5")
+        if self.encoder is None:
+            raise RuntimeError("the span tagger needs e5's token states; the token-state library did not build")
+        self.path, self.states = path, {}
+        if path is not None and path.is_file():
+            with np.load(path) as stored:
+                bounds, every = stored["bounds"], stored["states"]
+                self.states = {text: every[bounds[i]:bounds[i + 1]] for i, text in enumerate(stored["texts"].tolist())}
+
+    def __call__(self, texts: Sequence[str]) -> list[np.ndarray]:
+        missing = list(dict.fromkeys(text for text in texts if text not in self.states))
+        for begin in range(0, len(missing), 256):
+            chunk = missing[begin:begin + 256]
+            self.states.update(zip(chunk, self.encoder.encode(chunk)))
+        return [self.states[text] for text in texts]
+
+    def save(self) -> None:
+        if self.path is None or not self.states:
+            return
+        texts = list(self.states)
+        bounds = np.concatenate([[0], np.cumsum([len(self.states[text]) for text in texts])])
+        np.savez(self.path, texts=np.array(texts), bounds=bounds,
+                 states=np.vstack([self.states[text] for text in texts]).astype(np.float16))
+
+
+def word_masks(text: str, offset: int, spans: Sequence[tuple[int, int]], gold: Sequence[tuple[int, int, str]]
+               ) -> tuple[np.ndarray, tuple[tuple[int, int, str], ...]]:
+    """Allowed tags of a sentence's words (``offset``: the sentence's start in the document) and the gold
+    spans as (first word, end word, label) runs of the sentence."""
+    masks = np.zeros((len(spans), len(TAGS)), dtype=bool)
+    runs: list[list] = []
+    inside = None
+    for index, (start, end) in enumerate(spans):
+        a, b = offset + start, offset + end
+        span = next((g for g in gold if g[0] < b and g[1] > a), None)
+        if span is None:
+            masks[index, 0] = True
+            inside = None
+            continue
+        edge = "I" if inside == span else "B"
+        if edge == "B":
+            runs.append([index, index + 1, span[2]])
+        else:
+            runs[-1][1] = index + 1
+        inside = span
+        kinds = KINDS if span[2] == "item" else (span[2],)
+        for kind in kinds:
+            masks[index, TAGS.index(f"{edge}-{kind}")] = True
+    return masks, tuple(tuple(run) for run in runs)
+
+
+def build(docs: Sequence[Doc], states: StateCache) -> Words:
+    """The words of every document's sentences, with their rows and allowed tags."""
+    rows, masks, sentences, sources = [], [], [], []
+    total = 0
+    per_doc = [(doc, doc_sentences(doc)) for doc in docs]
+    states([sentence.text for _, doc_sents in per_doc for sentence in doc_sents])
+    for doc, doc_sents in per_doc:
+        for sentence, sentence_states in zip(doc_sents, states([s.text for s in doc_sents])):
+            spans = words(sentence.text, sentence.lang)
+            if not spans:
+                continue
+            sentence_rows = word_rows(sentence_states, first_pieces(sentence.text, spans, states.encoder.pieces))
+            sentence_masks, gold = word_masks(sentence.text, sentence.start, spans, doc.spans)
+            rows.append(sentence_rows.astype(np.float16))
+            masks.append(sentence_masks)
+            sentences.append((doc.doc_id, total, total + len(spans), gold))
+            sources.extend([doc.source] * len(spans))
+            total += len(spans)
+    return Words(np.vstack(rows), np.vstack(masks), sentences, sources)
+
+
+def fit(examples: Words, epochs: int = EPOCHS, hidden: int = HIDDEN, seed: int = SEED) -> Tagger:
+    """Train the MLP on every document outside the calibration fold; calibrate on the fold."""
+    fold = np.zeros(len(examples.rows), dtype=bool)
+    for doc_id, first, end, _ in examples.sentences:
+        fold[first:end] = _fold(doc_id)
+    sources = np.array(examples.sources)
+    counts = {source: int((sources == source).sum()) for source in set(examples.sources)}
+    weights = np.array([counts[source] ** -0.5 for source in examples.sources], dtype=np.float32)
+    weights *= len(weights) / weights.sum()
+    train = ~fold
+    w1, b1, w2, b2 = adam(examples.rows[train].astype(np.float32), examples.masks[train], weights[train],
+                          hidden, epochs, seed)
+    tagger = Tagger(w1, b1, w2, b2)
+    raw, right = _fold_runs(tagger, examples)
+    return Tagger(w1, b1, w2, b2, platt_fit(raw, right) if len(raw) > 10 else (1.0, 0.0))
+
+
+def _fold_runs(tagger: Tagger, examples: Words) -> tuple[np.ndarray, np.ndarray]:
+    """Raw confidences of the runs tagged in the calibration fold, and whether each fits a gold span."""
+    raw, right = [], []
+    for doc_id, first, end, gold in examples.sentences:
+        if not _fold(doc_id):
+            continue
+        for a, b, kind, confidence in sentence_spans(tagger, examples.rows[first:end].astype(np.float32)):
+            raw.append(confidence)
+            right.append(any(a < g_end and b > g_start and (label == "item" or label == kind)
+                             and (b - a) <= STRETCH * (g_end - g_start) for g_start, g_end, label in gold))
+    return np.array(raw), np.array(right)
+
+
+def reliability(tagger: Tagger, examples: Words) -> list[tuple[float, float, int]]:
+    """(mean confidence, share right, count) per tenth of calibrated confidence, on the calibration fold."""
+    raw, right = _fold_runs(tagger, examples)
+    confidence = tagger.calibrate(raw)
+    bins: dict[int, list[tuple[float, bool]]] = {}
+    for value, ok in zip(confidence, right):
+        bins.setdefault(min(9, int(value * 10)), []).append((float(value), bool(ok)))
+    return [(float(np.mean([c for c, _ in rows])), float(np.mean([r for _, r in rows])), len(rows))
+            for _, rows in sorted(bins.items())]
+
+
+def train(data: Path = SHARED, cache: Path | None = None, without: Sequence[str] = (),
+          out: Path = TAGGER_WEIGHTS, epochs: int = EPOCHS) -> Tagger:
+    """Build, fit and save; returns the tagger."""
+    started = time.perf_counter()
+    docs = readings(training_docs(data, without))
+    states = StateCache(cache)
+    examples = build(docs, states)
+    states.save()
+    log.info("%d words of %d sentences from %d documents in %.0f s", len(examples.rows), len(examples.sentences),
+             len(docs), time.perf_counter() - started)
+    tagger = fit(examples, epochs)
+    tagger.save(out)
+    provenance = {"documents": len(docs), "words": len(examples.rows), "without": list(without),
+                  "sources": sorted({doc.source.split("_")[0] for doc in docs}), "hidden": HIDDEN,
+                  "epochs": epochs, "seed": SEED, "platt": tagger.platt,
+                  "reliability": reliability(tagger, examples)}
+    out.with_suffix(".json").write_text(json.dumps(provenance, indent=1) + "\n", encoding="utf-8")
+    log.info("saved %s in %.0f s", out, time.perf_counter() - started)
+    return tagger
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Command line: ``python -m ingest.extract.train_tagger [--data DIR] [--cache FILE] [--without NAME ...] [--out FILE]``."""
+    parser = argparse.ArgumentParser(description="Rebuild the span tagger's weights from open data.")
+    parser.add_argument("--data", type=Path, default=SHARED, help="the open-data folder (default ../shared/data)")
+    parser.add_argument("--cache", type=Path, help="a .npz file that keeps token states between runs")
+    parser.add_argument("--without", nargs="*", default=[], help="sources or languages to leave out")
+    parser.add_argument("--out", type=Path, default=TAGGER_WEIGHTS, help="where to write the weights")
+    parser.add_argument("--epochs", type=int, default=EPOCHS)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    train(args.data, args.cache, args.without, args.out, args.epochs)
+
+
+if __name__ == "__main__":
+    main()
