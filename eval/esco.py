@@ -155,6 +155,8 @@ def evaluate(data: EscoData, rows: list[IndexRow], index: LabelVectors, queries:
         if adapter is None:
             prepared = kind_index(index, first.kind, count, use)
             scores = concept_scores(query_vectors[chosen], prepared, use, [excluded[n] for n in chosen])
+            if use.lexical_weight:
+                scores += use.lexical_weight * lexical_scores(data, [queries[n] for n in chosen])
             result[set_name] = ranks(scores, truth)
             continue
         halves = np.array([concept_half(first.kind, c) for c in range(count)])
@@ -168,6 +170,30 @@ def evaluate(data: EscoData, rows: list[IndexRow], index: LabelVectors, queries:
             rank[part] = ranks(scores, truth[part])
         result[set_name] = rank
     return result
+
+
+_LEXICAL: dict[tuple[str, str], tuple[list, object]] = {}
+
+
+def lexical_scores(data: EscoData, queries: list[Query]) -> np.ndarray:
+    """Lexical-channel scores of queries of one set, with the same labels held out as for the dense channel:
+    the query's own label text (sets a, b), every skill label of the query's language (set c)."""
+    from kb.esco.lexical import build_lexical, lexical_labels
+
+    first = queries[0]
+    held_out = first.lang if first.set_name.startswith("c") else ""
+    key = (first.kind, held_out)
+    if key not in _LEXICAL:
+        concepts = data.occupations if first.kind == "occupation" else data.skills
+        labels = lexical_labels(concepts)
+        keep = np.array([label.lang != held_out for label in labels])
+        _LEXICAL[key] = (labels, build_lexical(labels, len(concepts), keep))
+    labels, lexical = _LEXICAL[key]
+    by_text: dict[tuple[str, str], list[int]] = {}
+    for number, label in enumerate(labels):
+        by_text.setdefault((label.lang, label.text), []).append(number)
+    excluded = [np.array(by_text.get((q.lang, q.text), []) if not held_out else [], dtype=np.int64) for q in queries]
+    return lexical.scores([q.text for q in queries], excluded)
 
 
 def _without(index: LabelVectors, excluded: list[np.ndarray], chosen: list[int]) -> LabelVectors:
@@ -196,6 +222,9 @@ METHODS: dict[str, tuple[Method, dict | None]] = {
     "centered + 8 language directions out": (Method(center=True), {"directions": 8, "ridge": None}),
     "centered + ridge map 1.0": (Method(center=True), {"directions": 0, "ridge": 1.0}),
     "centered + ridge map 0.03": (Method(center=True), {"directions": 0, "ridge": 0.03}),
+    **{f"centered + description 0.6 + lexical {weight}":
+       (Method(center=True, description_weight=0.6, lexical_weight=weight), None) for weight in (0.2, 0.4, 0.7, 1.0)},
+    "all languages raw + lexical 0.4": (Method(center=False, lexical_weight=0.4), None),
 }
 
 

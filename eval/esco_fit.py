@@ -12,11 +12,12 @@ import hashlib
 import json
 import random
 import string
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from eval.esco import CACHE, Query, build_sets, cached_index, exclusions
+from eval.esco import CACHE, Query, build_sets, cached_index, exclusions, lexical_scores
 from kb.esco.calibrate import Calibration, fit_logistic, rank_features
 from kb.esco.data import load
 from kb.esco.embedcache import embed_texts
@@ -63,6 +64,10 @@ def run_kind(kind: str, queries: list[Query], vectors: np.ndarray, rows, index, 
         if removed[n] and query.concept >= 0:
             excluded[n] = np.concatenate([excluded[n], np.array(concept_rows.get(query.concept, []), dtype=np.int64)])
     scores = concept_scores(vectors, prepared, method, excluded)
+    if method.lexical_weight:
+        for set_name in dict.fromkeys(q.set_name for q in queries):
+            chosen = [n for n, q in enumerate(queries) if q.set_name == set_name]
+            scores[chosen] += method.lexical_weight * lexical_scores(data, [queries[n] for n in chosen])
     if removed.any():  # a concept without any row left cannot be named: its score must not count
         for n in np.flatnonzero(removed):
             if queries[n].concept >= 0:
@@ -95,7 +100,7 @@ def calibration_error(probability: np.ndarray, right: np.ndarray, bins: int = 10
 
 
 def fit(method: Method, cache: Path, per_set: int) -> dict:
-    """Fit both calibrations; returns the config to save and the held-out figures."""
+    """Fit the calibration of each type; returns the config to save and the held-out figures."""
     data = load()
     rows, index = cached_index(data, cache)
     queries = build_sets(data, per_set)
@@ -137,17 +142,21 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     method = Method(**{**CHOSEN, **json.loads(args.method)})
     result = fit(method, args.cache, args.per_set)
-    print(json.dumps(result["figures"], indent=1))
+    print("texts (both channels):", json.dumps(result["figures"], indent=1))
+    dense = fit(replace(method, lexical_weight=0.0), args.cache, args.per_set) if method.lexical_weight else result
+    print("vectors alone (dense channel):", json.dumps(dense["figures"], indent=1))
     if not args.dry_run:
         method_dict = {"center": method.center, "temperature": method.temperature,
-                       "description_weight": method.description_weight, "languages": list(method.languages)}
+                       "description_weight": method.description_weight, "languages": list(method.languages),
+                       "lexical_weight": method.lexical_weight}
         CONFIG_FILE.write_text(json.dumps({"method": method_dict, "calibrations": result["config"],
+                                           "vector_calibrations": dense["config"],
                                            "fitted_by": "python -m eval.esco_fit"}, indent=1) + "\n", encoding="utf-8")
         print(f"wrote {CONFIG_FILE}")
     return 0
 
 
-CHOSEN = {"center": True, "temperature": 0.0, "description_weight": 0.6, "languages": ()}
+CHOSEN = {"center": True, "temperature": 0.0, "description_weight": 0.6, "languages": (), "lexical_weight": 0.4}
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -93,7 +93,7 @@ def passage_report(data, rows: list[IndexRow], index, queries: list, query_vecto
                                     [excluded[n] for n in members])
             truth = np.array([subset[n].concept for n in members])
             figures[name][set_name] = {**metrics(ranks(scores, truth)),
-                                       **link_figures(scores, truth, config.calibrations[kind])}
+                                       **link_figures(scores, truth, config.vector_calibrations[kind])}
     print("| shipped method on | " + " | ".join(f"{s} MRR / linked right / wrong" for s in PASSAGE_SETS) + " |")
     print("|---|" + "---|" * len(PASSAGE_SETS))
     for name, table in figures.items():

@@ -3,8 +3,8 @@
 Each ``Article.body`` span is cut into blocks first (line breaks end sentences
 unless they only wrap one, bullet items and headings are blocks of their own),
 then at full stops glued to the next sentence ("công ty.Người này",
-"firmy.Koordynator"), then spaCy (``spacy.blank(lang)`` + ``sentencizer``, the
-multi-language "xx" pipeline for unknown languages) splits each piece. Splits
+"firmy.Koordynator"), then spaCy (the language's blank pipeline with a ``sentencizer``, shared with
+tokenizing: ``kb.text.pipelines``; the multi-language "xx" one for unknown languages) splits each piece. Splits
 after abbreviations from ``lang/<code>/abbreviations.txt`` (and ``lang/xx/``),
 after initials, and before a small letter are undone. A last sentence without
 final punctuation is kept as it is. Offsets index ``Article.text``.
@@ -12,14 +12,13 @@ final punctuation is kept as it is. Offsets index ``Article.text``.
 from __future__ import annotations
 
 import re
-import warnings
 from functools import lru_cache
 from typing import TYPE_CHECKING, Iterable, Iterator
 
 from ingest import langdata
-from kb.text.language import is_supported
 from ingest.read import BULLET, HEADING_MARK, is_soft_wrap
 from kb.records import Article, Sentence
+from kb.text.pipelines import blank_pipeline
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -38,7 +37,7 @@ CLOSING = ")]}\"'”’»›"
 def split(articles: Iterable[Article]) -> Iterator[Sentence]:
     """Split each article's body into sentences (index from 0 per article, lang = article.lang)."""
     for article in articles:
-        nlp = _pipeline(article.lang)
+        nlp = blank_pipeline(article.lang)
         abbreviations = _abbreviations(article.lang)
         body = article.body or ((0, len(article.text)),)  # hand-made articles: the whole text
         index = 0
@@ -47,22 +46,6 @@ def split(articles: Iterable[Article]) -> Iterator[Sentence]:
                 for start, end in _sentences(nlp, abbreviations, article.text, block_start, block_end):
                     yield Sentence(article.doc_id, index, start, end, article.text[start:end], article.lang)
                     index += 1
-
-
-@lru_cache(maxsize=None)
-def _pipeline(lang: str) -> Language:
-    import spacy
-
-    code = lang if is_supported(lang) else "xx"
-    try:
-        nlp = spacy.blank(code)
-    except Exception as error:  # noqa: BLE001 - e.g. a tokenizer that needs an extra package
-        warnings.warn(f"spaCy cannot build a '{code}' pipeline ({error}); sentences are split with "
-                      "the multi-language pipeline (install the package it names for better splits)",
-                      stacklevel=3)
-        nlp = spacy.blank("xx")
-    nlp.add_pipe("sentencizer")
-    return nlp
 
 
 @lru_cache(maxsize=None)

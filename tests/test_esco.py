@@ -131,7 +131,14 @@ def test_precomputed_vectors_give_the_same_matches(matcher, e5):
 
     texts = ["truckförare", "operate a forklift truck"]
     vectors = embed_queries(e5, texts)
-    assert matcher.match_vectors(vectors, type="skill") == matcher.match(texts, type="skill")
+    assert matcher.match_vectors(vectors, type="skill", texts=texts) == matcher.match(texts, type="skill")
+
+
+def test_vectors_without_their_texts_match_by_the_dense_channel_alone(matcher, e5):
+    from kb.embedding.embedders import embed_queries
+
+    [matches] = matcher.match_vectors(embed_queries(e5, ["operate a forklift truck"]), type="skill")
+    assert matches and matches[0].uri == OPERATE_FORKLIFT
 
 
 def test_link_maps_item_kinds_to_concepts(matcher, e5):

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from ingest import sentences
 from ingest.language import detect
 from ingest.read import read
 from ingest.sentences import split
 from kb.records import UNKNOWN_LANG, Article
+from kb.text.pipelines import blank_pipeline
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
@@ -128,12 +128,12 @@ def test_split_falls_back_to_multi_language_pipeline_when_a_tokenizer_is_missing
         return real_blank(code, *args, **kwargs)
 
     monkeypatch.setattr(spacy, "blank", blank)
-    sentences._pipeline.cache_clear()
+    blank_pipeline.cache_clear()
     try:
         with pytest.warns(UserWarning, match="install pyvi"):
             assert sentences_of("Công ty lớn.Người này tốt.", "vi") == ["Công ty lớn.", "Người này tốt."]
     finally:
-        sentences._pipeline.cache_clear()
+        blank_pipeline.cache_clear()
 
 
 def test_split_corpus_articles_into_their_real_sentences():

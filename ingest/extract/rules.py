@@ -50,7 +50,8 @@ from functools import lru_cache
 from typing import Iterable
 
 from ingest.extract.conjunctions import cldr_conjunctions
-from kb.text.lemmas import Token, blank_nlp, tokenize
+from kb.text.lemmas import Token, tokenize
+from kb.text.pipelines import blank_pipeline, import_spacy
 from ingest.extract.subjects import advice, is_verb, role_subject, role_verb, verbal_noun
 from ingest.langdata import load as load_langdata
 
@@ -106,7 +107,7 @@ class LangRules:
 
         if not tokens or not len(self.matcher):
             return []
-        vocab = blank_nlp(self.lang).vocab
+        vocab = self.matcher.vocab
         doc = Doc(vocab, words=[t.text for t in tokens], lemmas=[t.lemma or t.text.lower() for t in tokens])
         return [(vocab.strings[label], start, end) for label, start, end in self.matcher(doc)]
 
@@ -125,9 +126,10 @@ def load_rules(lang: str) -> LangRules:
 
 
 def _build_matcher(lang: str, data: dict) -> object:
+    import_spacy()
     from spacy.matcher import Matcher
 
-    matcher = Matcher(blank_nlp(lang).vocab)
+    matcher = Matcher(blank_pipeline(lang).vocab)
     suffix = bool(data.get("compounds"))
     negations = tuple(word.lower() for word in data.get("negations", []))
     groups: dict[str, list[str]] = {name.upper(): data.get(name, []) for name in WORD_LISTS}

@@ -36,7 +36,10 @@ class Calibration:
     def probabilities(self, scores: np.ndarray) -> np.ndarray:
         """(queries, k) probabilities of the first k candidates from (queries, k+1) sorted scores."""
         features = (rank_features(scores) - np.array(self.mean)) / np.array(self.scale)
-        return 1.0 / (1.0 + np.exp(-(features @ np.array(self.weights) + self.bias)))
+        probabilities = 1.0 / (1.0 + np.exp(-(features @ np.array(self.weights) + self.bias)))
+        # The lead over the next candidate can lift a lower candidate above a higher one: a candidate is
+        # never more likely than one ranked before it.
+        return np.minimum.accumulate(probabilities, axis=1)
 
     def to_dict(self) -> dict:
         """A JSON-ready dict."""

@@ -1,8 +1,10 @@
 """Text -> ESCO occupations and skills, with calibrated scores and a fitted "no link" threshold.
 
-Every label language at once (labels and, for occupations, English descriptions) through the multilingual
-encoder; each language's mean vector is removed first so a query is not drawn to labels of its own language.
-The method and the calibration are fitted by ``python -m eval.esco --fit`` into ``kb/esco/matcher.json``.
+Two channels. Dense: every label language at once (labels and, for occupations, English descriptions)
+through the multilingual encoder; each language's mean vector is removed first so a query is not drawn to
+labels of its own language. Lexical (texts only, ``kb/esco/lexical.py``): character n-grams of every label,
+which finds shared word parts the encoder misses. The method and one calibration per type and path (texts:
+both channels; vectors alone: dense only) are fitted by ``python -m eval.esco_fit`` into ``kb/esco/matcher.json``.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import numpy as np
 from kb.errors import KBError
 from kb.esco.calibrate import Calibration
 from kb.esco.data import SKILL_TYPES, TYPES, EscoData
+from kb.esco.lexical import LexicalIndex, open_lexical
 from kb.esco.scoring import KindIndex, Method, concept_scores, kind_index
 from kb.esco.vectors import LabelVectors, load_vectors
 
@@ -43,19 +46,24 @@ class Match:
 
 @dataclass(frozen=True)
 class MatcherConfig:
-    """The fitted method and one calibration per type."""
+    """The fitted method; one calibration per type for texts (both channels) and for vectors (dense only)."""
 
     method: Method
     calibrations: dict[str, Calibration]
+    vector_calibrations: dict[str, Calibration]
 
     @classmethod
     def load(cls, path: Path = CONFIG_FILE) -> "MatcherConfig":
         """Read ``matcher.json``."""
         raw = json.loads(path.read_text(encoding="utf-8"))
         method = raw["method"]
+        calibrations = {kind: Calibration.from_dict(value) for kind, value in raw["calibrations"].items()}
+        vector_calibrations = {kind: Calibration.from_dict(value)
+                               for kind, value in raw.get("vector_calibrations", raw["calibrations"]).items()}
         return cls(Method(center=method["center"], temperature=method["temperature"],
-                          description_weight=method["description_weight"], languages=tuple(method["languages"])),
-                   {kind: Calibration.from_dict(value) for kind, value in raw["calibrations"].items()})
+                          description_weight=method["description_weight"], languages=tuple(method["languages"]),
+                          lexical_weight=method.get("lexical_weight", 0.0)),
+                   calibrations, vector_calibrations)
 
 
 class Matcher:
@@ -69,6 +77,15 @@ class Matcher:
                                                for kind in TYPES}
         self._skill_types = np.array([concept.skill_type for concept in data.skills])
         self._passage_map = load_passage_map()
+        self._lexical: dict[str, LexicalIndex] = {}
+        self._lexical_lock = threading.Lock()
+
+    def lexical(self, type: str) -> LexicalIndex:
+        """The lexical index of one type, opened on first use (``kb.esco.lexical.open_lexical``)."""
+        with self._lexical_lock:
+            if type not in self._lexical:
+                self._lexical[type] = open_lexical(self.data, type)
+            return self._lexical[type]
 
     def from_passages(self, vectors: np.ndarray) -> np.ndarray:
         """e5 passage: vectors (what ingest stores) mapped towards the query: vectors the labels and the
@@ -86,14 +103,21 @@ class Matcher:
         return cls(data, load_vectors(data.folder), MatcherConfig.load())
 
     def match_vectors(self, vectors: np.ndarray, type: str = "skill", top: int = 5, skill_type: str | None = None,
-                      label_lang: str = "en", passage: bool = False) -> list[list[Match]]:
+                      label_lang: str = "en", passage: bool = False,
+                      texts: Sequence[str] | None = None) -> list[list[Match]]:
         """Ranked matches for precomputed e5 vectors (query: prefix, or passage: with ``passage=True``, as
-        ingest stores them); [] where no concept fits."""
+        ingest stores them); with the vectors' ``texts`` the lexical channel joins in. [] where no concept fits."""
         _check(type, skill_type, top)
         vectors = self.from_passages(vectors) if passage else np.atleast_2d(np.asarray(vectors, dtype=np.float32))
         if not len(vectors):
             return []
-        scores = concept_scores(vectors, self._indexes[type], self.config.method)
+        method = self.config.method
+        scores = concept_scores(vectors, self._indexes[type], method)
+        lexical = texts is not None and method.lexical_weight > 0
+        if lexical:
+            if len(texts) != len(vectors):
+                raise ValueError(f"{len(vectors)} vectors but {len(texts)} texts")
+            scores += method.lexical_weight * self.lexical(type).scores(texts)
         if skill_type is not None:
             scores[:, self._skill_types != skill_type] = -np.inf
         width = min(top + 1, scores.shape[1])
@@ -105,7 +129,7 @@ class Matcher:
         ranked = np.where(usable, ranked, -1.0)
         if ranked.shape[1] < top + 1:
             ranked = np.hstack([ranked, np.full((len(ranked), top + 1 - ranked.shape[1]), -1.0)])
-        calibration = self.config.calibrations[type]
+        calibration = (self.config.calibrations if lexical else self.config.vector_calibrations)[type]
         probabilities = calibration.probabilities(ranked)
         concepts = self.data.occupations if type == "occupation" else self.data.skills
         results = []
@@ -126,7 +150,7 @@ class Matcher:
         if not texts:
             return []
         vectors = embed_queries(embedder or _default_embedder(), list(texts))
-        return self.match_vectors(vectors, type, top, skill_type, label_lang)
+        return self.match_vectors(vectors, type, top, skill_type, label_lang, texts=list(texts))
 
     def link(self, vectors: np.ndarray, kinds: Sequence[str], label_lang: str = "en",
              passage: bool = False) -> list[Match | None]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -16,6 +17,7 @@ class Method:
     temperature: float = 0.0  # 0: max over a concept's labels; >0: log-mean-exp pooling
     description_weight: float = 0.0  # weight of the description similarity, added to the label score
     languages: tuple[str, ...] = ()  # only labels in these languages (empty: all)
+    lexical_weight: float = 0.0  # weight of the character n-gram score (kb/esco/lexical.py), added for texts
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,6 +49,16 @@ class KindIndex:
     means: np.ndarray  # (languages, dim) mean label vector per language (zero where none)
     count: int
     adapter: Adapter | None = None
+
+    @cached_property
+    def described(self) -> np.ndarray:
+        """Numbers of the concepts that have a description vector."""
+        return np.flatnonzero(np.abs(self.descriptions).max(axis=1) > 0)
+
+    @cached_property
+    def described_vectors(self) -> np.ndarray:
+        """Their description vectors, contiguous."""
+        return np.ascontiguousarray(self.descriptions[self.described])
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:
@@ -120,7 +132,6 @@ def concept_scores(queries: np.ndarray, kind_index: KindIndex, method: Method,
             counts = np.diff(np.append(kind_index.starts, similarities.shape[1]))
             pooled = pooled + method.temperature * np.log(sums / counts)
         scores[:, kind_index.concepts] = pooled
-    if method.description_weight:
-        has = np.linalg.norm(kind_index.descriptions, axis=1) > 0
-        scores[:, has] += method.description_weight * (queries @ kind_index.descriptions[has].T)
+    if method.description_weight and len(kind_index.described):
+        scores[:, kind_index.described] += method.description_weight * (queries @ kind_index.described_vectors.T)
     return scores

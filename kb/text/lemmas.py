@@ -1,4 +1,5 @@
-"""Tokens with lemmas for the cue matcher: spaCy tokenizers, simplemma lemmas, pyvi for Vietnamese.
+"""Tokens with lemmas for the cue matcher: spaCy tokenizers (``kb.text.pipelines``), simplemma lemmas, pyvi for
+Vietnamese.
 
 Heavy libraries are imported inside the functions and cached per language, so
 importing this module costs nothing.
@@ -9,6 +10,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+from kb.text.pipelines import blank_pipeline
 
 SIMPLEMMA_LANGS = frozenset("bg ca cs cy da de el en es et fa fi fr ga gd gl gv hbs hi hu hy id is it ka la lb "
                             "lt lv mk ms nb nl nn pl pt ro ru se sk sl sq sv sw tl tr uk".split())
@@ -81,19 +84,8 @@ def trie_folder() -> Path:
     return Path(user_cache_dir("simplemma")) / "marisa_trie" / __version__
 
 
-@lru_cache(maxsize=None)
-def blank_nlp(lang: str):
-    """A cached ``spacy.blank`` pipeline for the language (multilingual ``xx`` when spaCy lacks it)."""
-    import spacy
-
-    try:
-        return spacy.blank(lang if lang != "vi" else "xx")
-    except (ImportError, KeyError, ValueError):  # spaCy raises these for unknown language codes
-        return spacy.blank("xx")
-
-
 def _spacy_words(text: str, lang: str) -> list[tuple[str, int]]:
-    doc = blank_nlp(lang).make_doc(text)
+    doc = blank_pipeline(lang).make_doc(text)
     return [(token.text.translate(PUNCT_FOLD), token.idx) for token in doc if not token.is_space]
 
 
