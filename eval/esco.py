@@ -255,6 +255,9 @@ METHODS: dict[str, tuple[Method, dict | None]] = {
     "shipped: lexical 0.4 + occupation head r64 up to 8 words": (
         Method(center=True, description_weight=0.6, lexical_weight=0.4),
         {"shared": {"rank": 64}, "max_words": 8, "kinds": ("occupation",)}),
+    "lexical 0.2 + occupation head r64 up to 8 words": (
+        Method(center=True, description_weight=0.6, lexical_weight=0.2),
+        {"shared": {"rank": 64}, "max_words": 8, "kinds": ("occupation",)}),
     "all languages raw + lexical 0.4": (Method(center=False, lexical_weight=0.4), None),
 }
 
