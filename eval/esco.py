@@ -142,17 +142,18 @@ def concept_half(kind: str, concept: int) -> int:
 def evaluate(data: EscoData, rows: list[IndexRow], index: LabelVectors, queries: list[Query],
              query_vectors: np.ndarray, method: Method | None, adapter: dict | None = None) -> dict[str, np.ndarray]:
     """Ranks per set for one method (None: the naive baseline); an adapter is cross-fitted on concept halves."""
-    from eval.esco_adapter import fit_adapter
+    from eval.esco_adapter import fit_adapter, fit_shared_map
 
     excluded = exclusions(queries, rows, index.languages)
     result: dict[str, np.ndarray] = {}
+    shared: dict[tuple[str, int], object] = {}
     for set_name in dict.fromkeys(q.set_name for q in queries):
         chosen = [n for n, q in enumerate(queries) if q.set_name == set_name]
         first = queries[chosen[0]]
         use = method or naive_method(first, index.languages)
         count = len(data.occupations if first.kind == "occupation" else data.skills)
         truth = np.array([queries[n].concept for n in chosen])
-        if adapter is None:
+        if adapter is None or first.kind not in adapter.get("kinds", (first.kind,)):
             prepared = kind_index(index, first.kind, count, use)
             scores = concept_scores(query_vectors[chosen], prepared, use, [excluded[n] for n in chosen])
             if use.lexical_weight:
@@ -162,11 +163,30 @@ def evaluate(data: EscoData, rows: list[IndexRow], index: LabelVectors, queries:
         halves = np.array([concept_half(first.kind, c) for c in range(count)])
         rank = np.zeros(len(chosen), dtype=np.int64)
         for fold in (0, 1):
-            fitted = fit_adapter(_without(index, excluded, chosen), first.kind, count, use, halves == fold, **adapter)
+            if "shared" in adapter:  # one map per kind and fold, blind to every query label of that kind
+                key = (first.kind, fold)
+                if key not in shared:
+                    same_kind = [n for n, q in enumerate(queries) if q.kind == first.kind]
+                    counts = {"occupation": len(data.occupations), "skill": len(data.skills)}
+                    shared[key] = fit_shared_map(_without(index, excluded, same_kind), first.kind, counts, use,
+                                                 halves == fold, **adapter["shared"])
+                    shared[key, "plain"] = kind_index(index, first.kind, count, use)
+                fitted = shared[key]
+            else:
+                visible = _without(index, excluded, chosen)
+                fitted = fit_adapter(visible, first.kind, count, use, halves == fold, **adapter)
             prepared = kind_index(index, first.kind, count, use, adapter=fitted)
             part = np.flatnonzero(halves[truth] != fold)
             scores = concept_scores(query_vectors[[chosen[p] for p in part]], prepared, use,
                                     [excluded[chosen[p]] for p in part])
+            if adapter.get("max_words"):  # long texts (descriptions) keep the plain scores
+                long = np.array([len(queries[chosen[p]].text.split()) > adapter["max_words"] for p in part])
+                if long.any():
+                    scores[long] = concept_scores(query_vectors[[chosen[p] for p in part[long]]],
+                                                  shared[(first.kind, fold), "plain"], use,
+                                                  [excluded[chosen[p]] for p in part[long]])
+            if use.lexical_weight:
+                scores += use.lexical_weight * lexical_scores(data, [queries[chosen[p]] for p in part])
             rank[part] = ranks(scores, truth[part])
         result[set_name] = rank
     return result
@@ -224,6 +244,20 @@ METHODS: dict[str, tuple[Method, dict | None]] = {
     "centered + ridge map 0.03": (Method(center=True), {"directions": 0, "ridge": 0.03}),
     **{f"centered + description 0.6 + lexical {weight}":
        (Method(center=True, description_weight=0.6, lexical_weight=weight), None) for weight in (0.2, 0.4, 0.7, 1.0)},
+    "centered + description 0.6 + shared map r64": (Method(center=True, description_weight=0.6),
+                                                     {"shared": {"rank": 64}}),
+    "centered + description 0.6 + lexical 0.4 + shared map r64": (
+        Method(center=True, description_weight=0.6, lexical_weight=0.4), {"shared": {"rank": 64}}),
+    "centered + description 0.6 + lexical 0.4 + shared map r64 up to 8 words": (
+        Method(center=True, description_weight=0.6, lexical_weight=0.4), {"shared": {"rank": 64}, "max_words": 8}),
+    "centered + description 0.6 + lexical 0.4 + shared map r16 up to 8 words": (
+        Method(center=True, description_weight=0.6, lexical_weight=0.4), {"shared": {"rank": 16}, "max_words": 8}),
+    "shipped: lexical 0.4 + occupation head r64 up to 8 words": (
+        Method(center=True, description_weight=0.6, lexical_weight=0.4),
+        {"shared": {"rank": 64}, "max_words": 8, "kinds": ("occupation",)}),
+    "lexical 0.2 + occupation head r64 up to 8 words": (
+        Method(center=True, description_weight=0.6, lexical_weight=0.2),
+        {"shared": {"rank": 64}, "max_words": 8, "kinds": ("occupation",)}),
     "all languages raw + lexical 0.4": (Method(center=False, lexical_weight=0.4), None),
 }
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kb.esco.scoring import Adapter, Method, _unit, kind_index
+from kb.esco.scoring import Adapter, Method, _unit, head_map, kind_index
 from kb.esco.vectors import KINDS, LabelVectors
 
 
@@ -58,3 +58,68 @@ def _language_directions(labels: np.ndarray, concept: np.ndarray, lang: np.ndarr
     stacked = np.vstack(differences)
     _, _, vt = np.linalg.svd(stacked - stacked.mean(axis=0), full_matrices=False)
     return vt[:count].astype(np.float32)
+
+
+def fit_shared_map(index: LabelVectors, kind: str, counts: dict[str, int], method: Method, train: np.ndarray,
+                   **options) -> Adapter:
+    """The head of ``train_head`` as an adapter (its dense map I + down @ up)."""
+    down, up = train_head(index, kind, counts, method, train, **options)
+    return Adapter(np.zeros((0, down.shape[0]), dtype=np.float32), shared_map=head_map(down, up))
+
+
+def train_head(index: LabelVectors, kind: str, counts: dict[str, int], method: Method, train: np.ndarray,
+               rank: int = 64, epochs: int = 20, temperature: float = 0.05, decay: float = 1e-4,
+               seed: int = 13) -> tuple[np.ndarray, np.ndarray]:
+    """A low-rank residual map x -> x + (x @ down) @ up for labels and queries alike, trained contrastively
+    (InfoNCE, in-batch negatives, fixed seed) so that two labels of one concept land near each other: pairs
+    from the concepts of ``kind`` where ``train`` holds, and from every concept of the other kind (no concept
+    of ``kind`` that is measured is ever seen). Returns (down, up)."""
+    import torch
+
+    vectors, concepts = [], []
+    offset = 0
+    for other in KINDS:
+        own = index.kind == KINDS.index(other)
+        keep = np.zeros(len(index.concept), dtype=bool)
+        keep[own] = train[index.concept[own]] if other == kind else True
+        prepared = kind_index(index, other, counts[other], method, keep=keep)
+        vectors.append(prepared.labels)
+        concepts.append(prepared.label_concept + offset)
+        offset += counts[other]
+    labels, concept = np.vstack(vectors), np.concatenate(concepts)
+    order = np.argsort(concept, kind="stable")
+    labels, concept = labels[order], concept[order]
+    starts = np.flatnonzero(np.r_[True, concept[1:] != concept[:-1]])
+    sizes = np.diff(np.r_[starts, len(concept)])
+    starts, sizes = starts[sizes >= 2], sizes[sizes >= 2]
+    generator = torch.Generator().manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    dim = labels.shape[1]
+    down = torch.nn.Parameter(torch.randn(dim, rank, generator=generator) * 0.01)
+    up = torch.nn.Parameter(torch.zeros(rank, dim))
+    optimizer = torch.optim.Adam([down, up], lr=2e-3, weight_decay=0.0)
+    table = torch.from_numpy(labels.astype(np.float32))
+
+    def mapped(x):
+        return torch.nn.functional.normalize(x + (x @ down) @ up, dim=1)
+
+    torch.manual_seed(seed)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # small matrices: one thread is faster than several sharing two busy cores
+    for _ in range(epochs):
+        first = rng.integers(0, sizes)
+        second = (first + rng.integers(1, sizes)) % sizes
+        pairs = np.stack([starts + first, starts + second], axis=1)[rng.permutation(len(starts))]
+        for begin in range(0, len(pairs), 512):
+            batch = torch.from_numpy(pairs[begin:begin + 512])
+            left, right = mapped(table[batch[:, 0]]), mapped(table[batch[:, 1]])
+            logits = left @ right.T / temperature
+            target = torch.arange(len(batch))
+            loss = (torch.nn.functional.cross_entropy(logits, target)
+                    + torch.nn.functional.cross_entropy(logits.T, target)) / 2
+            loss = loss + decay * (down.pow(2).sum() + up.pow(2).sum())
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    torch.set_num_threads(threads)
+    return down.detach().numpy().astype(np.float32), up.detach().numpy().astype(np.float32)

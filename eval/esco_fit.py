@@ -17,12 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
-from eval.esco import CACHE, Query, build_sets, cached_index, exclusions, lexical_scores
+from eval.esco import CACHE, Query, _without, build_sets, cached_index, exclusions, lexical_scores
+from eval.esco_adapter import fit_shared_map
 from kb.esco.calibrate import Calibration, fit_logistic, rank_features
 from kb.esco.data import load
 from kb.esco.embedcache import embed_texts
 from kb.esco.match import CONFIG_FILE
-from kb.esco.scoring import Method, concept_scores, kind_index
+from kb.esco.scoring import Method, concept_scores, kind_index, short_texts
 from kb.esco.vectors import KINDS
 
 TOP = 10
@@ -60,10 +61,21 @@ def run_kind(kind: str, queries: list[Query], vectors: np.ndarray, rows, index, 
     for number, row in enumerate(rows):
         if row.kind == kind_number:
             concept_rows.setdefault(row.concept, []).append(number)
+    visible = _without(index, excluded, list(range(len(queries))))
     for n, query in enumerate(queries):
         if removed[n] and query.concept >= 0:
             excluded[n] = np.concatenate([excluded[n], np.array(concept_rows.get(query.concept, []), dtype=np.int64)])
     scores = concept_scores(vectors, prepared, method, excluded)
+    if kind in method.head_types:  # cross-fitted: each query scored by the head trained on the other half
+        counts = {"occupation": len(data.occupations), "skill": len(data.skills)}
+        halves = np.array([half(kind, c) for c in range(count)])
+        query_half = np.array([half(kind, q.concept) if q.concept >= 0 else n % 2 for n, q in enumerate(queries)])
+        short = short_texts([q.text for q in queries], method.head_max_words)
+        for fold in (0, 1):
+            head = fit_shared_map(visible, kind, counts, method, halves == fold)
+            chosen = np.flatnonzero(short & (query_half != fold))
+            scores[chosen] = concept_scores(vectors[chosen], kind_index(index, kind, count, method, adapter=head),
+                                            method, [excluded[n] for n in chosen])
     if method.lexical_weight:
         for set_name in dict.fromkeys(q.set_name for q in queries):
             chosen = [n for n, q in enumerate(queries) if q.set_name == set_name]
@@ -143,12 +155,14 @@ def main(argv: list[str] | None = None) -> int:
     method = Method(**{**CHOSEN, **json.loads(args.method)})
     result = fit(method, args.cache, args.per_set)
     print("texts (both channels):", json.dumps(result["figures"], indent=1))
-    dense = fit(replace(method, lexical_weight=0.0), args.cache, args.per_set) if method.lexical_weight else result
+    dense_method = replace(method, lexical_weight=0.0, head_types=())  # vectors alone: no text, no head
+    dense = fit(dense_method, args.cache, args.per_set) if dense_method != method else result
     print("vectors alone (dense channel):", json.dumps(dense["figures"], indent=1))
     if not args.dry_run:
         method_dict = {"center": method.center, "temperature": method.temperature,
                        "description_weight": method.description_weight, "languages": list(method.languages),
-                       "lexical_weight": method.lexical_weight}
+                       "lexical_weight": method.lexical_weight, "head_types": list(method.head_types),
+                       "head_max_words": method.head_max_words}
         CONFIG_FILE.write_text(json.dumps({"method": method_dict, "calibrations": result["config"],
                                            "vector_calibrations": dense["config"],
                                            "fitted_by": "python -m eval.esco_fit"}, indent=1) + "\n", encoding="utf-8")
@@ -156,7 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-CHOSEN = {"center": True, "temperature": 0.0, "description_weight": 0.6, "languages": (), "lexical_weight": 0.4}
+CHOSEN = {"center": True, "temperature": 0.0, "description_weight": 0.6, "languages": (), "lexical_weight": 0.4,
+          "head_types": ("occupation",), "head_max_words": 8}
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -9,8 +9,9 @@ from pathlib import Path
 from kb.errors import KBError
 from kb.files import write_text_atomically
 
-# 2: vectors stored as float16, token states of sentences only (int8), no stored covariances or corrected
-# index (kb.storage.codec, kb.search.bias); a format-1 knowledge base is refused with how to rebuild it
+# 2: vectors stored as float16 or int8, token states of sentences only (int8 or 4-bit; every variant is read,
+# told apart by the blob: kb.storage.codec), no stored covariances or corrected index (kb.search.bias); a
+# format-1 knowledge base is refused with how to rebuild it
 FORMAT_VERSION = 2
 SETTINGS_FILE = "settings.json"
 DEFAULT_KB_DIR = "kbdata"

@@ -1,10 +1,10 @@
-"""How token states are stored: 4 bits a value with a scale per row, and the int8 blobs of earlier
-versions still read."""
+"""How arrays are stored: unit vectors as int8 and token states as 4 bits a value, each with a scale per
+row, and the float16 vectors and int8 states of earlier versions still read."""
 from __future__ import annotations
 
 import numpy as np
 
-from kb.storage.codec import _int8_blob, blob_states, states_blob
+from kb.storage.codec import _int8_blob, as_stored, blob_states, blob_vector, states_blob, vector_blob
 
 
 def _states(rows: int, dim: int) -> np.ndarray:
@@ -36,3 +36,29 @@ def test_a_dimension_not_divisible_by_four_is_kept_as_int8():
     states = _states(5, 30)
     blob = states_blob(states)
     assert len(blob) == 5 * 32 and np.abs(blob_states(blob, 30) - states).max() < 0.05
+
+
+def _unit_vectors(rows: int, dim: int) -> np.ndarray:
+    vectors = _states(rows, dim)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def test_a_vector_takes_a_byte_a_dimension_and_keeps_its_direction():
+    vectors = _unit_vectors(50, 384)
+    blobs = [vector_blob(vector) for vector in vectors]
+    assert {len(blob) for blob in blobs} == {1 + 2 + 384}  # marker, a float16 scale, a byte a value
+    back = np.vstack([blob_vector(blob) for blob in blobs])
+    assert _cosines(vectors, back).min() > 0.999
+
+
+def test_vectors_rounded_as_stored_equal_the_stored_ones():
+    vectors = _unit_vectors(20, 384)
+    np.testing.assert_array_equal(as_stored(vectors), np.vstack([blob_vector(vector_blob(v)) for v in vectors]))
+    np.testing.assert_array_equal(as_stored(vectors[3]), blob_vector(vector_blob(vectors[3])))
+
+
+def test_float16_vectors_of_earlier_versions_are_still_read():
+    vectors = _unit_vectors(10, 384)
+    for vector in vectors:
+        old = vector.astype(np.float16).tobytes()
+        assert len(old) == 768 and np.abs(blob_vector(old) - vector).max() < 1e-3

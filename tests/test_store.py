@@ -69,3 +69,22 @@ def test_index_search_filters_and_removes_and_a_flat_index_writes_no_second_copy
     index.save(tmp_path, generation=7)  # a flat index is the store's vectors: no second copy on disk
     assert FaissIndex.load(tmp_path, fake_embedder.dim, generation=7) is None
     assert not (tmp_path / "index.faiss").exists()
+
+
+def test_vectors_are_stored_as_int8_and_float16_vectors_of_earlier_versions_still_read(tmp_path, fake_embedder):
+    store = Store.open(tmp_path)
+    sentences, _ = _units()
+    vectors = fake_embedder.embed_passages([s.text for s in sentences])
+    with store.transaction():
+        ids = store.add_sentences(store.add_article(_article()), sentences, vectors)
+    lengths = [length for (length,) in store.connection.execute("SELECT length(vector) FROM units ORDER BY id")]
+    assert lengths == [1 + 2 + fake_embedder.dim] * 2  # marker, a float16 scale, a byte a value
+    with store.transaction():  # the second sentence as the previous version wrote it
+        store.connection.execute("UPDATE units SET vector = ? WHERE id = ?",
+                                 (vectors[1].astype(np.float16).tobytes(), ids[1]))
+    store.close()
+
+    store = Store.open(tmp_path)
+    read_ids, read_vectors = next(store.vectors())
+    assert list(read_ids) == list(ids)
+    np.testing.assert_allclose(read_vectors, vectors, atol=2e-3)

@@ -3,7 +3,9 @@
 Two channels. Dense: every label language at once (labels and, for occupations, English descriptions)
 through the multilingual encoder; each language's mean vector is removed first so a query is not drawn to
 labels of its own language. Lexical (texts only, ``kb/esco/lexical.py``): character n-grams of every label,
-which finds shared word parts the encoder misses. The method and one calibration per type and path (texts:
+which finds shared word parts the encoder misses. For occupations, short texts (titles) and the labels
+also pass through a learned head (``head_occupation.npz``, ``python -m eval.esco_head``) that draws a
+label towards the other labels of its concept. The method and one calibration per type and path (texts:
 both channels; vectors alone: dense only) are fitted by ``python -m eval.esco_fit`` into ``kb/esco/matcher.json``.
 """
 from __future__ import annotations
@@ -20,7 +22,7 @@ from kb.errors import KBError
 from kb.esco.calibrate import Calibration
 from kb.esco.data import SKILL_TYPES, TYPES, EscoData
 from kb.esco.lexical import LexicalIndex, open_lexical
-from kb.esco.scoring import KindIndex, Method, concept_scores, kind_index
+from kb.esco.scoring import KindIndex, Method, concept_scores, kind_index, load_head, short_texts
 from kb.esco.vectors import LabelVectors, load_vectors
 
 CONFIG_FILE = Path(__file__).resolve().parent / "matcher.json"
@@ -62,7 +64,9 @@ class MatcherConfig:
                                for kind, value in raw.get("vector_calibrations", raw["calibrations"]).items()}
         return cls(Method(center=method["center"], temperature=method["temperature"],
                           description_weight=method["description_weight"], languages=tuple(method["languages"]),
-                          lexical_weight=method.get("lexical_weight", 0.0)),
+                          lexical_weight=method.get("lexical_weight", 0.0),
+                          head_types=tuple(method.get("head_types", ())),
+                          head_max_words=method.get("head_max_words", 0)),
                    calibrations, vector_calibrations)
 
 
@@ -75,6 +79,10 @@ class Matcher:
         counts = {"occupation": len(data.occupations), "skill": len(data.skills)}
         self._indexes: dict[str, KindIndex] = {kind: kind_index(vectors, kind, counts[kind], config.method)
                                                for kind in TYPES}
+        heads = {kind: load_head(head_file(kind)) for kind in config.method.head_types}
+        self._head_indexes: dict[str, KindIndex] = {
+            kind: kind_index(vectors, kind, counts[kind], config.method, adapter=head)
+            for kind, head in heads.items() if head is not None}
         self._skill_types = np.array([concept.skill_type for concept in data.skills])
         self._passage_map = load_passage_map()
         self._lexical: dict[str, LexicalIndex] = {}
@@ -112,11 +120,18 @@ class Matcher:
         if not len(vectors):
             return []
         method = self.config.method
-        scores = concept_scores(vectors, self._indexes[type], method)
-        lexical = texts is not None and method.lexical_weight > 0
-        if lexical:
-            if len(texts) != len(vectors):
-                raise ValueError(f"{len(vectors)} vectors but {len(texts)} texts")
+        if texts is not None and len(texts) != len(vectors):
+            raise ValueError(f"{len(vectors)} vectors but {len(texts)} texts")
+        # Titles and terms are scored through the learned head (where the type has one); descriptions and
+        # vectors without their text through the plain index.
+        short = np.zeros(len(vectors), dtype=bool)
+        if texts is not None and type in self._head_indexes:
+            short = short_texts(texts, method.head_max_words)
+        scores = np.empty((len(vectors), self._indexes[type].count), dtype=np.float32)
+        for rows, index in ((~short, self._indexes[type]), (short, self._head_indexes.get(type))):
+            if rows.any():
+                scores[rows] = concept_scores(vectors[rows], index, method)
+        if texts is not None and method.lexical_weight > 0:
             scores += method.lexical_weight * self.lexical(type).scores(texts)
         if skill_type is not None:
             scores[:, self._skill_types != skill_type] = -np.inf
@@ -129,7 +144,7 @@ class Matcher:
         ranked = np.where(usable, ranked, -1.0)
         if ranked.shape[1] < top + 1:
             ranked = np.hstack([ranked, np.full((len(ranked), top + 1 - ranked.shape[1]), -1.0)])
-        calibration = (self.config.calibrations if lexical else self.config.vector_calibrations)[type]
+        calibration = (self.config.calibrations if texts is not None else self.config.vector_calibrations)[type]
         probabilities = calibration.probabilities(ranked)
         concepts = self.data.occupations if type == "occupation" else self.data.skills
         results = []
@@ -166,6 +181,11 @@ class Matcher:
                                                                   label_lang, passage)):
                 results[number] = matches[0] if matches else None
         return results
+
+
+def head_file(type: str) -> Path:
+    """Where the learned head of a type is shipped (``python -m eval.esco_head``)."""
+    return Path(__file__).resolve().parent / f"head_{type}.npz"
 
 
 def load_passage_map(path: Path = PASSAGE_MAP_FILE) -> np.ndarray | None:

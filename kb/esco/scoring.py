@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 
@@ -18,6 +19,8 @@ class Method:
     description_weight: float = 0.0  # weight of the description similarity, added to the label score
     languages: tuple[str, ...] = ()  # only labels in these languages (empty: all)
     lexical_weight: float = 0.0  # weight of the character n-gram score (kb/esco/lexical.py), added for texts
+    head_types: tuple[str, ...] = ()  # types whose learned head (head_<type>.npz) maps short texts and labels
+    head_max_words: int = 0  # texts of more words (descriptions) are scored without the head
 
 
 @dataclass(frozen=True, eq=False)
@@ -27,12 +30,15 @@ class Adapter:
 
     directions: np.ndarray  # (k, dim), orthonormal rows; k may be 0
     query_map: np.ndarray | None = None  # (dim, dim)
+    shared_map: np.ndarray | None = None  # (dim, dim) applied to labels and queries alike
 
     def project(self, vectors: np.ndarray) -> np.ndarray:
-        """Remove the learned directions and renormalize."""
-        if not len(self.directions):
-            return vectors
-        return _unit(vectors - (vectors @ self.directions.T) @ self.directions)
+        """Remove the learned directions, apply the shared map, renormalize."""
+        if len(self.directions):
+            vectors = _unit(vectors - (vectors @ self.directions.T) @ self.directions)
+        if self.shared_map is not None:
+            vectors = _unit(vectors @ self.shared_map)
+        return vectors
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,6 +65,25 @@ class KindIndex:
     def described_vectors(self) -> np.ndarray:
         """Their description vectors, contiguous."""
         return np.ascontiguousarray(self.descriptions[self.described])
+
+
+def head_map(down: np.ndarray, up: np.ndarray) -> np.ndarray:
+    """The dense map I + down @ up of a low-rank residual head."""
+    return (np.eye(down.shape[0], dtype=np.float32) + down @ up).astype(np.float32)
+
+
+def load_head(path: Path) -> Adapter | None:
+    """The learned head shipped at ``path`` (``eval/esco_head.py``) as an adapter, or None without one."""
+    if not path.exists():
+        return None
+    with np.load(path, allow_pickle=False) as stored:
+        shared = head_map(stored["down"], stored["up"])
+    return Adapter(np.zeros((0, shared.shape[0]), dtype=np.float32), shared_map=shared)
+
+
+def short_texts(texts, max_words: int) -> np.ndarray:
+    """Which texts have at most ``max_words`` words (titles and terms, not descriptions)."""
+    return np.array([len(text.split()) <= max_words for text in texts], dtype=bool)
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:

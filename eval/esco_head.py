@@ -1,0 +1,41 @@
+"""``python -m eval.esco_head``: train the matcher's learned head for each type that uses one, on every ESCO label.
+
+The head is a low-rank residual map (``eval.esco_adapter.train_head``: InfoNCE over pairs of labels of one
+concept, fixed seed) applied to labels and short texts alike. The label vectors are the shipped ones
+(``kb/esco/data``, built from the official CSVs by ``python -m kb.esco.build``). The evaluation
+(``python -m eval.esco``) and the calibration (``python -m eval.esco_fit``) cross-fit it on concept halves
+instead; this script trains the shipped one on all concepts and writes ``kb/esco/head_<type>.npz``
+(two float32 factors, 384 x 64 and 64 x 384).
+"""
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from eval.esco_adapter import train_head
+from eval.esco_fit import CHOSEN
+from kb.esco.data import load
+from kb.esco.match import head_file
+from kb.esco.scoring import Method
+from kb.esco.vectors import load_vectors
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Train and write the head of each type in the chosen method's ``head_types``."""
+    parser = argparse.ArgumentParser(prog="python -m eval.esco_head", description=__doc__)
+    parser.add_argument("--seed", type=int, default=13)
+    args = parser.parse_args(argv)
+    data = load()
+    index = load_vectors(data.folder)
+    method = Method(**CHOSEN)
+    counts = {"occupation": len(data.occupations), "skill": len(data.skills)}
+    for kind in method.head_types:
+        down, up = train_head(index, kind, counts, method, np.ones(counts[kind], dtype=bool), seed=args.seed)
+        np.savez(head_file(kind), down=down, up=up)
+        print(f"wrote {head_file(kind)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
