@@ -127,8 +127,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         methods: dict[str, Callable[[Doc], list[Item]]] = {}
         used = []
         for method in args.methods:
-            weights = (args.models / f"{PREFIX[method]}without_{without[0]}.npz" if without else
-                       {"learned": None, "tagger": args.tagger or TAGGER_WEIGHTS}.get(method))
+            if method not in PREFIX:
+                weights = None
+            elif without:
+                weights = args.models / f"{PREFIX[method]}without_{without[0]}.npz"
+            else:
+                weights = {"learned": None, "tagger": args.tagger or TAGGER_WEIGHTS}[method]
             methods[method] = runners[method](weights)
             used.append(f"{method}: {weights.name}" if weights else method)
         print(table(f"{name} ({'; '.join(used)})", loader(), methods), flush=True)

@@ -5,7 +5,8 @@ Each source becomes ``Doc`` records: a text and its gold spans, labelled ``duty`
 requirements). Sources (``../shared/data``, see its README for licences):
 
 * ESCO ``skill/competence`` labels (actions, "lay tiles") as duties, ``knowledge`` labels as
-  ``skill:knowledge``, transversal labels as ``skill:skill``, in en (v1.1.1) and pl (the v1.2.1 collections);
+  ``skill:knowledge``, transversal labels as ``skill:skill``, in en (v1.1.1), pl (the v1.2.1 collections)
+  and sv (``labels_sv.tsv``, the kind from the English file);
 * ESCO occupation descriptions (en, pl): each sentence or ``;``-separated part a duty;
 * SkillSpan (en) and Kompetencer (da) train/test, Green (en, test only);
 * the project's gold sets (``tests/data/dev``, ``tests/data/prose``, ``tests/data/heldout/*``).
@@ -63,6 +64,8 @@ def esco_labels(data: Path, lang: str, duties: int, knowledge: int, seed: int = 
 
 
 def _skill_rows(data: Path, lang: str) -> list[tuple[str, str]]:
+    if lang == "sv":
+        return _swedish_skill_rows(data)
     if lang == "en":
         files = [data / "v1.1.1_skills_en.csv"]
     else:
@@ -79,6 +82,23 @@ def _skill_rows(data: Path, lang: str) -> list[tuple[str, str]]:
                 kind = "skill:skill" if transversal or row.get("reuseLevel") == "transversal" else \
                     "skill:knowledge" if row.get("skillType") == "knowledge" else "duty"
                 rows.append((label, kind))
+    return rows
+
+
+def _swedish_skill_rows(data: Path) -> list[tuple[str, str]]:
+    """Swedish skill labels (``labels_sv.tsv``) with the kind of their concept in the English skills file."""
+    kinds = {}
+    with (data / "v1.1.1_skills_en.csv").open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            kinds[row["conceptUri"]] = "skill:skill" if row.get("reuseLevel") == "transversal" else \
+                "skill:knowledge" if row.get("skillType") == "knowledge" else "duty"
+    rows, seen = [], set()
+    with (data / "labels_sv.tsv").open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle, delimiter="\t"):
+            label = (row.get("label_sv") or "").strip()
+            if row.get("concept_type") == "skill" and row["concept_uri"] in kinds and label and label not in seen:
+                seen.add(label)
+                rows.append((label, kinds[row["concept_uri"]]))
     return rows
 
 

@@ -49,11 +49,12 @@ class Examples:
     sentence_vectors: np.ndarray | None = None
 
 
-def training_docs(data: Path = SHARED, without: Sequence[str] = ()) -> list[Doc]:
-    """Every training document, leaving out the sources (or languages) named in ``without``."""
+def training_docs(data: Path = SHARED, without: Sequence[str] = (), labels: Sequence[str] = ("en", "pl")) -> list[Doc]:
+    """Every training document, leaving out the sources (or languages) named in ``without``; ``labels``: the
+    languages of the ESCO skill labels."""
     exclude = frozenset(HELDOUT_URIS.read_text().split()) if HELDOUT_URIS.exists() else frozenset()
     esco = data / "esco"
-    docs = esco_labels(esco, "en", 2000, 1000) + esco_labels(esco, "pl", 2000, 1000) + \
+    docs = [doc for lang in labels for doc in esco_labels(esco, lang, 2000, 1000)] + \
         esco_descriptions(esco, "en", 250, exclude) + esco_descriptions(esco, "pl", 250, exclude)
     sets = spans_sets(data)
     docs += sets["skillspan_train"]()[:70] + sets["kompetencer_train"]()

@@ -1,7 +1,7 @@
 """Rebuild the span tagger's weights from open data: ``python -m ingest.extract.train_tagger`` (``make train``).
 
-The documents are the learned extractor's (``ingest.extract.train.training_docs``: ESCO labels and
-descriptions in en and pl, SkillSpan, Kompetencer, the project's gold sets). Each goes through the real
+The documents are the unit classifier's (``ingest.extract.train.training_docs``: ESCO labels and
+descriptions in en and pl, SkillSpan, Kompetencer, the project's gold sets) and ESCO's Swedish skill labels. Each goes through the real
 sentence splitter; every word of a sentence takes the tag of the gold span it falls in (``B-`` for a span's
 first word in the sentence, ``I-`` after it, ``O`` outside). Spans that do not say their kind (SkillSpan and
 Kompetencer mark tasks and requirements alike) allow every kind: the loss is -log P(allowed tags). Two
@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 HIDDEN = 256
 EPOCHS = 8
 SEED = 0
+LABELS = ("en", "pl", "sv")  # ESCO skill labels: Swedish ones teach short bullets in a language of the product
 STRETCH = 3.0  # a run longer than this many times its gold span does not count as right (as in the evaluation)
 
 
@@ -208,7 +209,7 @@ def train(data: Path = SHARED, cache: Path | None = None, without: Sequence[str]
           out: Path = TAGGER_WEIGHTS, epochs: int = EPOCHS) -> Tagger:
     """Build, fit and save; returns the tagger."""
     started = time.perf_counter()
-    docs = readings(training_docs(data, without))
+    docs = readings(training_docs(data, without, LABELS))
     states = StateCache(cache)
     examples = build(docs, states)
     states.save()
