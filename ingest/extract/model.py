@@ -47,17 +47,11 @@ class Model:
 
     def forward(self, rows: np.ndarray) -> np.ndarray:
         """Class probabilities of prepared input rows (see ``inputs``)."""
-        hidden = np.maximum(0.0, rows @ self.w1 + self.b1)
-        logits = hidden @ self.w2 + self.b2
-        logits -= logits.max(axis=1, keepdims=True)
-        exp = np.exp(logits)
-        return exp / exp.sum(axis=1, keepdims=True)
+        return mlp(rows, self.w1, self.b1, self.w2, self.b2)
 
     def calibrate(self, probability: np.ndarray) -> np.ndarray:
         """Platt scaling of raw item-kind probabilities."""
-        a, b = self.platt
-        clipped = np.clip(probability, 1e-4, 1 - 1e-4)
-        return 1.0 / (1.0 + np.exp(-(a * np.log(clipped / (1 - clipped)) + b)))
+        return platt_scale(probability, self.platt)
 
     def save(self, path: Path) -> None:
         """Write the weights as float16 (the scaling and calibration stay float32)."""
@@ -66,6 +60,22 @@ class Model:
                             mean=self.mean.astype(np.float32), scale=self.scale.astype(np.float32),
                             platt=np.array(self.platt, dtype=np.float32),
                             features=np.array(FEATURES), classes=np.array(CLASSES))
+
+
+def mlp(rows: np.ndarray, w1: np.ndarray, b1: np.ndarray, w2: np.ndarray, b2: np.ndarray) -> np.ndarray:
+    """Softmax probabilities of a one-hidden-layer ReLU network."""
+    hidden = np.maximum(0.0, rows @ w1 + b1)
+    logits = hidden @ w2 + b2
+    logits -= logits.max(axis=1, keepdims=True)
+    exp = np.exp(logits)
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
+def platt_scale(probability: np.ndarray | float, platt: tuple[float, float]) -> np.ndarray:
+    """sigmoid(a * logit(p) + b): a raw probability made a calibrated one."""
+    a, b = platt
+    clipped = np.clip(probability, 1e-4, 1 - 1e-4)
+    return 1.0 / (1.0 + np.exp(-(a * np.log(clipped / (1 - clipped)) + b)))
 
 
 def inputs(unit_vectors: np.ndarray, sentence_vectors: np.ndarray, features: np.ndarray, mean: np.ndarray,

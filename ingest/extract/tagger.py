@@ -21,6 +21,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from ingest.extract.model import mlp, platt_scale
 from kb.errors import KBError
 from kb.records import Item, Sentence
 
@@ -131,17 +132,11 @@ class Tagger:
 
     def probabilities(self, rows: np.ndarray) -> np.ndarray:
         """Tag probabilities of word rows (words x TAGS)."""
-        hidden = np.maximum(0.0, rows @ self.w1 + self.b1)
-        logits = hidden @ self.w2 + self.b2
-        logits -= logits.max(axis=1, keepdims=True)
-        exp = np.exp(logits)
-        return exp / exp.sum(axis=1, keepdims=True)
+        return mlp(rows, self.w1, self.b1, self.w2, self.b2)
 
     def calibrate(self, probability: np.ndarray | float) -> np.ndarray:
         """Platt scaling of a run's mean tag probability."""
-        a, b = self.platt
-        clipped = np.clip(probability, 1e-4, 1 - 1e-4)
-        return 1.0 / (1.0 + np.exp(-(a * np.log(clipped / (1 - clipped)) + b)))
+        return platt_scale(probability, self.platt)
 
     def save(self, path: Path) -> None:
         """Write the weights as float16 (the calibration stays float32)."""

@@ -226,24 +226,35 @@ def train(data: Path = SHARED, cache: Path | None = None, without: Sequence[str]
     embedder.save()
     model = fit(examples)
     model.save(out)
-    provenance = {"documents": len(docs), "units": len(examples.units), "without": list(without),
-                  "sources": sorted({doc.source.split("_")[0] for doc in docs}), "hidden": HIDDEN,
-                  "epochs": EPOCHS, "seed": SEED, "platt": model.platt,
-                  "reliability": reliability(model, examples)}
+    write_provenance(out, docs, without, {"units": len(examples.units), "hidden": HIDDEN, "epochs": EPOCHS},
+                     model.platt, reliability(model, examples), started)
+    return model
+
+
+def write_provenance(out: Path, docs: Sequence[Doc], without: Sequence[str], sizes: dict, platt: tuple[float, float],
+                     table: list, started: float) -> None:
+    """``out``'s provenance beside it (``.json``): what it was trained on and how, and its reliability table."""
+    provenance = {"documents": len(docs), **sizes, "without": list(without),
+                  "sources": sorted({doc.source.split("_")[0] for doc in docs}), "seed": SEED, "platt": platt,
+                  "reliability": table}
     out.with_suffix(".json").write_text(json.dumps(provenance, indent=1) + "\n", encoding="utf-8")
     log.info("saved %s in %.0f s", out, time.perf_counter() - started)
-    return model
+
+
+def training_parser(what: str, out: Path, cache: str) -> argparse.ArgumentParser:
+    """The command line both training scripts share."""
+    parser = argparse.ArgumentParser(description=f"Rebuild {what}'s weights from open data.")
+    parser.add_argument("--data", type=Path, default=SHARED, help="the open-data folder (default ../shared/data)")
+    parser.add_argument("--cache", type=Path, help=f"a .npz file that keeps {cache} between runs")
+    parser.add_argument("--without", nargs="*", default=[], help="sources or languages to leave out")
+    parser.add_argument("--out", type=Path, default=out, help="where to write the weights")
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Command line: ``python -m ingest.extract.train [--data DIR] [--cache FILE] [--without NAME ...] [--out FILE]``."""
-    parser = argparse.ArgumentParser(description="Rebuild the learned extractor's weights from open data.")
-    parser.add_argument("--data", type=Path, default=SHARED, help="the open-data folder (default ../shared/data)")
-    parser.add_argument("--cache", type=Path, help="a .npz file that keeps text vectors between runs")
-    parser.add_argument("--without", nargs="*", default=[], help="sources or languages to leave out")
-    parser.add_argument("--out", type=Path, default=WEIGHTS, help="where to write the weights")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    args = training_parser("the unit classifier", WEIGHTS, "text vectors").parse_args(argv)
     train(args.data, args.cache, args.without, args.out)
 
 

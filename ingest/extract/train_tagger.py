@@ -13,8 +13,6 @@ runs tagged there fit the Platt calibration of the confidence (right = the run f
 """
 from __future__ import annotations
 
-import argparse
-import json
 import logging
 import re
 import time
@@ -26,7 +24,7 @@ import numpy as np
 
 from ingest.extract.sources import SHARED, Doc
 from ingest.extract.tagger import KINDS, TAGGER_WEIGHTS, TAGS, Tagger, first_pieces, sentence_spans, word_rows, words
-from ingest.extract.train import _fold, adam, doc_sentences, platt_fit, training_docs
+from ingest.extract.train import _fold, adam, doc_sentences, platt_fit, training_docs, training_parser, write_provenance
 
 log = logging.getLogger(__name__)
 HIDDEN = 256
@@ -217,25 +215,16 @@ def train(data: Path = SHARED, cache: Path | None = None, without: Sequence[str]
              len(docs), time.perf_counter() - started)
     tagger = fit(examples, epochs)
     tagger.save(out)
-    provenance = {"documents": len(docs), "words": len(examples.rows), "without": list(without),
-                  "sources": sorted({doc.source.split("_")[0] for doc in docs}), "hidden": HIDDEN,
-                  "epochs": epochs, "seed": SEED, "platt": tagger.platt,
-                  "reliability": reliability(tagger, examples)}
-    out.with_suffix(".json").write_text(json.dumps(provenance, indent=1) + "\n", encoding="utf-8")
-    log.info("saved %s in %.0f s", out, time.perf_counter() - started)
+    write_provenance(out, docs, without, {"words": len(examples.rows), "hidden": HIDDEN, "epochs": epochs},
+                     tagger.platt, reliability(tagger, examples), started)
     return tagger
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Command line: ``python -m ingest.extract.train_tagger [--data DIR] [--cache FILE] [--without NAME ...] [--out FILE]``."""
-    parser = argparse.ArgumentParser(description="Rebuild the span tagger's weights from open data.")
-    parser.add_argument("--data", type=Path, default=SHARED, help="the open-data folder (default ../shared/data)")
-    parser.add_argument("--cache", type=Path, help="a .npz file that keeps token states between runs")
-    parser.add_argument("--without", nargs="*", default=[], help="sources or languages to leave out")
-    parser.add_argument("--out", type=Path, default=TAGGER_WEIGHTS, help="where to write the weights")
+    parser = training_parser("the span tagger", TAGGER_WEIGHTS, "token states")
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
     train(args.data, args.cache, args.without, args.out, args.epochs)
 
 
