@@ -81,22 +81,20 @@ def extract(sentences: Iterable[Sentence], embedder: Embedder | None = None,
 
 
 def _token_states(embedder: Embedder):
-    """(states, pieces) for the tagger: the token states of texts (from the ingest memo, which keeps them
-    for the search rerank, so no second model pass) and the word-piece count of a text; None where e5's
-    token-state library is not available."""
-    from kb.embedding.embedders import MemoEmbedder, memo_for
+    """(states, pieces) for the tagger: the token states of texts and the word-piece count of a text; None
+    where e5's token-state library is not available. At ingest the states come from the memo, which keeps
+    them for the search rerank (no second model pass); with another embedder they are computed here."""
+    from kb.embedding.embedders import MemoEmbedder
     from kb.embedding.tokens import encoder_for
 
-    encoder = getattr(embedder, "encoder", None) or encoder_for(embedder.name)
-    if encoder is None:
-        return None
-    memo = embedder if isinstance(embedder, MemoEmbedder) and embedder.encoder is not None else memo_for(embedder, encoder)
+    if isinstance(embedder, MemoEmbedder) and embedder.encoder is not None:
+        def states(texts):
+            embedder.want_states(texts)
+            return embedder.states(texts)
 
-    def states(texts):
-        memo.want_states(texts)
-        return memo.states(texts)
-
-    return states, encoder.pieces
+        return states, embedder.encoder.pieces
+    encoder = encoder_for(embedder.name)
+    return (encoder.encode, encoder.pieces) if encoder is not None else None
 
 
 def resolved_method(method: str = "auto") -> str:

@@ -55,11 +55,9 @@ class Model:
 
     def save(self, path: Path) -> None:
         """Write the weights as float16 (the scaling and calibration stay float32)."""
-        np.savez_compressed(path, w1=self.w1.astype(np.float16), b1=self.b1.astype(np.float16),
-                            w2=self.w2.astype(np.float16), b2=self.b2.astype(np.float16),
-                            mean=self.mean.astype(np.float32), scale=self.scale.astype(np.float32),
-                            platt=np.array(self.platt, dtype=np.float32),
-                            features=np.array(FEATURES), classes=np.array(CLASSES))
+        save_weights(path, self.platt, {"w1": self.w1, "b1": self.b1, "w2": self.w2, "b2": self.b2},
+                     mean=self.mean.astype(np.float32), scale=self.scale.astype(np.float32),
+                     features=np.array(FEATURES), classes=np.array(CLASSES))
 
 
 def mlp(rows: np.ndarray, w1: np.ndarray, b1: np.ndarray, w2: np.ndarray, b2: np.ndarray) -> np.ndarray:
@@ -87,16 +85,29 @@ def inputs(unit_vectors: np.ndarray, sentence_vectors: np.ndarray, features: np.
 @lru_cache(maxsize=2)
 def load_model(path: Path = WEIGHTS) -> Model:
     """The shipped (or given) weights; refuses a file made for other features or classes."""
+    data = read_weights(path, "the extractor's", {"features": FEATURES, "classes": CLASSES})
+    return Model(*(data[name].astype(np.float32) for name in ("w1", "b1", "w2", "b2", "mean", "scale")),
+                 platt=tuple(float(value) for value in data["platt"]))
+
+
+def read_weights(path: Path, whose: str, made_for: dict[str, tuple[str, ...]]):
+    """A weights file (.npz) whose named arrays must equal ``made_for`` (the code's features, classes or
+    tags); a file that cannot be read, or was made for other ones, is refused with how to rebuild it."""
     try:
         data = np.load(path)
     except (OSError, ValueError) as error:
-        raise KBError(f"{path}: cannot read the extractor's weights ({error.__class__.__name__})",
+        raise KBError(f"{path}: cannot read {whose} weights ({error.__class__.__name__})",
                       hint="rebuild them with `make train`, or restore the file from the repository") from error
-    if tuple(data["features"]) != FEATURES or tuple(data["classes"]) != CLASSES:
-        raise KBError(f"{path}: the extractor's weights were made for other features or classes",
+    if any(tuple(data[name]) != expected for name, expected in made_for.items()):
+        raise KBError(f"{path}: {whose} weights were made for other {' or '.join(made_for)}",
                       hint="rebuild them with `make train`")
-    return Model(*(data[name].astype(np.float32) for name in ("w1", "b1", "w2", "b2", "mean", "scale")),
-                 platt=tuple(float(value) for value in data["platt"]))
+    return data
+
+
+def save_weights(path: Path, platt: tuple[float, float], float16: dict[str, np.ndarray], **kept) -> None:
+    """Write weights as float16 (``kept`` arrays as they are, the calibration as float32)."""
+    np.savez_compressed(path, **{name: array.astype(np.float16) for name, array in float16.items()}, **kept,
+                        platt=np.array(platt, dtype=np.float32))
 
 
 def scored(model: Model, units: Sequence[Unit], unit_vectors: np.ndarray,

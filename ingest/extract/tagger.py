@@ -21,8 +21,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ingest.extract.model import mlp, platt_scale
-from kb.errors import KBError
+from ingest.extract.model import mlp, platt_scale, read_weights, save_weights
 from kb.records import Item, Sentence
 
 SUBTYPES = ("education", "experience", "knowledge", "skill", "trait")
@@ -140,21 +139,14 @@ class Tagger:
 
     def save(self, path: Path) -> None:
         """Write the weights as float16 (the calibration stays float32)."""
-        np.savez_compressed(path, w1=self.w1.astype(np.float16), b1=self.b1.astype(np.float16),
-                            w2=self.w2.astype(np.float16), b2=self.b2.astype(np.float16),
-                            platt=np.array(self.platt, dtype=np.float32), tags=np.array(TAGS))
+        save_weights(path, self.platt, {"w1": self.w1, "b1": self.b1, "w2": self.w2, "b2": self.b2},
+                     tags=np.array(TAGS))
 
 
 @lru_cache(maxsize=4)
 def load_tagger(path: Path = TAGGER_WEIGHTS) -> Tagger:
     """The shipped (or given) weights; refuses a file made for other tags."""
-    try:
-        data = np.load(path)
-    except (OSError, ValueError) as error:
-        raise KBError(f"{path}: cannot read the span tagger's weights ({error.__class__.__name__})",
-                      hint="rebuild them with `make train`, or restore the file from the repository") from error
-    if tuple(data["tags"]) != TAGS:
-        raise KBError(f"{path}: the span tagger's weights were made for other tags", hint="rebuild them with `make train`")
+    data = read_weights(path, "the span tagger's", {"tags": TAGS})
     return Tagger(*(data[name].astype(np.float32) for name in ("w1", "b1", "w2", "b2")),
                   platt=tuple(float(value) for value in data["platt"]))
 
