@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import json
 import threading
+import weakref
+from collections import OrderedDict
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Sequence
@@ -22,7 +25,8 @@ from kb.errors import KBError
 from kb.esco.calibrate import Calibration
 from kb.esco.data import SKILL_TYPES, TYPES, EscoData
 from kb.esco.lexical import LexicalIndex, open_lexical
-from kb.esco.scoring import KindIndex, Method, concept_scores, kind_index, load_head, short_texts
+from kb.esco.scoring import (KindIndex, Method, concept_scores, kind_index, load_head, one_blas_thread,
+                             one_encoder_thread, part, short_texts)
 from kb.esco.vectors import LabelVectors, load_vectors
 
 CONFIG_FILE = Path(__file__).resolve().parent / "matcher.json"
@@ -30,6 +34,7 @@ CONFIG_FILE = Path(__file__).resolve().parent / "matcher.json"
 PASSAGE_MAP_FILE = Path(__file__).resolve().parent / "passage_map.npy"
 LINK_KINDS = {"duty": ("skill", "skill/competence"), "skill": ("skill", None), "document": ("occupation", None),
               "title": ("occupation", None)}
+QUERY_CACHE = 4096  # query vectors kept per embedder: 1.5 KB each
 
 
 @dataclass(frozen=True)
@@ -77,14 +82,23 @@ class Matcher:
         self.data = data
         self.config = config
         counts = {"occupation": len(data.occupations), "skill": len(data.skills)}
-        self._indexes: dict[str, KindIndex] = {kind: kind_index(vectors, kind, counts[kind], config.method)
-                                               for kind in TYPES}
+        self._skill_types = np.array([concept.skill_type for concept in data.skills])
+        # Skill rows laid out by skill type, so a match restricted to one type reads only that type's rows.
+        groups = {"occupation": None, "skill": np.unique(self._skill_types, return_inverse=True)[1]}
+        self._indexes: dict[str, KindIndex] = {
+            kind: kind_index(vectors, kind, counts[kind], config.method, groups=groups[kind]) for kind in TYPES}
         heads = {kind: load_head(head_file(kind)) for kind in config.method.head_types}
         self._head_indexes: dict[str, KindIndex] = {
-            kind: kind_index(vectors, kind, counts[kind], config.method, adapter=head)
+            kind: kind_index(vectors, kind, counts[kind], config.method, adapter=head, groups=groups[kind])
             for kind, head in heads.items() if head is not None}
-        self._skill_types = np.array([concept.skill_type for concept in data.skills])
+        self._outside = {skill_type: self._skill_types != skill_type for skill_type in SKILL_TYPES}
+        self._parts: dict[tuple[str, str, bool], KindIndex] = {
+            ("skill", skill_type, head): part(indexes["skill"], ~outside)
+            for skill_type, outside in self._outside.items()
+            for head, indexes in ((False, self._indexes), (True, self._head_indexes)) if "skill" in indexes}
         self._passage_map = load_passage_map()
+        self._queries_lock = threading.Lock()
+        self._queries: "weakref.WeakKeyDictionary[object, OrderedDict[str, np.ndarray]]" = weakref.WeakKeyDictionary()
         self._lexical: dict[str, LexicalIndex] = {}
         self._lexical_lock = threading.Lock()
 
@@ -116,39 +130,24 @@ class Matcher:
         """Ranked matches for precomputed e5 vectors (query: prefix, or passage: with ``passage=True``, as
         ingest stores them); with the vectors' ``texts`` the lexical channel joins in. [] where no concept fits."""
         _check(type, skill_type, top)
-        vectors = self.from_passages(vectors) if passage else np.atleast_2d(np.asarray(vectors, dtype=np.float32))
-        if not len(vectors):
-            return []
-        method = self.config.method
-        if texts is not None and len(texts) != len(vectors):
-            raise ValueError(f"{len(vectors)} vectors but {len(texts)} texts")
-        # Titles and terms are scored through the learned head (where the type has one); descriptions and
-        # vectors without their text through the plain index.
-        short = np.zeros(len(vectors), dtype=bool)
-        if texts is not None and type in self._head_indexes:
-            short = short_texts(texts, method.head_max_words)
-        scores = np.empty((len(vectors), self._indexes[type].count), dtype=np.float32)
-        for rows, index in ((~short, self._indexes[type]), (short, self._head_indexes.get(type))):
-            if rows.any():
-                scores[rows] = concept_scores(vectors[rows], index, method)
-        if texts is not None and method.lexical_weight > 0:
-            scores += method.lexical_weight * self.lexical(type).scores(texts)
-        if skill_type is not None:
-            scores[:, self._skill_types != skill_type] = -np.inf
-        width = min(top + 1, scores.shape[1])
-        best = np.argpartition(-scores, width - 1, axis=1)[:, :width]
-        order = np.take_along_axis(best, np.argsort(-np.take_along_axis(scores, best, 1), axis=1), 1)
-        ranked = np.take_along_axis(scores, order, 1)
-        usable = np.isfinite(ranked)
-        # Rank features need the score after the last shown one: a missing or ruled-out one counts as -1.
-        ranked = np.where(usable, ranked, -1.0)
-        if ranked.shape[1] < top + 1:
-            ranked = np.hstack([ranked, np.full((len(ranked), top + 1 - ranked.shape[1]), -1.0)])
-        calibration = (self.config.calibrations if texts is not None else self.config.vector_calibrations)[type]
-        probabilities = calibration.probabilities(ranked)
+        with one_blas_thread:
+            scores = self.scores(vectors, type, skill_type, passage, texts)
+            if not len(scores):
+                return []
+            width = min(top + 1, scores.shape[1])
+            best = np.argpartition(-scores, width - 1, axis=1)[:, :width]
+            order = np.take_along_axis(best, np.argsort(-np.take_along_axis(scores, best, 1), axis=1), 1)
+            ranked = np.take_along_axis(scores, order, 1)
+            usable = np.isfinite(ranked)
+            # Rank features need the score after the last shown one: a missing or ruled-out one counts as -1.
+            ranked = np.where(usable, ranked, -1.0)
+            if ranked.shape[1] < top + 1:
+                ranked = np.hstack([ranked, np.full((len(ranked), top + 1 - ranked.shape[1]), -1.0)])
+            calibration = (self.config.calibrations if texts is not None else self.config.vector_calibrations)[type]
+            probabilities = calibration.probabilities(ranked)
         concepts = self.data.occupations if type == "occupation" else self.data.skills
         results = []
-        for row in range(len(vectors)):
+        for row in range(len(scores)):
             if not usable[row, 0] or probabilities[row, 0] < calibration.threshold:
                 results.append([])
                 continue
@@ -156,16 +155,70 @@ class Matcher:
                             for n, p, ok in zip(order[row, :top], probabilities[row, :top], usable[row, :top]) if ok])
         return results
 
+    def scores(self, vectors: np.ndarray, type: str = "skill", skill_type: str | None = None, passage: bool = False,
+               texts: Sequence[str] | None = None) -> np.ndarray:
+        """(vectors, concepts of ``type``) uncalibrated scores, -inf where a concept is ruled out: what
+        ``match_vectors`` ranks."""
+        vectors = self.from_passages(vectors) if passage else np.atleast_2d(np.asarray(vectors, dtype=np.float32))
+        if texts is not None and len(texts) != len(vectors):
+            raise ValueError(f"{len(vectors)} vectors but {len(texts)} texts")
+        method = self.config.method
+        # Titles and terms are scored through the learned head (where the type has one); descriptions and
+        # vectors without their text through the plain index.
+        short = np.zeros(len(vectors), dtype=bool)
+        if texts is not None and type in self._head_indexes:
+            short = short_texts(texts, method.head_max_words)
+        if not short.any() or short.all():  # one product, no copies
+            scores = concept_scores(vectors, self._index(type, skill_type, bool(short.any())), method)
+        else:
+            scores = np.empty((len(vectors), self._indexes[type].count), dtype=np.float32)
+            for rows, head in ((~short, False), (short, True)):
+                scores[rows] = concept_scores(vectors[rows], self._index(type, skill_type, head), method)
+        if texts is not None and method.lexical_weight > 0:
+            scores += method.lexical_weight * self.lexical(type).scores(texts)
+        if skill_type is not None:
+            scores[:, self._outside[skill_type]] = -np.inf
+        return scores
+
+    def _index(self, type: str, skill_type: str | None, head: bool) -> KindIndex:
+        """The prepared rows to score: the head's or the plain ones, of one skill type where asked."""
+        if skill_type is not None and (type, skill_type, head) in self._parts:
+            return self._parts[type, skill_type, head]
+        return (self._head_indexes if head else self._indexes)[type]
+
     def match(self, texts: Sequence[str], type: str = "skill", top: int = 5, skill_type: str | None = None,
               label_lang: str = "en", embedder=None) -> list[list[Match]]:
         """Ranked matches for texts (each embedded as an e5 query)."""
-        from kb.embedding.embedders import embed_queries
-
         _check(type, skill_type, top)
         if not texts:
             return []
-        vectors = embed_queries(embedder or _default_embedder(), list(texts))
+        vectors = self.embed_queries(embedder or _default_embedder(), list(texts))
         return self.match_vectors(vectors, type, top, skill_type, label_lang, texts=list(texts))
+
+    def embed_queries(self, embedder, texts: list[str]) -> np.ndarray:
+        """e5 query vectors of texts, each embedded once per process and embedder (the last QUERY_CACHE kept)."""
+        from kb.embedding.embedders import embed_queries
+
+        try:
+            with self._queries_lock:
+                cache = self._queries.setdefault(embedder, OrderedDict())
+                known = {text: cache[text] for text in texts if text in cache}
+                for text in known:
+                    cache.move_to_end(text)
+        except TypeError:  # an embedder that takes no weak reference is not cached
+            return embed_queries(embedder, texts)
+        missing = list(dict.fromkeys(text for text in texts if text not in known))
+        if missing:
+            # One text is the latency path: one encoder thread (see OneThread); batches keep the default.
+            with one_encoder_thread if len(missing) == 1 else nullcontext():
+                vectors = embed_queries(embedder, missing)
+            fresh = {text: vector.copy() for text, vector in zip(missing, vectors)}
+            known.update(fresh)
+            with self._queries_lock:
+                cache.update(fresh)
+                while len(cache) > QUERY_CACHE:
+                    cache.popitem(last=False)
+        return np.vstack([known[text] for text in texts])
 
     def link(self, vectors: np.ndarray, kinds: Sequence[str], label_lang: str = "en",
              passage: bool = False) -> list[Match | None]:

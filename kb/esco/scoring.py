@@ -1,7 +1,9 @@
 """Concept scores from label vectors: centering per language, pooling a concept's labels, description weight."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from contextlib import nullcontext
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -91,8 +93,10 @@ def _unit(vectors: np.ndarray) -> np.ndarray:
 
 
 def kind_index(index: LabelVectors, kind: str, count: int, method: Method,
-               keep: np.ndarray | None = None, adapter: Adapter | None = None) -> KindIndex:
-    """Prepare the rows of one kind; ``keep`` (bool per row) leaves rows out, as the evaluation does."""
+               keep: np.ndarray | None = None, adapter: Adapter | None = None,
+               groups: np.ndarray | None = None) -> KindIndex:
+    """Prepare the rows of one kind; ``keep`` (bool per row) leaves rows out, as the evaluation does;
+    ``groups`` (a number per concept) lays out each group's rows together, so ``part`` can score one alone."""
     chosen = index.kind == KINDS.index(kind)
     if keep is not None:
         chosen &= keep
@@ -111,15 +115,91 @@ def kind_index(index: LabelVectors, kind: str, count: int, method: Method,
     if adapter is not None:
         labels = adapter.project(labels)
     label_concept = index.concept[is_label]
-    order = np.argsort(label_concept, kind="stable")
+    if groups is None:
+        order = np.argsort(label_concept, kind="stable")
+    else:
+        order = np.lexsort((label_concept, np.asarray(groups)[label_concept]))
     labels, label_concept, label_lang = labels[order], label_concept[order], label_lang[order]
     label_rows = np.flatnonzero(is_label)[order]
-    concepts, starts = np.unique(label_concept, return_index=True)
+    # A concept's rows are contiguous; its first row starts its reduceat segment (in row order).
+    starts = np.flatnonzero(np.r_[True, label_concept[1:] != label_concept[:-1]]) if len(label_concept) \
+        else np.zeros(0, dtype=np.int64)
+    concepts = label_concept[starts]
     descriptions = np.zeros((count, index.vectors.shape[1]), dtype=np.float32)
     is_description = chosen & (index.field == 2)
     descriptions[index.concept[is_description]] = index.vectors[is_description]
     return KindIndex(np.ascontiguousarray(labels), label_rows, label_concept, label_lang, starts, concepts, descriptions,
                      means, count, adapter)
+
+
+def part(index: KindIndex, concepts: np.ndarray) -> KindIndex:
+    """The index restricted to the concepts marked in ``concepts`` (bool per concept), which ``kind_index``
+    laid out together (its ``groups``): views of its rows, no copy. A kept concept scores as in the whole
+    index, every other concept -inf, at the cost of its own rows only."""
+    kept = np.asarray(concepts, dtype=bool)[index.concepts]
+    where = np.flatnonzero(kept)
+    if not len(where):
+        return replace(index, labels=index.labels[:0], label_rows=index.label_rows[:0],
+                       label_concept=index.label_concept[:0], label_lang=index.label_lang[:0],
+                       starts=index.starts[:0], concepts=index.concepts[:0])
+    first, last = int(where[0]), int(where[-1]) + 1
+    if not kept[first:last].all():
+        raise ValueError("the concepts of a part must be laid out together (kind_index's groups)")
+    begin = int(index.starts[first])
+    end = int(index.starts[last]) if last < len(index.starts) else len(index.labels)
+    rows = slice(begin, end)
+    return replace(index, labels=index.labels[rows], label_rows=index.label_rows[rows],
+                   label_concept=index.label_concept[rows], label_lang=index.label_lang[rows],
+                   starts=index.starts[first:last] - begin, concepts=index.concepts[first:last])
+
+
+class OneThread:
+    """A block in which one kind of thread pool (``blas``: numpy's OpenBLAS; ``openmp``: the e5 engine's) runs
+    one thread, through ``threadpoolctl`` (a no-op without it, or before the pool's library is loaded).
+
+    On 2 shared cores a second thread gains little on one query or one scoring product (memory-bound),
+    while idle workers spin after each call and take the core another pool or process needs: under load
+    one query's encoding took 50-60 ms on two threads and 19 ms on one (docs/esco_evaluation.md, Speed).
+    Nested and concurrent blocks share one limit; the last to leave restores the thread count.
+    """
+
+    def __init__(self, user_api: str) -> None:
+        self.user_api = user_api
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._limiter = None
+        self._controller = None
+
+    def __enter__(self) -> "OneThread":
+        with self._lock:
+            if self._depth == 0:
+                self._limiter = self._limit()
+                self._limiter.__enter__()
+            self._depth += 1
+        return self
+
+    def __exit__(self, *failure: object) -> None:
+        with self._lock:
+            self._depth -= 1
+            if self._depth == 0:
+                self._limiter.__exit__(None, None, None)
+                self._limiter = None
+
+    def _limit(self):
+        if self._controller is None:
+            try:
+                from threadpoolctl import ThreadpoolController
+            except ImportError:
+                return nullcontext()
+            found = ThreadpoolController().select(user_api=self.user_api)
+            if not found.lib_controllers:  # not loaded yet: look again next time
+                return nullcontext()
+            self._controller = found
+        return self._controller.limit(limits=1)
+
+
+one_blas_thread = OneThread("blas")
+one_encoder_thread = OneThread("openmp")
 
 
 def center_queries(queries: np.ndarray, kind_index: KindIndex) -> np.ndarray:

@@ -1,0 +1,112 @@
+"""``python -m eval.esco_speed``: how long the ESCO matcher takes, warm, split into its parts.
+
+Texts: 100 real ones, Swedish, Polish and English job titles and skill phrases (ESCO labels drawn with a
+fixed seed, and the product's example queries). Each is matched one at a time after a warm-up, and the
+times are given as median and 95th percentile in milliseconds:
+
+  encoder       the e5 query vector (``embed_queries``, one text)
+  matcher       ``match_vectors`` with the vector and its text: dense + lexical + head + calibration + ranking
+  match         ``Matcher.match`` of a text seen for the first time (encoder + matcher)
+  match again   the same text again (its query vector kept in the process)
+  link          ``Matcher.link`` of a batch of passage vectors (what ingest does per article), per item
+
+Load: the tables and label vectors (``Matcher.open``) and both lexical indexes (from the user's cache
+folder, built there on a first run), in this fresh process.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import time
+
+EXAMPLES = ["truckförare", "operator wózka widłowego", "sjuksköterska", "programista java", "projektledning",
+            "obsługa wózka widłowego", "kundtjänstmedarbetare", "księgowa", "lagerarbetare", "spawacz",
+            "svetsare", "kierowca autobusu", "undersköterska inom hemtjänst", "Load and unload goods from trucks"]
+SEED = 5
+
+
+def speed_texts(data, count: int = 100) -> list[str]:
+    """``count`` real texts: the examples, then ESCO labels in sv, pl and en of occupations and skills."""
+    rng = random.Random(SEED)
+    texts = list(EXAMPLES)
+    pools = [[labels for concept in concepts for lang, labels in concept.labels.items() if lang == wanted]
+             for concepts in (data.occupations, data.skills) for wanted in ("sv", "pl", "en")]
+    while len(texts) < count:
+        text = rng.choice(rng.choice(rng.choice(pools)))
+        if text not in texts:
+            texts.append(text)
+    return texts[:count]
+
+
+def _milliseconds(action) -> float:
+    started = time.perf_counter()
+    action()
+    return (time.perf_counter() - started) * 1000
+
+
+def _summary(times: list[float]) -> dict[str, float]:
+    ordered = sorted(times)
+    return {"p50": round(statistics.median(ordered), 2), "p95": round(ordered[int(0.95 * (len(ordered) - 1))], 2)}
+
+
+def measure(count: int = 100, link_batch: int = 20) -> dict:
+    """Load time and per-text times (see the module's docstring)."""
+    started = time.perf_counter()
+    from kb.embedding.embedders import embed_queries
+    from kb.esco.match import Matcher, _default_embedder
+
+    imported = time.perf_counter()
+    matcher = Matcher.open()
+    opened = time.perf_counter()
+    for kind in ("occupation", "skill"):
+        matcher.lexical(kind)
+    result = {"load": {"imports_s": round(imported - started, 2), "tables_vectors_s": round(opened - imported, 2),
+                       "lexical_s": round(time.perf_counter() - opened, 2),
+                       "total_s": round(time.perf_counter() - started, 2)}}
+    embedder = _default_embedder()
+    texts = speed_texts(matcher.data, count)
+    vectors = embed_queries(embedder, texts)
+    passages = embedder.embed_passages(texts)
+    for kind in ("occupation", "skill"):
+        matcher.match_vectors(vectors[:1], kind, texts=texts[:1])
+    times: dict[str, list[float]] = {}
+    for number, text in enumerate(texts):
+        times.setdefault("encoder", []).append(_milliseconds(lambda: embed_queries(embedder, [text])))
+        for kind in ("occupation", "skill"):
+            times.setdefault(f"matcher {kind}", []).append(
+                _milliseconds(lambda: matcher.match_vectors(vectors[number:number + 1], kind, texts=[text])))
+    for kind in ("occupation", "skill"):
+        fresh = [f"{text} ({kind})" for text in texts]  # texts not seen yet: the encoder runs
+        times[f"match {kind}"] = [_milliseconds(lambda: matcher.match([text], kind, embedder=embedder))
+                                  for text in fresh]
+        times[f"match again {kind}"] = [_milliseconds(lambda: matcher.match([text], kind, embedder=embedder))
+                                        for text in fresh]
+    kinds = ["duty", "skill"] * (link_batch // 2)
+    times["link per item"] = [
+        _milliseconds(lambda: matcher.link(passages[begin:begin + link_batch], kinds, passage=True)) / link_batch
+        for begin in range(0, len(texts) - link_batch + 1, link_batch // 2)]
+    result["ms"] = {name: _summary(values) for name, values in times.items()}
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the load and per-text times (``--json`` for a dict)."""
+    parser = argparse.ArgumentParser(prog="python -m eval.esco_speed", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--texts", type=int, default=100, help="how many texts (default 100)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args(argv)
+    result = measure(args.texts)
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    print("load: " + ", ".join(f"{name} {value:.2f}" for name, value in result["load"].items()))
+    for name, summary in result["ms"].items():
+        print(f"{name:<24} p50 {summary['p50']:7.2f} ms   p95 {summary['p95']:7.2f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,188 @@
+"""The matcher's scoring (``kb/esco/scoring.py``, ``Matcher.scores``): its fast layout gives the scores of the
+plain reference scoring on real ESCO labels, and query vectors are embedded once per process."""
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from kb.esco.data import SKILL_TYPES
+from kb.esco.scoring import concept_scores, kind_index, load_head, part, short_texts
+
+QUERIES = 300
+
+
+@pytest.fixture(scope="module")
+def matcher():
+    from kb.esco.match import open_matcher
+
+    return open_matcher()
+
+
+@pytest.fixture(scope="module")
+def label_vectors(matcher):
+    from kb.esco.vectors import load_vectors
+
+    return load_vectors(matcher.data.folder)
+
+
+@pytest.fixture(scope="module")
+def real_queries(matcher, label_vectors):
+    """Real ESCO labels (sv, pl, en; preferred and alternative) with their shipped e5 vectors, as queries."""
+    from kb.esco.vectors import KINDS, index_rows
+
+    rows = index_rows(matcher.data)
+    numbers = random.Random(3).sample([n for n, row in enumerate(rows) if row.field != 2], QUERIES)
+    texts = [rows[n].text for n in numbers]
+    assert {rows[n].lang for n in numbers} == {"sv", "pl", "en"}
+    assert {KINDS[rows[n].kind] for n in numbers} == set(KINDS)
+    return texts, label_vectors.vectors[numbers]
+
+
+def reference_scores(matcher, label_vectors, vectors, type, skill_type=None, texts=None):
+    """The scoring as first written: labels sorted by concept, every row scored, then ruled out by type."""
+    from kb.esco.match import head_file
+
+    method = matcher.config.method
+    count = len(matcher.data.occupations if type == "occupation" else matcher.data.skills)
+    indexes = {False: kind_index(label_vectors, type, count, method)}
+    head = load_head(head_file(type)) if type in method.head_types else None
+    if head is not None:
+        indexes[True] = kind_index(label_vectors, type, count, method, adapter=head)
+    short = np.zeros(len(vectors), dtype=bool)
+    if texts is not None and head is not None:
+        short = short_texts(texts, method.head_max_words)
+    scores = np.empty((len(vectors), count), dtype=np.float32)
+    for rows, is_head in ((~short, False), (short, True)):
+        if rows.any():
+            scores[rows] = concept_scores(vectors[rows], indexes[is_head], method)
+    if texts is not None:
+        scores += method.lexical_weight * matcher.lexical(type).scores(texts)
+    if skill_type is not None:
+        types = np.array([concept.skill_type for concept in matcher.data.skills])
+        scores[:, types != skill_type] = -np.inf
+    return scores
+
+
+def assert_same_ranking(fast: np.ndarray, reference: np.ndarray, top: int = 6) -> None:
+    assert fast.shape == reference.shape
+    assert np.array_equal(np.isfinite(fast), np.isfinite(reference))
+    finite = np.isfinite(reference)
+    assert np.abs(fast[finite] - reference[finite]).max() <= 1e-5
+    for got, want in zip(fast, reference):
+        best = np.argsort(-want, kind="stable")[:top]
+        assert np.allclose(np.sort(got)[::-1][:top], want[best], atol=1e-5)
+
+
+@pytest.mark.parametrize("type, skill_type", [("occupation", None), ("skill", None),
+                                              ("skill", "skill/competence"), ("skill", "knowledge")])
+@pytest.mark.parametrize("with_texts", [True, False], ids=["texts", "vectors"])
+def test_fast_scores_equal_the_reference_scoring_on_real_labels(matcher, label_vectors, real_queries, type,
+                                                                 skill_type, with_texts):
+    texts, vectors = real_queries
+    texts = texts if with_texts else None
+    fast = matcher.scores(vectors, type, skill_type, texts=texts)
+    assert_same_ranking(fast, reference_scores(matcher, label_vectors, vectors, type, skill_type, texts))
+
+
+@pytest.mark.parametrize("type, skill_type", [("occupation", None), ("skill", "skill/competence")])
+def test_fast_scores_of_passage_vectors_equal_the_reference_scoring(matcher, label_vectors, real_queries, type,
+                                                                   skill_type):
+    _, vectors = real_queries
+    fast = matcher.scores(vectors, type, skill_type, passage=True)
+    reference = reference_scores(matcher, label_vectors, matcher.from_passages(vectors), type, skill_type)
+    assert_same_ranking(fast, reference)
+
+
+def test_one_text_scores_as_in_a_batch(matcher, real_queries):
+    texts, vectors = real_queries
+    batch = matcher.scores(vectors[:20], "occupation", texts=texts[:20])
+    for number in range(20):
+        one = matcher.scores(vectors[number:number + 1], "occupation", texts=texts[number:number + 1])
+        assert np.allclose(one[0], batch[number], atol=1e-5)
+
+
+def test_part_scores_its_concepts_as_the_whole_index_and_rules_out_the_others(matcher, label_vectors,
+                                                                             real_queries):
+    _, vectors = real_queries
+    method = matcher.config.method
+    types = np.array([concept.skill_type for concept in matcher.data.skills])
+    whole = kind_index(label_vectors, "skill", len(types), method, groups=np.unique(types, return_inverse=True)[1])
+    for skill_type in SKILL_TYPES:
+        kept = types == skill_type
+        scores = concept_scores(vectors[:50], part(whole, kept), method)
+        assert np.all(np.isneginf(scores[:, ~kept]))
+        assert np.allclose(scores[:, kept], concept_scores(vectors[:50], whole, method)[:, kept], atol=1e-6)
+
+
+def test_part_refuses_concepts_that_are_not_laid_out_together(matcher, label_vectors):
+    method = matcher.config.method
+    count = len(matcher.data.occupations)
+    index = kind_index(label_vectors, "occupation", count, method)
+    scattered = np.zeros(count, dtype=bool)
+    scattered[[0, 2]] = True
+    with pytest.raises(ValueError, match="laid out together"):
+        part(index, scattered)
+
+
+def test_match_gives_the_same_matches_as_before_for_real_titles_and_skill_phrases(matcher, e5):
+    from kb.embedding.embedders import embed_queries
+
+    texts = ["truckförare", "operator wózka widłowego", "obsługa wózka widłowego", "svetsare",
+             "Load and unload goods from trucks"]
+    vectors = embed_queries(e5, texts)
+    for type in ("occupation", "skill"):
+        assert matcher.match(texts, type, embedder=e5) == matcher.match_vectors(vectors, type, texts=texts)
+
+
+class CountingEmbedder:
+    """Counts the texts it embeds; delegates to the real e5 model."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.name, self.dim = inner.name, inner.dim
+        self.embedded: list[str] = []
+
+    def embed_queries(self, texts):
+        self.embedded.extend(texts)
+        return self.inner.embed_queries(texts)
+
+
+def test_a_text_matched_twice_is_embedded_once(matcher, e5):
+    embedder = CountingEmbedder(e5)
+    first = matcher.match(["spawacz", "svetsare"], "occupation", embedder=embedder)
+    second = matcher.match(["svetsare", "spawacz", "svetsare"], "occupation", embedder=embedder)
+    assert embedder.embedded == ["spawacz", "svetsare"]
+    assert second == [first[1], first[0], first[1]]
+
+
+def thread_counts(threadpoolctl, user_api: str) -> list[int]:
+    return [pool["num_threads"] for pool in threadpoolctl.threadpool_info() if pool["user_api"] == user_api]
+
+
+def test_scoring_runs_numpy_on_one_thread_and_restores_the_thread_count(matcher, real_queries):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from kb.esco.scoring import one_blas_thread
+
+    before = thread_counts(threadpoolctl, "blas")
+    with one_blas_thread:
+        with one_blas_thread:
+            assert set(thread_counts(threadpoolctl, "blas")) == {1}
+        assert set(thread_counts(threadpoolctl, "blas")) == {1}
+    assert thread_counts(threadpoolctl, "blas") == before
+    matcher.match_vectors(real_queries[1][:2], "skill")
+    assert thread_counts(threadpoolctl, "blas") == before
+
+
+def test_one_text_is_encoded_on_one_thread_with_the_same_vector(matcher, e5):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from kb.esco.scoring import one_encoder_thread
+
+    e5.embed_query("warm")  # the engine's thread pool is loaded
+    before = thread_counts(threadpoolctl, "openmp")
+    with one_encoder_thread:
+        assert set(thread_counts(threadpoolctl, "openmp")) == {1}
+        alone = e5.embed_query("operator wózka widłowego")
+    assert thread_counts(threadpoolctl, "openmp") == before
+    assert np.array_equal(alone, e5.embed_query("operator wózka widłowego"))
