@@ -26,7 +26,7 @@ from kb.esco.calibrate import Calibration
 from kb.esco.data import SKILL_TYPES, TYPES, EscoData
 from kb.esco.lexical import LexicalIndex, open_lexical
 from kb.esco.scoring import (KindIndex, Method, concept_scores, kind_index, load_head, one_blas_thread,
-                             one_encoder_thread, part, short_texts)
+                             one_encoder_thread, part, short_texts, with_adapter)
 from kb.esco.vectors import LabelVectors, load_vectors
 
 CONFIG_FILE = Path(__file__).resolve().parent / "matcher.json"
@@ -88,9 +88,8 @@ class Matcher:
         self._indexes: dict[str, KindIndex] = {
             kind: kind_index(vectors, kind, counts[kind], config.method, groups=groups[kind]) for kind in TYPES}
         heads = {kind: load_head(head_file(kind)) for kind in config.method.head_types}
-        self._head_indexes: dict[str, KindIndex] = {
-            kind: kind_index(vectors, kind, counts[kind], config.method, adapter=head, groups=groups[kind])
-            for kind, head in heads.items() if head is not None}
+        self._head_indexes: dict[str, KindIndex] = {kind: with_adapter(self._indexes[kind], head)
+                                                    for kind, head in heads.items() if head is not None}
         self._outside = {skill_type: self._skill_types != skill_type for skill_type in SKILL_TYPES}
         self._parts: dict[tuple[str, str, bool], KindIndex] = {
             ("skill", skill_type, head): part(indexes["skill"], ~outside)

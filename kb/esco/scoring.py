@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kb.esco.vectors import KINDS, LabelVectors
+from kb.esco.vectors import KINDS, LabelVectors, normalize_rows
 
 
 @dataclass(frozen=True)
@@ -37,9 +37,9 @@ class Adapter:
     def project(self, vectors: np.ndarray) -> np.ndarray:
         """Remove the learned directions, apply the shared map, renormalize."""
         if len(self.directions):
-            vectors = _unit(vectors - (vectors @ self.directions.T) @ self.directions)
+            vectors = normalize_rows(vectors - (vectors @ self.directions.T) @ self.directions)
         if self.shared_map is not None:
-            vectors = _unit(vectors @ self.shared_map)
+            vectors = normalize_rows(vectors @ self.shared_map)
         return vectors
 
 
@@ -104,23 +104,24 @@ def kind_index(index: LabelVectors, kind: str, count: int, method: Method,
         allowed = [index.languages.index(lang) for lang in method.languages if lang in index.languages]
         chosen &= np.isin(index.lang, allowed) | (index.field == 2)
     is_label = chosen & (index.field != 2)
-    labels = index.vectors[is_label]
-    label_lang = index.lang[is_label]
+    label_rows = np.flatnonzero(is_label)
+    label_lang = index.lang[label_rows]
     means = np.zeros((len(index.languages), index.vectors.shape[1]), dtype=np.float32)
     for number in range(len(index.languages)):
         if (label_lang == number).any():
-            means[number] = labels[label_lang == number].mean(axis=0)
-    if method.center:
-        labels = _unit(labels - means[label_lang])
-    if adapter is not None:
-        labels = adapter.project(labels)
-    label_concept = index.concept[is_label]
+            means[number] = index.vectors[label_rows[label_lang == number]].mean(axis=0)
+    label_concept = index.concept[label_rows]
     if groups is None:
         order = np.argsort(label_concept, kind="stable")
     else:
         order = np.lexsort((label_concept, np.asarray(groups)[label_concept]))
-    labels, label_concept, label_lang = labels[order], label_concept[order], label_lang[order]
-    label_rows = np.flatnonzero(is_label)[order]
+    label_rows, label_concept, label_lang = label_rows[order], label_concept[order], label_lang[order]
+    # One copy of the rows, in their final order, centered and normalized in place (the load's largest cost).
+    labels = index.vectors[label_rows]
+    if method.center:
+        normalize_rows(labels, means, label_lang)
+    if adapter is not None:
+        labels = adapter.project(labels)
     # A concept's rows are contiguous; its first row starts its reduceat segment (in row order).
     starts = np.flatnonzero(np.r_[True, label_concept[1:] != label_concept[:-1]]) if len(label_concept) \
         else np.zeros(0, dtype=np.int64)
@@ -130,6 +131,12 @@ def kind_index(index: LabelVectors, kind: str, count: int, method: Method,
     descriptions[index.concept[is_description]] = index.vectors[is_description]
     return KindIndex(np.ascontiguousarray(labels), label_rows, label_concept, label_lang, starts, concepts, descriptions,
                      means, count, adapter)
+
+
+def with_adapter(index: KindIndex, adapter: Adapter) -> KindIndex:
+    """The index with ``adapter`` applied to its labels: what ``kind_index(..., adapter=adapter)`` builds, from
+    rows already prepared."""
+    return replace(index, labels=np.ascontiguousarray(adapter.project(index.labels)), adapter=adapter)
 
 
 def part(index: KindIndex, concepts: np.ndarray) -> KindIndex:

@@ -112,9 +112,25 @@ def load_vectors(folder: Path) -> LabelVectors:
     except (OSError, ValueError) as error:
         raise KBError(f"no usable ESCO label vectors ({error.__class__.__name__})", where=str(folder),
                       hint="import the ESCO download again, or rebuild with 'python -m kb.esco.build'") from error
-    vectors = codes.astype(np.float32) * scales.astype(np.float32)[:, None]
-    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-    return LabelVectors(vectors, table[:, 0], table[:, 1], table[:, 2], table[:, 3], tuple(meta["languages"]))
+    vectors = codes.astype(np.float32)
+    vectors *= scales.astype(np.float32)[:, None]
+    return LabelVectors(normalize_rows(vectors), table[:, 0], table[:, 1], table[:, 2], table[:, 3], tuple(meta["languages"]))
+
+
+ROW_BLOCK = 4096
+
+
+def normalize_rows(vectors: np.ndarray, centers: np.ndarray | None = None,
+                   groups: np.ndarray | None = None) -> np.ndarray:
+    """``vectors`` (2-D float32, changed in place and returned) less ``centers[groups]`` row by row where given,
+    then L2-normalized: the arithmetic of ``v - c; v / max(norm(v), 1e-12)`` by blocks of rows, so no
+    full-size temporary array is made."""
+    for begin in range(0, len(vectors), ROW_BLOCK):
+        block = vectors[begin:begin + ROW_BLOCK]
+        if centers is not None:
+            block -= centers[groups[begin:begin + ROW_BLOCK]]
+        block /= np.maximum(np.linalg.norm(block, axis=-1, keepdims=True), 1e-12)
+    return vectors
 
 
 def replace_file(path: Path, data: bytes) -> None:
