@@ -25,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--embedder", metavar="NAME",
                         help="e5 (default, bundled multilingual-e5-small) or st:NAME_OR_PATH (sentence-transformers)")
     parser.add_argument("--extractor", choices=("tagger", "rules", "learned"),
-                        help="how duties and skills are found: the span tagger on e5's token states, the cue-word "
+                        help="how duties and skills are found: the span tagger on e5's token states (default), the cue-word "
                              "rules with the prototype classifier, or the unit classifier (the models need the e5 "
                              "embedder; see docs/extraction_model.md)")
     parser.add_argument("--vectors", metavar="URI",

@@ -217,7 +217,8 @@ def test_article_html_shows_as_text_on_search_and_roles(evil_kb_dir, monkeypatch
     at.run()
     no_exception(at)
     html = " ".join(element.value for element in at.markdown)
-    assert "&lt;img src=x onerror=alert(1" in html and "&lt;script&gt;alert(" in html and "&lt;b&gt;good" in html
+    text = re.sub(r"<mark[^>]*>|</mark>", "", html)  # an item's highlight may begin or end inside a tag's text
+    assert "&lt;img src=x onerror=alert(1" in text and "&lt;script&gt;alert(" in text and "&lt;b&gt;good" in text
     assert "<script" not in html and "<img" not in html and "<b>good" not in html
 
 
@@ -271,10 +272,10 @@ def test_skills_page_downloads_equal_the_cli_export(fmt, corpus_kb_dir, corpus_k
     served = read_back(download_data(at, f"skills_download_{fmt}", downloads), fmt, tmp_path)
     expected = read_back(export_bytes(corpus_kb, fmt, kind="skill"), fmt, tmp_path)
     assert served == expected and len(served[1]) == corpus_kb.stats()["skills"]
-    at.selectbox(key="skills_lang").set_value("pl").run()
+    at.selectbox(key="skills_lang").set_value("vi").run()
     served = read_back(download_data(at, f"skills_download_{fmt}", downloads), fmt, tmp_path)
-    assert served == read_back(export_bytes(corpus_kb, fmt, kind="skill", lang="pl"), fmt, tmp_path)
-    assert served[1] and {row["lang"] for row in served[1]} == {"pl"}
+    assert served == read_back(export_bytes(corpus_kb, fmt, kind="skill", lang="vi"), fmt, tmp_path)
+    assert served[1] and {row["lang"] for row in served[1]} == {"vi"}
 
 
 # -- add articles --------------------------------------------------------------------

@@ -106,7 +106,7 @@ def resolved_method(method: str = "auto") -> str:
     return method
 
 
-DEFAULT_METHOD = "rules"
+DEFAULT_METHOD = "tagger"
 
 
 def extract_article(sentences: list[Sentence], classifier: PrototypeClassifier | None,
