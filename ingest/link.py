@@ -41,6 +41,19 @@ def esco_links(matcher, units: Sequence[Item], unit_vectors: np.ndarray, sentenc
     return links, []
 
 
+def embed_title(embedder, title: str) -> np.ndarray | None:
+    """The e5 query vector of an article's title for ``esco_links`` (None without a title). One query is
+    encoded on one encoder thread: the same vector, 3x faster on 2 shared cores under load, where the
+    title's encoding was most of the ESCO stage's time (docs/esco_evaluation.md, Speed)."""
+    from kb.esco.scoring import one_encoder_thread
+
+    title = title.strip()
+    if not title:
+        return None
+    with one_encoder_thread:
+        return embedder.embed_query(title)
+
+
 _TYPES: dict[int, tuple[object, dict[str, str]]] = {}
 
 

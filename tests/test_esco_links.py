@@ -73,3 +73,19 @@ def test_a_knowledge_base_of_another_embedder_has_no_links(tmp_path, corpus_copy
         assert kb.esco_matcher is None
         assert all(item["esco_uri"] is None for item in kb.items())
         assert kb.esco_skills() == []
+
+
+@pytest.mark.parametrize("lang, title", [("sv", "Truckförare"), ("pl", "Operator wózka widłowego"),
+                                         ("en", " Forklift operator ")])
+def test_the_title_vector_for_links_is_its_query_vector(e5, lang, title):
+    import numpy as np
+
+    from ingest.link import embed_title
+
+    assert np.array_equal(embed_title(e5, title), e5.embed_query(title.strip()))
+
+
+def test_an_article_without_a_title_has_no_title_vector(e5):
+    from ingest.link import embed_title
+
+    assert embed_title(e5, "  \n") is None
