@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Callable, Sequence
 
 from kb.errors import run_cli
@@ -66,6 +67,8 @@ def cmd_items(args: argparse.Namespace) -> None:
         print_json([{key: value for key, value in item.items() if key not in ("id", "source", "title")}
                     for item in items])
         return
+    if not items:
+        print("no duties or skills match these filters" + (f" in {args.doc}" if args.doc else ""), file=sys.stderr)
     for item in items:
         label = item["kind"] + (f"/{item['subtype']}" if item["subtype"] else "")
         esco = f"\t-> {item['esco_label']}" if item["esco_label"] else ""

@@ -257,3 +257,12 @@ def test_cli_export_refuses_a_minimum_confidence_that_is_no_probability(export_k
     with pytest.raises(SystemExit) as exit_info:
         main(["export", "--kb", str(export_kb.folder), "--out", str(tmp_path / "x.csv"), "--min-confidence", "70"])
     assert exit_info.value.code != 0 and "not a probability" in capsys.readouterr().err
+
+
+def test_cli_items_says_so_when_no_item_passes_the_filters(export_kb, capsys) -> None:
+    assert main(["items", "--kb", str(export_kb.folder), "--min-confidence", "1"]) in (0, None)
+    captured = capsys.readouterr()
+    assert captured.out == "" and "no duties or skills match" in captured.err
+    assert main(["items", "--kb", str(export_kb.folder)]) in (0, None)
+    captured = capsys.readouterr()
+    assert captured.out.count("\n") >= 2 and captured.err == ""
