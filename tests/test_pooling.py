@@ -106,3 +106,29 @@ def test_a_unit_extraction_already_embedded_keeps_that_vector(e5, encoder):
     embedded = memo.embed_passages([text, item])[1]  # as the rules' classifier embeds its candidates
     (vector,) = unit_vectors([sentence], [_item(sentence, item)], memo, pooled=POOLED_KINDS["pooled"])
     assert np.array_equal(vector, embedded)
+
+
+def test_ingest_runs_the_model_once_per_sentence_and_not_for_duties_skills_or_parts(tmp_path, monkeypatch):
+    from ingest.pipeline import ingest
+    from kb.embedding.embedders import E5Embedder
+    from kb.embedding.tokens import TokenEncoder, encoder_for
+    from tests.conftest import CORPUS
+
+    if encoder_for("e5") is None:
+        pytest.skip("e5's token-state library is not built here")
+    monkeypatch.setenv("KB_UNIT_VECTORS", "pooled")
+    monkeypatch.setenv("KB_EXTRACTOR", "tagger")
+    alone, with_states = [], []
+    embed_alone, embed_with_states = E5Embedder.embed_passages, TokenEncoder.embed_with_final
+    monkeypatch.setattr(E5Embedder, "embed_passages",
+                        lambda self, texts: alone.extend(texts) or embed_alone(self, texts))
+    monkeypatch.setattr(TokenEncoder, "embed_with_final",
+                        lambda self, texts: with_states.extend(texts) or embed_with_states(self, texts))
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    (articles / "coordinator.txt").write_bytes((CORPUS / "000_8c161820aec857f8.txt").read_bytes())
+    report = ingest([articles], kb_dir=tmp_path / "kb", embedder_name="e5")
+    assert report.ok and report.items > 10
+    assert alone == [] and len(with_states) == len(set(with_states)) == report.sentences
+    again = ingest([articles], kb_dir=tmp_path / "kb", embedder_name="e5")
+    assert again.ingested == [] and alone == [] and len(with_states) == report.sentences
