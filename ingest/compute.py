@@ -2,7 +2,8 @@
 
 ``prepare`` runs the text stages (``process``: language, sentences, duties and skills, sentence parts), then
 the embed step (``embed_and_link``: vectors, token states, ESCO links) through one memo, so the vectors
-extraction computed are not computed again. ``guarded`` makes a file's failure its outcome. The engines
+extraction computed are not computed again and a sentence part's vector is pooled from its sentence's pass
+(``unit_vectors``). ``guarded`` makes a file's failure its outcome. The engines
 (``ingest.engines``) map these over the changed articles; ``ingest.pipeline`` stores the results.
 """
 from __future__ import annotations
@@ -21,9 +22,12 @@ from kb.records import PART, Article, EscoLink, Item, Refused, Sentence
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-# the kinds of unit whose vectors are pooled from their sentence's states, by mode; the others are encoded
-POOLED_KINDS = {"pooled": frozenset({"duty", "skill", PART}), "parts": frozenset({PART}), "encoded": frozenset()}
-UNIT_VECTORS = "pooled"
+# the kinds of unit whose vectors are pooled from their sentence's states, by mode; the others are encoded.
+# "parts" (the default) keeps search and the ESCO links where encoding everything has them and takes 0.6x
+# its ingest time; pooled duties and skills read too much of their sentence (search dev set MRR@10 0.838 ->
+# 0.735, 45 -> 9 ESCO links on 734 items): docs/benchmarks.md, "Sentence parts pooled".
+POOLED_KINDS = {"parts": frozenset({PART}), "pooled": frozenset({"duty", "skill", PART}), "encoded": frozenset()}
+UNIT_VECTORS = "parts"
 UNIT_VECTORS_ENV = "KB_UNIT_VECTORS"
 
 

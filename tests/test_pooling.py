@@ -108,15 +108,18 @@ def test_a_unit_extraction_already_embedded_keeps_that_vector(e5, encoder):
     assert np.array_equal(vector, embedded)
 
 
-def test_ingest_runs_the_model_once_per_sentence_and_not_for_duties_skills_or_parts(tmp_path, monkeypatch):
+@pytest.mark.parametrize("mode,embedded_alone", [("parts", {"duty", "skill"}), ("pooled", set())])
+def test_ingest_runs_the_model_once_per_sentence_and_not_for_the_pooled_units(tmp_path, monkeypatch, mode,
+                                                                               embedded_alone):
     from ingest.pipeline import ingest
     from kb.embedding.embedders import E5Embedder
     from kb.embedding.tokens import TokenEncoder, encoder_for
+    from kb.knowledge import KnowledgeBase
     from tests.conftest import CORPUS
 
     if encoder_for("e5") is None:
         pytest.skip("e5's token-state library is not built here")
-    monkeypatch.setenv("KB_UNIT_VECTORS", "pooled")
+    monkeypatch.setenv("KB_UNIT_VECTORS", mode)
     monkeypatch.setenv("KB_EXTRACTOR", "tagger")
     alone, with_states = [], []
     embed_alone, embed_with_states = E5Embedder.embed_passages, TokenEncoder.embed_with_final
@@ -129,6 +132,10 @@ def test_ingest_runs_the_model_once_per_sentence_and_not_for_duties_skills_or_pa
     (articles / "coordinator.txt").write_bytes((CORPUS / "000_8c161820aec857f8.txt").read_bytes())
     report = ingest([articles], kb_dir=tmp_path / "kb", embedder_name="e5")
     assert report.ok and report.items > 10
-    assert alone == [] and len(with_states) == len(set(with_states)) == report.sentences
+    assert len(with_states) == len(set(with_states)) == report.sentences  # one pass per sentence
+    with KnowledgeBase.open(tmp_path / "kb") as kb:
+        kinds = dict(kb.store.connection.execute("SELECT text, kind FROM units WHERE kind != 'sentence'").fetchall())
+    assert "part" in kinds.values() and {kinds[text] for text in alone} == embedded_alone
+    embedded = len(alone) + len(with_states)
     again = ingest([articles], kb_dir=tmp_path / "kb", embedder_name="e5")
-    assert again.ingested == [] and alone == [] and len(with_states) == report.sentences
+    assert again.ingested == [] and len(alone) + len(with_states) == embedded  # unchanged: nothing embedded
