@@ -2,24 +2,33 @@
 
 ``prepare`` runs the text stages (``process``: language, sentences, duties and skills, sentence parts), then
 the embed step (``embed_and_link``: vectors, token states, ESCO links) through one memo, so the vectors
-extraction computed are not computed again. ``guarded`` makes a file's failure its outcome. The engines
+extraction computed are not computed again and a sentence part's vector is pooled from its sentence's pass
+(``unit_vectors``). ``guarded`` makes a file's failure its outcome. The engines
 (``ingest.engines``) map these over the changed articles; ``ingest.pipeline`` stores the results.
 """
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
-from typing import Callable, TypeVar
+from typing import Callable, Collection, Sequence, TypeVar
 
 import numpy as np
 
 from ingest.link import esco_links
 from kb.embedding.embedders import Embedder, MemoEmbedder
 from kb.errors import KBError
-from kb.records import Article, EscoLink, Item, Refused, Sentence
+from kb.records import PART, Article, EscoLink, Item, Refused, Sentence
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# the kinds of unit whose vectors are pooled from their sentence's states, by mode; the others are encoded.
+# "parts" (the default) keeps search and the ESCO links where encoding everything has them and takes 0.6x
+# its ingest time; pooled duties and skills read too much of their sentence (search dev set MRR@10 0.838 ->
+# 0.735, 45 -> 9 ESCO links on 734 items): docs/benchmarks.md, "Sentence parts pooled".
+POOLED_KINDS = {"parts": frozenset({PART}), "pooled": frozenset({"duty", "skill", PART}), "encoded": frozenset()}
+UNIT_VECTORS = "parts"
+UNIT_VECTORS_ENV = "KB_UNIT_VECTORS"
 
 
 @dataclass(frozen=True)
@@ -75,19 +84,53 @@ def process(article: Article, embedder: Embedder | None, method: str = "auto") -
     return Processed(article, sentences, items, tuple(parts(sentences)))
 
 
+def unit_vectors(sentences: Sequence[Sentence], units: Sequence[Item], embedder: MemoEmbedder,
+                 pooled: Collection[str] = POOLED_KINDS[UNIT_VECTORS]) -> np.ndarray:
+    """Each unit's vector: the memo's where extraction embedded its text; else, for the kinds in ``pooled``,
+    e5's mean pooling over its span of its sentence's final-layer states (``MemoEmbedder.span_vectors``:
+    no model pass); else (no token encoder, a span past the model's window) encoded on its own."""
+    vectors: list[np.ndarray | None] = [None] * len(units)
+    by_index = {sentence.index: sentence for sentence in sentences}
+    spans: dict[int, list[int]] = {}
+    for number, unit in enumerate(units):
+        if unit.kind in pooled and not embedder.remembers(unit.text):
+            spans.setdefault(unit.sentence_index, []).append(number)
+    for index, numbers in spans.items():
+        sentence = by_index[index]
+        pooled_vectors = embedder.span_vectors(sentence.text, [(units[n].start - sentence.start,
+                                                                units[n].end - sentence.start) for n in numbers])
+        for number, vector in zip(numbers, pooled_vectors):
+            vectors[number] = vector
+    missing = [n for n, vector in enumerate(vectors) if vector is None]
+    for number, vector in zip(missing, embedder.embed_passages([units[n].text for n in missing])):
+        vectors[number] = vector
+    return np.vstack(vectors) if units else np.zeros((0, embedder.dim), dtype=np.float32)
+
+
+def unit_vector_mode() -> str:
+    """Which units' vectors are pooled from their sentences' states (a key of ``POOLED_KINDS``):
+    $KB_UNIT_VECTORS, else ``UNIT_VECTORS``."""
+    mode = os.environ.get(UNIT_VECTORS_ENV, UNIT_VECTORS)
+    if mode not in POOLED_KINDS:
+        raise KBError(f"${UNIT_VECTORS_ENV}={mode!r} is not a unit vector mode",
+                      hint=f"use one of {', '.join(POOLED_KINDS)}")
+    return mode
+
+
 def embed_and_link(processed: Processed, embedder: MemoEmbedder, matcher,
                    status: Callable[[str], object] = silent) -> Prepared:
-    """The embed step of one article: the vectors of its sentences and units (those extraction computed are
-    reused from the memo), the sentences' token states and, with an ESCO matcher, the links."""
+    """The embed step of one article: the vectors of its sentences, its units' (``unit_vectors``), the
+    sentences' token states and, with an ESCO matcher, the links."""
     units = processed.items + processed.parts
-    texts = [s.text for s in processed.sentences] + [u.text for u in units]
-    status(f"{processed.article.doc_id}: embedding {len(texts)} texts")
-    embedder.want_states(s.text for s in processed.sentences)  # a no-op where ``process`` ran in this memo
-    vectors = embedder.embed_passages(texts)
+    texts = [s.text for s in processed.sentences]
+    status(f"{processed.article.doc_id}: embedding {len(texts) + len(units)} texts")
+    embedder.want_states(texts)  # a no-op where ``process`` ran in this memo
+    vectors = np.vstack([embedder.embed_passages(texts),
+                         unit_vectors(processed.sentences, units, embedder, POOLED_KINDS[unit_vector_mode()])])
     # token states of the sentences only, for the rerank (kb.search.rerank): a duty, a skill or a part is
     # aligned through its span of its sentence's states
     count = len(processed.sentences)
-    tokens = tuple(embedder.states(texts[:count])) if embedder.encoder is not None else None
+    tokens = tuple(embedder.states(texts)) if embedder.encoder is not None else None
     links, occupations = None, ()
     if matcher is not None:
         status(f"{processed.article.doc_id}: ESCO links")

@@ -83,11 +83,14 @@ def pipeline_fingerprint() -> str:
 
 
 def ingest_key(article: Article) -> str:
-    """The hash stored with an article: its content, the code that reads it and the extraction method chosen;
-    another one means read it again."""
+    """The hash stored with an article: its content, the code that reads it, the extraction method chosen
+    and how units are embedded; another one means read it again."""
+    from ingest.compute import UNIT_VECTORS, unit_vector_mode
     from ingest.extract.extractor import resolved_method
 
-    return f"{article.content_hash}:{pipeline_fingerprint()}:{resolved_method()}"
+    mode = unit_vector_mode()  # how the vectors of duties, skills and parts are made
+    return f"{article.content_hash}:{pipeline_fingerprint()}:{resolved_method()}" + (
+        "" if mode == UNIT_VECTORS else f":{mode}")
 
 
 def store(kb: KnowledgeBase, outcome: Prepared | Failure, report: IngestReport) -> None:

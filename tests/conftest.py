@@ -48,6 +48,17 @@ def e5():
     return open_embedder("e5")
 
 
+@pytest.fixture(scope="session")
+def token_encoder():
+    """e5's token-state encoder (``kb.embedding.tokens``); the test is skipped where it cannot be built."""
+    from kb.embedding.tokens import encoder_for
+
+    found = encoder_for("e5")
+    if found is None:
+        pytest.skip("e5's token-state library is not built here")
+    return found
+
+
 @pytest.fixture
 def corpus_copy(tmp_path: Path) -> Path:
     """A writable copy of the corpus articles."""

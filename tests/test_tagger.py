@@ -13,13 +13,8 @@ from tests.extract_helpers import sentences_of
 
 
 @pytest.fixture(scope="module")
-def encoder():
-    from kb.embedding.tokens import encoder_for
-
-    found = encoder_for("e5")
-    if found is None:
-        pytest.skip("e5's token-state library is not built here")
-    return found
+def encoder(token_encoder):
+    return token_encoder
 
 
 def _states(encoder):

