@@ -55,7 +55,10 @@ def test_filters_restrict_language_kind_document_and_count(corpus_kb):
     assert {hit.doc_id for hit in corpus_kb.search(query, k=10, doc=VI)} == {VI}
     assert len(corpus_kb.search(query, k=3)) == 3
     sentences = corpus_kb.search(query, k=5, kind="sentence")
-    assert sentences and all(hit.text == hit.sentence for hit in sentences)
+    # a sentence, or one of its parts shown as that sentence with the part as the span
+    assert sentences and {hit.kind for hit in sentences} == {"sentence"}
+    assert all(hit.sentence[hit.start - hit.sentence_start:hit.end - hit.sentence_start] == hit.text
+               for hit in sentences)
 
 
 @pytest.mark.parametrize("lang, query", [("en", "recipe for a chocolate cake"),

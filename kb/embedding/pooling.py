@@ -13,8 +13,6 @@ from typing import Callable
 
 import numpy as np
 
-from kb.embedding.embedders import normalize
-
 
 @dataclass(frozen=True, eq=False)
 class FinalStates:
@@ -29,7 +27,8 @@ class FinalStates:
         if not 0 <= first < last <= len(self.pieces):
             return None
         rows = np.vstack([self.frame, self.pieces[first:last]]) if frame else self.pieces[first:last]
-        return normalize(rows.mean(axis=0))
+        mean = rows.mean(axis=0, dtype=np.float32)
+        return mean / max(float(np.linalg.norm(mean)), 1e-12)  # as kb.embedding.embedders.normalize, which imports this
 
 
 def piece_range(text: str, start: int, end: int, count: Callable[[str], int]) -> tuple[int, int]:
