@@ -12,6 +12,10 @@ times are given as median and 95th percentile in milliseconds:
 
 Load: the tables and label vectors (``Matcher.open``) and both lexical indexes (from the user's cache
 folder, built there on a first run), in this fresh process.
+
+``--ingest DIR``: instead, ingest DIR into a fresh knowledge base and time, inside it, what only ESCO linking
+does: ``esco_links`` and the query encoding of each article's title (``--title-one-thread``: the title
+encoded through ``ingest.link.embed_title``). Ingest has no switch to turn linking off.
 """
 from __future__ import annotations
 
@@ -91,13 +95,56 @@ def measure(count: int = 100, link_batch: int = 20) -> dict:
     return result
 
 
+def measure_ingest(folder: str, title_one_thread: bool = False) -> dict:
+    """Ingest ``folder`` into a temporary knowledge base; seconds in total, in ``esco_links`` and in title
+    encoding, and what linking adds to the rest."""
+    import tempfile
+
+    import ingest.compute as compute
+    from ingest.link import embed_title
+    from ingest.pipeline import ingest
+    from kb.embedding.embedders import MemoEmbedder
+
+    spent = {"esco_links_s": 0.0, "title_s": 0.0}
+
+    def timed(name, action):
+        def wrapper(*args):
+            started = time.perf_counter()
+            try:
+                return action(*args)
+            finally:
+                spent[name] += time.perf_counter() - started
+        return wrapper
+
+    plain_title = MemoEmbedder.embed_query
+    links, title = compute.esco_links, (lambda memo, text: embed_title(memo.inner, text)) if title_one_thread \
+        else plain_title
+    compute.esco_links, MemoEmbedder.embed_query = timed("esco_links_s", links), timed("title_s", title)
+    try:
+        with tempfile.TemporaryDirectory() as kb_dir:
+            started = time.perf_counter()
+            ingest([folder], kb_dir=kb_dir, progress=False)
+            total = time.perf_counter() - started
+    finally:
+        compute.esco_links, MemoEmbedder.embed_query = links, plain_title
+    linking = spent["esco_links_s"] + spent["title_s"]
+    return {"total_s": round(total, 2), **{name: round(value, 2) for name, value in spent.items()},
+            "linking_adds": round(linking / max(total - linking, 1e-9), 4)}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Print the load and per-text times (``--json`` for a dict)."""
     parser = argparse.ArgumentParser(prog="python -m eval.esco_speed", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--texts", type=int, default=100, help="how many texts (default 100)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--ingest", metavar="DIR", help="time ESCO linking inside an ingest of DIR instead")
+    parser.add_argument("--title-one-thread", action="store_true",
+                        help="with --ingest: encode titles through ingest.link.embed_title")
     args = parser.parse_args(argv)
+    if args.ingest:
+        print(json.dumps(measure_ingest(args.ingest, args.title_one_thread)))
+        return 0
     result = measure(args.texts)
     if args.json:
         print(json.dumps(result))
