@@ -23,7 +23,7 @@ from kb.records import PART, Article, EscoLink, Item, Refused, Sentence
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 # the kinds of unit whose vectors are pooled from their sentence's states, by mode; the others are encoded.
-# "parts" (the default) keeps search and the ESCO links where encoding everything has them and takes 0.6x
+# "parts" (the default) keeps search and the ESCO links where encoding everything has them, in 0.7x to 0.8x
 # its ingest time; pooled duties and skills read too much of their sentence (search dev set MRR@10 0.838 ->
 # 0.735, 45 -> 9 ESCO links on 734 items): docs/benchmarks.md, "Sentence parts pooled".
 POOLED_KINDS = {"parts": frozenset({PART}), "pooled": frozenset({"duty", "skill", PART}), "encoded": frozenset()}
