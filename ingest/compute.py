@@ -15,7 +15,7 @@ from typing import Callable, Collection, Sequence, TypeVar
 
 import numpy as np
 
-from ingest.link import esco_links
+from ingest.link import embed_title, esco_links
 from kb.embedding.embedders import Embedder, MemoEmbedder
 from kb.errors import KBError
 from kb.records import PART, Article, EscoLink, Item, Refused, Sentence
@@ -134,9 +134,8 @@ def embed_and_link(processed: Processed, embedder: MemoEmbedder, matcher,
     links, occupations = None, ()
     if matcher is not None:
         status(f"{processed.article.doc_id}: ESCO links")
-        title = processed.article.title.strip()
         links, occupations = esco_links(matcher, units, vectors[count:], vectors[:count],
-                                        embedder.embed_query(title) if title else None)
+                                        embed_title(embedder, processed.article.title))
         links = tuple(links)
     return Prepared(processed.article, processed.sentences, processed.items, units, vectors, tokens, links,
                     tuple(occupations))
