@@ -2,8 +2,8 @@
 
 ``prepare`` runs the text stages (``process``: language, sentences, duties and skills, sentence parts), then
 the embed step (``embed_and_link``: vectors, token states, ESCO links) through one memo, so the vectors
-extraction computed are not computed again and a sentence part's vector is pooled from its sentence's pass
-(``unit_vectors``). ``guarded`` makes a file's failure its outcome. The engines
+extraction computed are not computed again; with $KB_UNIT_VECTORS a sentence part's vector can be pooled from
+its sentence's pass (``unit_vectors``). ``guarded`` makes a file's failure its outcome. The engines
 (``ingest.engines``) map these over the changed articles; ``ingest.pipeline`` stores the results.
 """
 from __future__ import annotations
@@ -23,11 +23,12 @@ from kb.records import PART, Article, EscoLink, Item, Refused, Sentence
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 # the kinds of unit whose vectors are pooled from their sentence's states, by mode; the others are encoded.
-# "parts" (the default) keeps search and the ESCO links where encoding everything has them, in 0.7x to 0.8x
-# its ingest time; pooled duties and skills read too much of their sentence (search dev set MRR@10 0.838 ->
-# 0.735, 45 -> 9 ESCO links on 734 items): docs/benchmarks.md, "Sentence parts pooled".
-POOLED_KINDS = {"parts": frozenset({PART}), "pooled": frozenset({"duty", "skill", PART}), "encoded": frozenset()}
-UNIT_VECTORS = "parts"
+# "encoded" stays the default: "parts" takes 0.7x to 0.8x the ingest time and keeps the ESCO links, but costs
+# the search dev set's MRR@10 0.010 with the tagger and 0.017 with the rules; pooled duties and skills read
+# too much of their sentence (MRR@10 0.838 -> 0.735, 45 -> 9 ESCO links on 734 items): docs/benchmarks.md,
+# "Sentence parts pooled".
+POOLED_KINDS = {"encoded": frozenset(), "parts": frozenset({PART}), "pooled": frozenset({"duty", "skill", PART})}
+UNIT_VECTORS = "encoded"
 UNIT_VECTORS_ENV = "KB_UNIT_VECTORS"
 
 
