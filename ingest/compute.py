@@ -79,7 +79,7 @@ def process(article: Article, embedder: Embedder | None, method: str = "auto") -
     (article,) = detect([article])
     sentences = tuple(detect_sentences(split([article])))
     if isinstance(embedder, MemoEmbedder):  # one pass of the model gives a sentence's vector and token states
-        embedder.want_states(sentence.text for sentence in sentences)
+        embedder.want_states((sentence.text for sentence in sentences), final=bool(POOLED_KINDS[unit_vector_mode()]))
     items = tuple(extract(sentences, embedder, {article.doc_id: article.title}, {article.doc_id: article.text},
                           method=method))
     return Processed(article, sentences, items, tuple(parts(sentences)))
@@ -125,9 +125,9 @@ def embed_and_link(processed: Processed, embedder: MemoEmbedder, matcher,
     units = processed.items + processed.parts
     texts = [s.text for s in processed.sentences]
     status(f"{processed.article.doc_id}: embedding {len(texts) + len(units)} texts")
-    embedder.want_states(texts)  # a no-op where ``process`` ran in this memo
-    vectors = np.vstack([embedder.embed_passages(texts),
-                         unit_vectors(processed.sentences, units, embedder, POOLED_KINDS[unit_vector_mode()])])
+    pooled = POOLED_KINDS[unit_vector_mode()]
+    embedder.want_states(texts, final=bool(pooled))  # a no-op where ``process`` ran in this memo
+    vectors = np.vstack([embedder.embed_passages(texts), unit_vectors(processed.sentences, units, embedder, pooled)])
     # token states of the sentences only, for the rerank (kb.search.rerank): a duty, a skill or a part is
     # aligned through its span of its sentence's states
     count = len(processed.sentences)

