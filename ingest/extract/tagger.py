@@ -22,6 +22,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ingest.extract.model import mlp, platt_scale, read_weights, save_weights
+from kb.embedding.pooling import piece_start
 from kb.records import Item, Sentence
 
 SUBTYPES = ("education", "experience", "knowledge", "skill", "trait")
@@ -62,7 +63,7 @@ def words(text: str, lang: str = "") -> list[tuple[int, int]]:
 def first_pieces(text: str, spans: Sequence[tuple[int, int]], count: Callable[[str], int]) -> np.ndarray:
     """The index of each word's first word piece, from ``count`` (the pieces of a text, prefix and
     special tokens left out); e5's tokenizer cuts a text's start the same way as the whole text."""
-    return np.array([0 if not start else count(text[:start].rstrip()) for start, _ in spans], dtype=np.int64)
+    return np.array([piece_start(text, start, count) for start, _ in spans], dtype=np.int64)
 
 
 def word_rows(states: np.ndarray, pieces: np.ndarray) -> np.ndarray:

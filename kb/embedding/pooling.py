@@ -31,7 +31,12 @@ class FinalStates:
         return mean / max(float(np.linalg.norm(mean)), 1e-12)  # as kb.embedding.embedders.normalize, which imports this
 
 
-def piece_range(text: str, start: int, end: int, count: Callable[[str], int]) -> tuple[int, int]:
-    """The word pieces [first, last) of characters [start, end) of ``text``, from ``count`` (the pieces of a
+def piece_start(text: str, start: int, count: Callable[[str], int]) -> int:
+    """The index of the first word piece of the text from character ``start``, from ``count`` (the pieces of a
     text, ``TokenEncoder.pieces``): e5's tokenizer cuts a text's start the same way as the whole text."""
-    return (count(text[:start].rstrip()) if start else 0), count(text[:end].rstrip())
+    return count(text[:start].rstrip()) if start else 0
+
+
+def piece_range(text: str, start: int, end: int, count: Callable[[str], int]) -> tuple[int, int]:
+    """The word pieces [first, last) of characters [start, end) of ``text`` (see ``piece_start``)."""
+    return piece_start(text, start, count), count(text[:end].rstrip())
