@@ -188,7 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _search_arguments(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("query", help="what to look for, in any language")
-    sub.add_argument("-k", type=int, default=10, help="number of hits (default 10)")
+    sub.add_argument("-k", "--top", dest="k", type=int, default=10, help="number of hits (default 10)")
     sub.add_argument("--lang", metavar="CODE", help="only units in this language (sv, pl, vi, en, ...)")
     sub.add_argument("--kind", choices=KINDS + ("all",), default="all", help="unit kind (default all)")
     sub.add_argument("--doc", metavar="ID", help="only this document id")

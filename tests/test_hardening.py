@@ -253,3 +253,13 @@ def test_docs_json_and_stats_name_no_absolute_path(tmp_path, corpus_copy, fake_e
     with KnowledgeBase.open(folder) as kb:
         assert kb.stats()["kb"] == "kb" and str(tmp_path) not in json.dumps([kb.stats(), kb.docs()])
         assert kb.article(docs[0]["doc_id"])["path"] == docs[0]["path"]
+
+
+
+def test_cli_search_takes_top_as_well_as_k() -> None:
+    from kb.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["search", "planera möten", "--top", "3"]).k == 3
+    assert parser.parse_args(["search", "planera möten", "-k", "4"]).k == 4
+    assert parser.parse_args(["search", "planera möten"]).k == 10
