@@ -150,8 +150,6 @@ def test_senior_coordinator_articles_align_their_schedule_duties(corpus_kb) -> N
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="the span tagger cuts the Swedish travel duty of 001 into a fragment ending in "
-                   "'och', and fragments of 001 ('hantera ett') take the mutual best matches")
 def test_senior_coordinator_articles_align_their_travel_duties(corpus_kb) -> None:
     assert _shared_pair(corpus_kb, ("researrangemang",), ("resor", "transport"))
 

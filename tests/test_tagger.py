@@ -168,3 +168,27 @@ def test_career_advice_is_not_a_duty(encoder):
     _, items = _items(encoder, "vi", "Bất kỳ ai muốn trở thành điều phối viên hành chính nên tham gia các lớp học "
                                      "trong kinh doanh.")
     assert not [item for item in items if item.kind == "duty"], items
+
+
+def test_a_run_loses_a_trailing_conjunction_and_a_run_of_function_words_is_dropped():
+    from ingest.extract.tagger import _content_end
+
+    text = "hantera ett brett spektrum av uppgifter och , tillsammans med en"
+    spans = words(text, "sv")
+    assert _content_end(text, spans, 0, 8, "sv") == 6  # "… uppgifter och ," ends on "uppgifter"
+    assert _content_end(text, spans, 8, len(spans), "sv") == 8  # "tillsammans med en": function words only
+    assert _content_end(text, spans, 0, 2, "sv") == 2  # "hantera ett" keeps its verb
+
+
+def test_no_swedish_item_ends_on_och_or_is_a_lone_function_word(encoder):
+    _, items = _items(encoder, "sv",
+                      "Koordinatorn kan till och med fungera som en verkställande assistent, hantera ett brett spektrum "
+                      "av uppgifter som hanterar en verkställande schema, ordnar transport och hotellrum för resor och "
+                      "screenar inkommande telefon- och e-postkommunikation.",
+                      "En omfattande förståelse av processen krävs, tillsammans med en förståelse för var detta "
+                      "passar in i den större bilden.")
+    assert items, "the duties of the first sentence are found"
+    function_words = {"och", "eller", "med", "en", "ett", "för", "i", "in", "av", "som", "den", "var", "detta"}
+    for item in items:
+        assert item.text.split()[-1].lower() not in ("och", "eller"), items
+        assert not set(item.text.lower().split()) <= function_words, items

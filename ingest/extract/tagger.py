@@ -21,9 +21,11 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from ingest.extract.conjunctions import cldr_conjunctions
 from ingest.extract.model import mlp, platt_scale, read_weights, save_weights
 from kb.embedding.pooling import piece_start
 from kb.records import Item, Sentence
+from kb.text.pipelines import stop_words
 
 SUBTYPES = ("education", "experience", "knowledge", "skill", "trait")
 KINDS = ("duty", *(f"skill:{subtype}" for subtype in SUBTYPES))
@@ -160,6 +162,22 @@ def sentence_spans(tagger: Tagger, rows: np.ndarray) -> list[tuple[int, int, str
             for first, end, kind in runs(path)]
 
 
+def _content_end(text: str, spans: Sequence[tuple[int, int]], first: int, end: int, lang: str) -> int:
+    """The end word of a run without trailing punctuation or a trailing list conjunction (CLDR's, "och",
+    "i", "và"), and ``first`` (nothing left) for a run made only of function words (spaCy's stop words of the
+    language): a tagged run that stops on "och" or says only "tillsammans med en" names no duty or skill."""
+    joining = {word.lower() for word in cldr_conjunctions(lang)}
+    while end > first:
+        word = text[spans[end - 1][0]:spans[end - 1][1]]
+        if not (_PUNCT.match(word) or word.lower() in joining):
+            break
+        end -= 1
+    function_words = stop_words(lang)
+    if all(_PUNCT.match(text[a:b]) or text[a:b].lower() in function_words for a, b in spans[first:end]):
+        return first
+    return end
+
+
 def tagged_items(sentences: list[Sentence], states: States, count: Callable[[str], int],
                  tagger: Tagger | None = None) -> list[Item]:
     """The items of one article's sentences (``states``: their token states; ``count``: word pieces of a text)."""
@@ -171,8 +189,7 @@ def tagged_items(sentences: list[Sentence], states: States, count: Callable[[str
         for first, end, kind, raw in sentence_spans(tagger, rows):
             while first < end and _PUNCT.match(sentence.text[spans[first][0]:spans[first][1]]):
                 first += 1
-            while end > first and _PUNCT.match(sentence.text[spans[end - 1][0]:spans[end - 1][1]]):
-                end -= 1
+            end = _content_end(sentence.text, spans, first, end, sentence.lang)
             if end <= first:
                 continue
             confidence = float(tagger.calibrate(raw))

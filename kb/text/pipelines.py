@@ -57,3 +57,10 @@ def import_spacy() -> ModuleType:
         if sys.modules.get("torch", ...) is None:
             del sys.modules["torch"]
     return spacy
+
+
+@lru_cache(maxsize=None)
+def stop_words(lang: str) -> frozenset[str]:
+    """spaCy's stop words of ``lang`` in lower case (function words: "och", "với", "się"); empty where the
+    language's pipeline has none."""
+    return frozenset(word.lower() for word in blank_pipeline(lang).Defaults.stop_words)
