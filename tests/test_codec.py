@@ -62,3 +62,17 @@ def test_float16_vectors_of_earlier_versions_are_still_read():
     for vector in vectors:
         old = vector.astype(np.float16).tobytes()
         assert len(old) == 768 and np.abs(blob_vector(old) - vector).max() < 1e-3
+
+
+def test_token_states_are_pooled_to_a_quarter_of_the_rows_and_keep_what_the_rerank_reads():
+    from kb.storage.token_pool import pool_states
+
+    rng = np.random.default_rng(5)
+    centres = rng.normal(size=(5, 64)).astype(np.float32)
+    states = np.repeat(centres, 4, axis=0) + 0.05 * rng.normal(size=(20, 64)).astype(np.float32)
+    pooled = pool_states(states)
+    assert pooled.shape == (5, 64)
+    # each pooled row is the mean of one centre's four noisy copies, so every piece keeps a near twin
+    best = (_cosines(np.repeat(states, 5, axis=0), np.tile(pooled, (20, 1))).reshape(20, 5)).max(axis=1)
+    assert best.min() > 0.99
+    assert pool_states(states[:1]).shape == (1, 64) and pool_states(states[:3]).shape == (1, 64)

@@ -22,6 +22,7 @@ from kb.records import Article, Item, Sentence
 from kb.storage.codec import blob_states, blob_vector, states_blob, vector_blob
 from kb.storage.writers import BUSY_TIMEOUT_S, WRITER_FILE, disk_full, is_locked, note_writer, writer_name
 from kb.storage.fts import ensure_fts
+from kb.storage.token_pool import pool_states
 from kb.storage.schema import SCHEMA, UNIT_COLUMNS, allow_parts, unit_filters
 
 DB_FILE = "kb.sqlite"
@@ -238,11 +239,11 @@ class Store:
         return [dict(row) for row in rows]
 
     def add_tokens(self, unit_ids: Sequence[int], arrays: Sequence[np.ndarray | bytes]) -> None:
-        """Store units' token states (``kb.embedding.tokens``), one row per word piece, int8
-        (``kb.storage.codec``; bytes are taken as already encoded)."""
+        """Store units' token states (``kb.embedding.tokens``): pooled to a quarter of the word pieces
+        (``kb.storage.token_pool``), 4-bit (``kb.storage.codec``); bytes are taken as already stored."""
         self.connection.executemany(
             "INSERT OR REPLACE INTO unit_tokens(unit_id, tokens) VALUES (?, ?)",
-            [(int(unit_id), array if isinstance(array, bytes) else states_blob(array))
+            [(int(unit_id), array if isinstance(array, bytes) else states_blob(pool_states(array)))
              for unit_id, array in zip(unit_ids, arrays)])
 
     def tokens(self, ids: Iterable[int], dim: int) -> dict[int, np.ndarray]:
