@@ -45,7 +45,7 @@ def embed_title(embedder, title: str) -> np.ndarray | None:
     """The e5 query vector of an article's title for ``esco_links`` (None without a title). One query is
     encoded on one encoder thread: the same vector, 3x faster on 2 shared cores under load, where the
     title's encoding was most of the ESCO stage's time (docs/esco_evaluation.md, Speed)."""
-    from kb.esco.scoring import one_encoder_thread
+    from kb.threads import one_encoder_thread
 
     title = title.strip()
     if not title:

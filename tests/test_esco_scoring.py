@@ -170,7 +170,7 @@ def thread_counts(threadpoolctl, user_api: str) -> list[int]:
 
 def test_scoring_runs_numpy_on_one_thread_and_restores_the_thread_count(matcher, real_queries):
     threadpoolctl = pytest.importorskip("threadpoolctl")
-    from kb.esco.scoring import one_blas_thread
+    from kb.threads import one_blas_thread
 
     before = thread_counts(threadpoolctl, "blas")
     with one_blas_thread:
@@ -184,7 +184,7 @@ def test_scoring_runs_numpy_on_one_thread_and_restores_the_thread_count(matcher,
 
 def test_one_text_is_encoded_on_one_thread_with_the_same_vector(matcher, e5):
     threadpoolctl = pytest.importorskip("threadpoolctl")
-    from kb.esco.scoring import one_encoder_thread
+    from kb.threads import one_encoder_thread
 
     e5.embed_query("warm")  # the engine's thread pool is loaded
     before = thread_counts(threadpoolctl, "openmp")

@@ -34,6 +34,15 @@ def test_token_states_have_one_row_per_word_piece_of_the_text_alone(encoder):
     assert not np.allclose(as_query, longer)  # the prefix still shapes the states
 
 
+def test_a_query_pass_runs_on_one_thread_and_a_long_batch_on_all(encoder, monkeypatch):
+    lib, seen = encoder._lib, []
+    default, original = lib.omp_get_max_threads(), lib.e5t_embed
+    monkeypatch.setattr(lib, "e5t_embed", lambda *args: seen.append(lib.omp_get_max_threads()) or original(*args))
+    encoder.embed(["planera möten"], is_query=True)
+    encoder.embed(["planera möten, resor och konferenser för ledningsgruppen"] * 20)  # past SERIAL_PIECES
+    assert seen == [1, default] and lib.omp_get_max_threads() == default
+
+
 def test_batches_and_single_texts_give_the_same_states(encoder):
     texts = [f"zadanie numer {n}: obsługa wózka widłowego" for n in range(tokens.CHUNK + 3)]
     together = encoder.encode(texts)

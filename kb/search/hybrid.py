@@ -36,9 +36,12 @@ import numpy as np
 from kb.search import bias
 from kb.search.dense import (DEFAULT_OPTIONS, Candidate, SearchOptions, SearchRequest, dense_candidates, is_heading,
                              rescore, searched_kinds, validate)
+from kb.search.memo import per_generation
 from kb.search.rerank import DEPTH, rerank, reranks
 from kb.search.rerank import refresh as refresh_tokens
 from kb.records import PART, Hit
+from kb.threads import one_blas_thread
+
 
 def query_language(query: str) -> str | None:
     """The query's language, or None when the detector is not installed.
@@ -56,12 +59,14 @@ def query_language(query: str) -> str | None:
 def keyword_candidates(kb, request: SearchRequest, query_vector: np.ndarray, options: SearchOptions,
                        known: dict[int, Candidate]) -> list[Candidate]:
     """Units ranked by BM25 over the query's rare terms, each with its dense score."""
-    from kb.storage.fts import keyword_search
+    from kb.storage.fts import indexed_count, keyword_search
 
     kinds = searched_kinds(request, options)
-    pairs = keyword_search(kb.store.connection, request.query, max(options.pool, 10 * request.k),
+    connection = kb.store.connection
+    pairs = keyword_search(connection, request.query, max(options.pool, 10 * request.k),
                            query_lang=query_language(request.query), kinds=kinds, lang=request.lang,
-                           doc_id=request.doc_id)
+                           doc_id=request.doc_id, total=per_generation(kb, "indexed_count",
+                                                                       lambda: indexed_count(connection)))
     missing = [unit_id for unit_id, _ in pairs if unit_id not in known]
     rows = kb.store.units(missing)
     scores = dict(dense_scores(kb, [unit_id for unit_id in missing if unit_id in rows], rows, query_vector,
@@ -148,8 +153,15 @@ def threshold(kb, options: SearchOptions) -> float:
 def search_vector(kb, request: SearchRequest, query_vector: np.ndarray,
                   options: SearchOptions = DEFAULT_OPTIONS, query_tokens: np.ndarray | None = None) -> list[Hit]:
     """Answer a request whose query is already embedded (so a caller embeds it once); the rerank
-    encodes the query's token states itself unless ``query_tokens`` gives them."""
+    encodes the query's token states itself unless ``query_tokens`` gives them. Its products are small:
+    they run on one BLAS thread (``kb.threads``)."""
     options.check()
+    with one_blas_thread:
+        return _answer(kb, request, query_vector, options, query_tokens)
+
+
+def _answer(kb, request: SearchRequest, query_vector: np.ndarray, options: SearchOptions,
+            query_tokens: np.ndarray | None) -> list[Hit]:
     dense = dense_candidates(kb, request, query_vector, options)
     if not dense or dense[0].score < threshold(kb, options):
         return []

@@ -26,7 +26,6 @@ embedder that has none) is ranked as before.
 """
 from __future__ import annotations
 
-import weakref
 from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
@@ -36,11 +35,11 @@ import numpy as np
 from kb.embedding.embedders import normalize
 from kb.files import write_atomically
 from kb.search.bias import SEARCH_DIR
+from kb.search.memo import forget, per_generation
 
 DEPTH = 20  # results reordered: the answers e5 misses are mostly within the first 20
 WEIGHT = 0.004  # dense-score units per standard deviation of alignment (chosen on half the query set, held out on the other)
 MEAN_FILE = "token_mean.npy"
-_means: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # kb -> (store generation, mean)
 
 
 def _mean_path(kb) -> Path:
@@ -55,16 +54,12 @@ def refresh(kb) -> None:
         path.unlink(missing_ok=True)
         return
     write_atomically(path, lambda temporary: np.save(temporary, mean.astype(np.float32)))
-    _means.pop(kb, None)
+    forget(kb, MEAN_FILE)
 
 
 def token_mean(kb) -> np.ndarray | None:
     """The knowledge base's mean token state: read once per store generation, computed (and stored) if missing."""
-    generation = kb.store.generation
-    cached = _means.get(kb)
-    if cached is None or cached[0] != generation:
-        cached = _means[kb] = (generation, _load_mean(kb))
-    return cached[1]
+    return per_generation(kb, MEAN_FILE, lambda: _load_mean(kb))
 
 
 def _load_mean(kb) -> np.ndarray | None:
