@@ -9,6 +9,7 @@ so peak RSS is that step's own. Columns:
   per second of ingest; for synthetic sets the rate of writing and indexing, without the model;
 * x raw: product ingest time / raw encoder time on the same texts, in the same run;
 * B/char: bytes on disk (knowledge-base folder; raw: the flat index) per character of text;
+* peak RSS: of the build (ingest, synthetic writing, raw encoding) and of the warm-query process;
 * warm p50/p95: query latency in one process after the first query (query embedding included), over
   the search dev set's queries; cold p50/p95: a new process per query (``python -m kb search``), 5 runs;
 * recall@10: the index against exact search over the same vectors, with the queries' vectors.
@@ -195,24 +196,25 @@ def measure_set(name: str, build: list[str], workdir: Path, encode: bool) -> lis
     chars = product["chars"]
     rows = [{"set": name, "system": f"product ({product_query['index']})", **product, "warm": product_query,
              "cold": product_cold, "bytes": folder_bytes(folder), "ratio": product["seconds"] / raw["seconds"]
-             if encode else None, "rss": max(product["rss"], product_query["rss"])},
+             if encode else None, "query_rss": product_query["rss"]},
             {"set": name, "system": "raw e5 + flat FAISS", **raw, "chars": chars, "warm": raw_query, "cold": raw_cold,
-             "ratio": 1.0 if encode else None, "rss": max(raw["rss"], raw_query["rss"])}]
+             "ratio": 1.0 if encode else None, "query_rss": raw_query["rss"]}]
     for row in rows:
         print(format_row(row), flush=True)
     return rows
 
 
-HEADER = ("| set | system | texts | texts/s | x raw | B/char | peak RSS MiB | warm p50/p95 ms | cold p50/p95 ms "
-          "| recall@10 |\n|---|---|---|---|---|---|---|---|---|---|")
+HEADER = ("| set | system | texts | texts/s | x raw | B/char | peak RSS MiB build / query | warm p50/p95 ms "
+          "| cold p50/p95 ms | recall@10 |\n|---|---|---|---|---|---|---|---|---|---|")
 
 
 def format_row(row: dict) -> str:
     """One table row in Markdown."""
     ratio = f"{row['ratio']:.2f}" if row["ratio"] is not None else "-"
     return (f"| {row['set']} | {row['system']} | {row['texts']:,} | {row['texts'] / row['seconds']:,.0f} | {ratio} "
-            f"| {row['bytes'] / row['chars']:.0f} | {row['rss']:,.0f} | {row['warm']['p50']:.0f} / "
-            f"{row['warm']['p95']:.0f} | {row['cold'][0]:,.0f} / {row['cold'][1]:,.0f} | {row['warm']['recall']:.3f} |")
+            f"| {row['bytes'] / row['chars']:.0f} | {row['rss']:,.0f} / {row['query_rss']:,.0f} "
+            f"| {row['warm']['p50']:.0f} / {row['warm']['p95']:.0f} | {row['cold'][0]:,.0f} / {row['cold'][1]:,.0f} "
+            f"| {row['warm']['recall']:.3f} |")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -232,10 +234,10 @@ def main(argv: list[str] | None = None) -> int:
         print(HEADER, flush=True)
         corpus = [str(path) for path in datasets.corpus_files()]
         measure_set("corpus", ["ingest", json.dumps(corpus)], workdir, encode=True)
-        esco = datasets.esco_files(workdir / "esco-files", args.esco)
+        esco = datasets.esco_files(workdir / "esco-files", args.esco) if args.esco > 0 else []
         if esco is None:
             print(f"(ESCO set skipped: {datasets.ESCO_FILE} is absent)", flush=True)
-        else:
+        elif esco:  # --esco 0 (make bench-1m): no ESCO set
             measure_set(f"ESCO pl x{len(esco)}", ["ingest", json.dumps([str(p) for p in esco])], workdir, encode=True)
         for count in args.synthetic:
             measure_set(f"synthetic {count:,}", ["synthetic", str(workdir / "corpus"), str(count)], workdir,
