@@ -162,11 +162,17 @@ def sentence_spans(tagger: Tagger, rows: np.ndarray) -> list[tuple[int, int, str
             for first, end, kind in runs(path)]
 
 
+@lru_cache(maxsize=None)
+def _joining_words(lang: str) -> frozenset[str]:
+    """The language's CLDR list conjunctions in lower case (once per language, not per tagged run)."""
+    return frozenset(word.lower() for word in cldr_conjunctions(lang))
+
+
 def _content_end(text: str, spans: Sequence[tuple[int, int]], first: int, end: int, lang: str) -> int:
     """The end word of a run without trailing punctuation or a trailing list conjunction (CLDR's, "och",
     "i", "và"), and ``first`` (nothing left) for a run made only of function words (spaCy's stop words of the
     language): a tagged run that stops on "och" or says only "tillsammans med en" names no duty or skill."""
-    joining = {word.lower() for word in cldr_conjunctions(lang)}
+    joining = _joining_words(lang)
     while end > first:
         word = text[spans[end - 1][0]:spans[end - 1][1]]
         if not (_PUNCT.match(word) or word.lower() in joining):
