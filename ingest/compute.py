@@ -19,6 +19,7 @@ from ingest.link import embed_title, esco_links
 from kb.embedding.embedders import Embedder, MemoEmbedder
 from kb.errors import KBError
 from kb.records import PART, Article, EscoLink, Item, Refused, Sentence
+from kb.threads import one_blas_thread
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -82,7 +83,7 @@ def process(article: Article, embedder: Embedder | None, method: str = "auto") -
         embedder.want_states((sentence.text for sentence in sentences), final=bool(POOLED_KINDS[unit_vector_mode()]))
     items = tuple(extract(sentences, embedder, {article.doc_id: article.title}, {article.doc_id: article.text},
                           method=method))
-    return Processed(article, sentences, items, tuple(parts(sentences)))
+    return Processed(article, sentences, items, tuple(parts(sentences, items)))
 
 
 def unit_vectors(sentences: Sequence[Sentence], units: Sequence[Item], embedder: MemoEmbedder,
@@ -148,8 +149,13 @@ def prepare(article: Article, embedder: MemoEmbedder, matcher, status: Callable[
     is told which step the article is at (the progress bar shows it: a long article takes minutes); the
     memo is cleared after each article, which keeps memory bounded."""
     try:
-        status(f"{article.doc_id}: sentences, duties and skills")
-        return embed_and_link(process(article, embedder, method), embedder, matcher, status)
+        # numpy's BLAS runs one thread here (and while the article is stored, ingest.pipeline): its small
+        # products (the tagger, the ESCO scores) gain nothing from a second thread, and its idle threads spin
+        # after each one on the core the model's next pass needs. With them the 150 ESCO descriptions of
+        # `make bench` took 26 s to ingest, 12.5 s of it encoding 850 items; held to one, 17 s and 5.2 s.
+        with one_blas_thread:
+            status(f"{article.doc_id}: sentences, duties and skills")
+            return embed_and_link(process(article, embedder, method), embedder, matcher, status)
     finally:
         embedder.clear()
 

@@ -12,11 +12,16 @@ what the query asks; it shows a part as its sentence with the part highlighted
 Words are runs of non-space characters, so a sentence written without spaces
 (Chinese, Japanese, Thai) gets no parts; in Vietnamese a word is a syllable,
 so its parts say a little less.
+
+A window every word of which lies inside the sentence's duties and skills says nothing
+that those items do not say on their own, and search finds them, so it is not kept: in
+text that enumerates duties (ESCO's descriptions, "…; …; …") that is most windows, each
+a model pass at ingest (docs/benchmarks.md, "Parts the items cover").
 """
 from __future__ import annotations
 
 import re
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sequence
 
 from kb.records import PART, Item, Sentence
 
@@ -37,13 +42,17 @@ def word_windows(count: int, size: int = PART_WORDS, stride: int = PART_STRIDE) 
     return windows
 
 
-def sentence_parts(sentence: Sentence) -> list[Item]:
-    """The parts of one sentence (none for a sentence under ``MIN_SENTENCE_WORDS`` words)."""
+def sentence_parts(sentence: Sentence, items: Sequence[Item] = ()) -> list[Item]:
+    """The parts of one sentence (none for a sentence under ``MIN_SENTENCE_WORDS`` words), but for the
+    windows whose every word lies inside one of ``items`` (the sentence's duties and skills)."""
     words = [match.span() for match in _WORD.finditer(sentence.text)]
     if len(words) < MIN_SENTENCE_WORDS:
         return []
+    covered = _covered(sentence, words, items)
     parts = []
     for first, last in word_windows(len(words)):
+        if all(covered[first:last]):
+            continue
         start, end = words[first][0], words[last - 1][1]
         parts.append(Item(doc_id=sentence.doc_id, sentence_index=sentence.index, kind=PART, subtype="",
                           start=sentence.start + start, end=sentence.start + end, text=sentence.text[start:end],
@@ -51,7 +60,26 @@ def sentence_parts(sentence: Sentence) -> list[Item]:
     return parts
 
 
-def parts(sentences: Iterable[Sentence]) -> Iterator[Item]:
-    """The parts of every long sentence, in order."""
+def _covered(sentence: Sentence, words: Sequence[tuple[int, int]], items: Sequence[Item]) -> list[bool]:
+    """For each word (a character span of the sentence's text), whether an item of the sentence spans it
+    (the punctuation that ends an item's word is not part of the item)."""
+    spans = [(item.start - sentence.start, item.end - sentence.start) for item in items
+             if item.doc_id == sentence.doc_id and item.sentence_index == sentence.index]
+    return [any(start <= first and _word_end(sentence.text, first, last) <= end for start, end in spans)
+            for first, last in words]
+
+
+def _word_end(text: str, first: int, last: int) -> int:
+    """A word's end without the punctuation that follows it ("obsługa;" ends before the semicolon)."""
+    while last > first + 1 and not text[last - 1].isalnum():
+        last -= 1
+    return last
+
+
+def parts(sentences: Iterable[Sentence], items: Iterable[Item] = ()) -> Iterator[Item]:
+    """The parts of every long sentence, in order, but for the windows its ``items`` cover."""
+    by_sentence: dict[tuple[str, int], list[Item]] = {}
+    for item in items:
+        by_sentence.setdefault((item.doc_id, item.sentence_index), []).append(item)
     for sentence in sentences:
-        yield from sentence_parts(sentence)
+        yield from sentence_parts(sentence, by_sentence.get((sentence.doc_id, sentence.index), ()))

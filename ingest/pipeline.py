@@ -26,6 +26,7 @@ from ingest.compute import Failure, Prepared, silent
 from kb.embedding.embedders import Embedder
 from kb.knowledge import KnowledgeBase
 from kb.records import Article, Refused
+from kb.threads import one_blas_thread
 
 log = logging.getLogger(__name__)
 
@@ -132,8 +133,9 @@ def ingest(paths: Sequence[str | Path], kb_dir: str | Path | None = None, embedd
                 if prune:
                     report.removed = prune_missing(kb, paths)
                 records, status = _progress(read(paths, prefix=prefix), progress)
-                for outcome in mapper.prepared(kb, changed(kb, records, report), status):
-                    store(kb, outcome, report)
+                with one_blas_thread:  # as in the compute step (ingest.compute.prepare)
+                    for outcome in mapper.prepared(kb, changed(kb, records, report), status):
+                        store(kb, outcome, report)
         finally:
             kb.close()
     report.seconds = time.perf_counter() - started

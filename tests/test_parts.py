@@ -41,6 +41,37 @@ def test_long_sentence_gets_parts_with_offsets_into_the_article():
     assert any("handleda sjuksköterskestudenter" in part.text for part in parts)
 
 
+ENUMERATION = ("Instaluje i naprawia urządzenia elektryczne; prowadzi dokumentację techniczną prac; "
+               "kontroluje stan instalacji oświetleniowych; zamawia części zamienne u dostawców.")
+
+
+def _items(sentence: Sentence, texts: list[str]) -> list[Item]:
+    items = []
+    for text in texts:
+        start = sentence.start + sentence.text.index(text)
+        items.append(Item("doc", sentence.index, "duty", "", start, start + len(text), text, "pl", 0.9, "tagger"))
+    return items
+
+
+def test_windows_the_duties_cover_word_for_word_are_not_kept():
+    sentence = _sentence(ENUMERATION)
+    duties = ["Instaluje i naprawia urządzenia elektryczne", "prowadzi dokumentację techniczną prac",
+              "kontroluje stan instalacji oświetleniowych", "zamawia części zamienne u dostawców"]
+    assert len(sentence_parts(sentence)) == 3
+    assert sentence_parts(sentence, _items(sentence, duties)) == []
+    # a word no duty says ("techniczną" left out of the second) keeps the windows that hold it
+    kept = sentence_parts(sentence, _items(sentence, [duties[0], "prowadzi dokumentację", *duties[2:]]))
+    assert [part.text for part in kept] == [part.text for part in sentence_parts(sentence)
+                                             if "techniczną" in part.text]
+    assert kept
+
+
+def test_items_of_another_sentence_do_not_cover_its_words():
+    sentence = _sentence(ENUMERATION)
+    elsewhere = Sentence("doc", 4, sentence.start, sentence.end, ENUMERATION, "pl")
+    assert sentence_parts(sentence, _items(elsewhere, [ENUMERATION[:-1]])) == sentence_parts(sentence)
+
+
 UNSPACED = "负责公司日常账务处理、编制月度财务报表以及办理税务申报和发票管理等相关工作。"
 
 

@@ -127,8 +127,10 @@ def test_ingest_runs_the_model_once_per_sentence_and_not_for_the_pooled_units(tm
     monkeypatch.setenv("KB_EXTRACTOR", "tagger")
     alone, with_states = [], []
     embed_alone, embed_with_states = E5Embedder.embed_passages, TokenEncoder.embed_with_final
+    vectors_alone = TokenEncoder.vectors
     monkeypatch.setattr(E5Embedder, "embed_passages",
                         lambda self, texts: alone.extend(texts) or embed_alone(self, texts))
+    monkeypatch.setattr(TokenEncoder, "vectors", lambda self, texts: alone.extend(texts) or vectors_alone(self, texts))
     monkeypatch.setattr(TokenEncoder, "embed_with_final",
                         lambda self, texts: with_states.extend(texts) or embed_with_states(self, texts))
     articles = tmp_path / "articles"

@@ -34,13 +34,23 @@ def test_token_states_have_one_row_per_word_piece_of_the_text_alone(encoder):
     assert not np.allclose(as_query, longer)  # the prefix still shapes the states
 
 
-def test_a_query_pass_runs_on_one_thread_and_a_long_batch_on_all(encoder, monkeypatch):
+def test_a_query_pass_runs_on_one_thread_and_passages_on_all(encoder, monkeypatch):
     lib, seen = encoder._lib, []
     default, original = lib.omp_get_max_threads(), lib.e5t_embed
     monkeypatch.setattr(lib, "e5t_embed", lambda *args: seen.append(lib.omp_get_max_threads()) or original(*args))
     encoder.embed(["planera möten"], is_query=True)
-    encoder.embed(["planera möten, resor och konferenser för ledningsgruppen"] * 20)  # past SERIAL_PIECES
-    assert seen == [1, default] and lib.omp_get_max_threads() == default
+    encoder.embed(["planera möten, resor och konferenser för ledningsgruppen"] * 20, is_query=True)  # past SERIAL_PIECES
+    encoder.embed(["planera möten"])  # ingest's passes are throughput, however short
+    encoder.vectors(["planera möten"])
+    assert seen == [1, default, default, default] and lib.omp_get_max_threads() == default
+
+
+def test_passage_vectors_alone_are_the_embedders_vectors(encoder, e5):
+    texts = ["prowadzenie korespondencji", "quản lý lịch làm việc của giám đốc", "ord " * 600]
+    vectors = encoder.vectors(texts)
+    assert vectors.shape == (3, e5.dim)
+    assert np.allclose(vectors, encoder.embed(texts)[0])
+    assert (vectors * e5.embed_passages(texts)).sum(axis=1).min() > 0.999
 
 
 def test_batches_and_single_texts_give_the_same_states(encoder):

