@@ -75,7 +75,7 @@ bench: install
 	$(PY) -m bench.run
 
 bench-1m: install
-	$(PY) -m bench.run --esco 0 --synthetic 1000000
+	$(PY) -m bench.run --esco 0 --large 0 --synthetic 1000000
 
 clean:
 	rm -rf $(KB_DIR) tests/artifacts .pytest_cache

@@ -40,6 +40,26 @@ def esco_files(folder: Path, count: int) -> list[Path] | None:
     return paths
 
 
+def esco_long_file(folder: Path, chars: int) -> Path | None:
+    """One article of about ``chars`` characters: ESCO Polish occupation descriptions one after another
+    (a long real document, for ingest's memory on one large file), or None when ../shared is absent."""
+    if not ESCO_FILE.exists():
+        return None
+    with ESCO_FILE.open(encoding="utf-8", newline="") as handle:
+        rows = [row for row in csv.DictReader(handle) if row["description"].strip()]
+    parts, size = ["Opisy zawodów\n"], 0
+    for row in rows:
+        if size >= chars:
+            break
+        part = f"\n{row['preferredLabel']}\n\n{row['description'].strip()}\n"
+        parts.append(part)
+        size += len(part)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "esco_descriptions_pl.txt"
+    path.write_text("".join(parts), encoding="utf-8")
+    return path
+
+
 def queries(limit: int = 60) -> list[str]:
     """Real queries of the search dev set, in their languages."""
     rows = [json.loads(line) for line in QUERIES_FILE.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -11,7 +11,6 @@ on the machine and its load, which the first line names.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -20,7 +19,7 @@ from pathlib import Path
 from typing import Sequence
 
 from bench import datasets
-from bench.run import machine, spawn
+from bench.run import machine, path_list, spawn
 
 # (engine, workers, cores the run is pinned to; None: every core). On a 2-core machine, scaling with the cores given
 # shows as the 2-worker run on 2 cores against the 1-worker run on 1 core; local on 1 core is Ray's overhead at
@@ -39,7 +38,8 @@ def measure(name: str, paths: list[str], workdir: Path) -> list[dict]:
         folder = workdir / f"{name.split()[0]}-{engine}-{workers or 0}-{cores or 0}"
         os.sched_setaffinity(0, sorted(every)[:cores] if cores else every)  # the child and Ray inherit it
         try:
-            result = spawn("ingest", json.dumps(paths), str(folder), engine, *([str(workers)] if workers else []))
+            result = spawn("ingest", path_list(paths, workdir, name), str(folder), engine,
+                           *([str(workers)] if workers else []))
         finally:
             os.sched_setaffinity(0, every)
         if not result["ok"]:

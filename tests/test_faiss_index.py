@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from kb.storage import faiss_index
-from kb.storage.faiss_index import FLAT, IVF, FaissIndex, exact_top, kind_for
+from kb.storage.faiss_index import FLAT, IVF, FaissIndex, exact_top, kind_for, recall_at_k
 
 
 def clustered(count: int, dim: int = 64, seed: int = 7) -> np.ndarray:
@@ -52,6 +52,22 @@ def test_inverted_file_recall_at_10_against_exact_search_on_a_fixed_set(small_li
     recall = np.mean([len(f & set(t.tolist())) / 10 for f, t in zip(found, truth)])
     assert recall >= 0.98
     assert index.measure_recall() >= 0.98
+
+
+def test_equal_vectors_tied_at_the_last_place_count_as_found():
+    vectors = clustered(3000)
+    vectors[2000:2050] = vectors[7]  # one text fifty times over: a tie across the 10th place
+    index = FaissIndex.build(64, [(np.arange(3000), vectors)])
+    queries = vectors[[7, 11, 12]]
+    truth, truth_scores = exact_top([(np.arange(3000), vectors)], queries, 10, with_scores=True)
+    found = [[unit_id for unit_id, _ in index.search(query, 10)] for query in queries]
+    found_scores = [vectors[ids] @ query for ids, query in zip(found, queries)]
+    assert recall_at_k(found, found_scores, truth, truth_scores) == 1.0
+    assert {*found[0]} <= {7, *range(2000, 2050)}
+    # a result that is really lower than exact search's 10th is still a miss
+    wrong = [[*ids[:9], 2999] for ids in found]
+    wrong_scores = [vectors[ids] @ query for ids, query in zip(wrong, queries)]
+    assert recall_at_k(wrong, wrong_scores, truth, truth_scores) < 1.0
 
 
 def test_removed_ids_are_never_found_and_may_come_back(small_limit):

@@ -36,6 +36,10 @@ PASSAGE_MAP_FILE = Path(__file__).resolve().parent / "passage_map.npy"
 LINK_KINDS = {"duty": ("skill", "skill/competence"), "skill": ("skill", None), "document": ("occupation", None),
               "title": ("occupation", None)}
 QUERY_CACHE = 4096  # query vectors kept per embedder: 1.5 KB each
+# Vectors scored at once: a row's scores span every skill label and concept (about 44,000 floats, with the
+# temporaries several times that), so one 0.5 MB file's 3,000 duties scored together took ingest from 610 MiB
+# to 2.3 GB; 128 rows at a time, 680 MiB (docs/benchmarks.md, issue 22).
+MATCH_ROWS = 128
 
 
 @dataclass(frozen=True)
@@ -128,8 +132,15 @@ class Matcher:
                       label_lang: str = "en", passage: bool = False,
                       texts: Sequence[str] | None = None) -> list[list[Match]]:
         """Ranked matches for precomputed e5 vectors (query: prefix, or passage: with ``passage=True``, as
-        ingest stores them); with the vectors' ``texts`` the lexical channel joins in. [] where no concept fits."""
+        ingest stores them); with the vectors' ``texts`` the lexical channel joins in. [] where no concept fits.
+        Scored ``MATCH_ROWS`` vectors at a time, so memory does not grow with their number."""
         _check(type, skill_type, top)
+        vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
+        if len(vectors) > MATCH_ROWS:
+            return [matches for start in range(0, len(vectors), MATCH_ROWS)
+                    for matches in self.match_vectors(vectors[start:start + MATCH_ROWS], type, top, skill_type,
+                                                      label_lang, passage,
+                                                      None if texts is None else texts[start:start + MATCH_ROWS])]
         with one_blas_thread:
             scores = self.scores(vectors, type, skill_type, passage, texts)
             if not len(scores):

@@ -251,6 +251,11 @@ class Store:
         return {int(row[0]): blob_states(row[1], dim)
                 for row in self._rows_by_id("SELECT unit_id, tokens FROM unit_tokens WHERE unit_id IN ({})", ids)}
 
+    def vectors_by_id(self, ids: Iterable[int]) -> dict[int, np.ndarray]:
+        """The stored vectors of the given units that have one."""
+        query = "SELECT id, vector FROM units WHERE vector IS NOT NULL AND id IN ({})"
+        return {int(row[0]): blob_vector(row[1]) for row in self._rows_by_id(query, ids)}
+
     def _rows_by_id(self, query: str, ids: Iterable[int], chunk: int = 500) -> Iterator[sqlite3.Row]:
         """The rows of ``query`` (its ``IN ({})`` filled with the ids), asked in chunks under SQLite's
         limit on bound parameters."""
