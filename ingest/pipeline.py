@@ -132,10 +132,13 @@ def ingest(paths: Sequence[str | Path], kb_dir: str | Path | None = None, embedd
             with kb.batch():
                 if prune:
                     report.removed = prune_missing(kb, paths)
-                records, status = _progress(read(paths, prefix=prefix), progress)
-                with one_blas_thread:  # as in the compute step (ingest.compute.prepare)
-                    for outcome in mapper.prepared(kb, changed(kb, records, report), status):
-                        store(kb, outcome, report)
+                records, status, close_bar = _progress(read(paths, prefix=prefix), progress)
+                try:
+                    with one_blas_thread:  # as in the compute step (ingest.compute.prepare)
+                        for outcome in mapper.prepared(kb, changed(kb, records, report), status):
+                            store(kb, outcome, report)
+                finally:
+                    close_bar()
         finally:
             kb.close()
     report.seconds = time.perf_counter() - started
@@ -168,12 +171,19 @@ def prune_missing(kb: KnowledgeBase, paths: Sequence[str | Path]) -> list[str]:
     return removed
 
 
-def _progress(records: Iterable, enabled: bool) -> tuple[Iterable, Callable[[str], object]]:
-    """The stream wrapped in a progress bar on stderr when asked, and what tells the bar the step of
-    the file at hand."""
+def _progress(records: Iterable, enabled: bool) -> tuple[Iterable, Callable[[str], object], Callable[[], object]]:
+    """The stream counted by a progress bar on stderr when asked, what tells the bar the step of the file at
+    hand, and what closes it. The bar stays open after the last file is read: the engine may read a few
+    files ahead of the one it prepares (``ingest.engines.local``), and the steps of those are still shown."""
     if not enabled:
-        return records, silent
+        return records, silent, lambda: None
     from tqdm import tqdm
 
-    bar = tqdm(records, unit="file", desc="ingest", dynamic_ncols=True)
-    return bar, bar.set_postfix_str
+    bar = tqdm(unit="file", desc="ingest", dynamic_ncols=True)
+
+    def counted() -> Iterator:
+        for record in records:
+            bar.update(1)
+            yield record
+
+    return counted(), bar.set_postfix_str, bar.close

@@ -89,3 +89,31 @@ def test_an_article_without_a_title_has_no_title_vector(e5):
     from ingest.link import embed_title
 
     assert embed_title(e5, "  \n") is None
+
+
+@pytest.mark.slow
+def test_titles_are_embedded_together_and_link_as_each_alone(tmp_path, e5, monkeypatch):
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    titles = {"forklift": "Forklift operator", "kock": "Kock", "kucharz": "Kucharz"}
+    (articles / "forklift.txt").write_text(FORKLIFT_AD, encoding="utf-8")
+    (articles / "kock.txt").write_text("Kock\n\nArbetsuppgifter:\n- laga mat\n- planera menyer\n", encoding="utf-8")
+    (articles / "kucharz.txt").write_text("Kucharz\n\nObowiązki:\n- przygotowywanie posiłków\n- planowanie menu\n",
+                                          encoding="utf-8")
+    batches, alone = [], []
+    embed_queries, embed_query = e5.embed_queries, e5.embed_query
+    monkeypatch.setattr(e5, "embed_queries", lambda texts: batches.append(list(texts)) or embed_queries(texts))
+    monkeypatch.setattr(e5, "embed_query", lambda text: alone.append(text) or embed_query(text))
+    assert ingest([str(articles)], kb_dir=tmp_path / "kb", embedder=e5).ok
+    assert sorted(titles.values()) in [sorted(batch) for batch in batches]  # one batch (search calibration has others)
+    assert not set(alone) & set(titles.values())
+    from kb.embedding.embedders import MemoEmbedder
+
+    monkeypatch.setattr(MemoEmbedder, "prefetch_queries", lambda memo, texts: None)  # each title alone
+    assert ingest([str(articles)], kb_dir=tmp_path / "alone", embedder=e5).ok
+    assert set(titles.values()) <= set(alone)
+    with KnowledgeBase.open(tmp_path / "kb", embedder=e5) as kb, \
+            KnowledgeBase.open(tmp_path / "alone", embedder=e5) as each:
+        occupations = {doc["doc_id"]: (doc["esco_uri"], doc["esco_score"]) for doc in kb.docs()}
+        assert occupations == {doc["doc_id"]: (doc["esco_uri"], doc["esco_score"]) for doc in each.docs()}
+        assert occupations["forklift"][0] is not None

@@ -9,23 +9,49 @@ from kb.knowledge import KnowledgeBase
 from kb.records import Article
 
 
+# Articles read ahead of the one being prepared, for their titles' query vectors in one batch: at most this
+# many, and this many characters of text held.
+TITLE_WINDOW = 32
+WINDOW_CHARS = 2_000_000
+
+
 class LocalEngine:
-    """Prepares each article when the write loop asks for it, so it is stored before the next is read."""
+    """Prepares each article when the write loop asks for it, so it is stored before the next is prepared;
+    the titles of the next few articles are embedded together first (``TITLE_WINDOW``)."""
 
     def prepared(self, kb: KnowledgeBase, articles: Iterable[Article],
                  status: Callable[[str], object]) -> Iterator[Prepared | Failure]:
         """Each article's compute step (or its failure), in order."""
-        for article in articles:
+        for window in windows(articles):
             # extraction's vectors of item texts are reused by the embed step; sentences get their token
             # states in the same pass. Loaded outside the guard: a model that cannot load stops the run
             embedder = memo_for(kb.embedder, kb.token_encoder)
-            yield guarded(article.path, _prepare, kb, article, embedder, status)
+            if kb.esco_matcher is not None:  # the titles' vectors link the articles to occupations
+                embedder.prefetch_queries([article.title.strip() for article in window if article.title.strip()])
+            for article in window:
+                yield guarded(article.path, _prepare, kb, article, embedder, status)
 
     def __enter__(self) -> "LocalEngine":
         return self
 
     def __exit__(self, *exc: object) -> None:
         """Nothing was started."""
+
+
+def windows(articles: Iterable[Article], size: int = TITLE_WINDOW,
+            chars: int = WINDOW_CHARS) -> Iterator[list[Article]]:
+    """Consecutive articles in lists of at most ``size`` articles and about ``chars`` characters of text (an
+    article longer than that is a list of its own)."""
+    window: list[Article] = []
+    held = 0
+    for article in articles:
+        if window and (len(window) == size or held + len(article.text) > chars):
+            yield window
+            window, held = [], 0
+        window.append(article)
+        held += len(article.text)
+    if window:
+        yield window
 
 
 def _prepare(kb: KnowledgeBase, article: Article, embedder: MemoEmbedder, status: Callable[[str], object]) -> Prepared:
