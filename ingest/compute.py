@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
-from typing import Callable, Collection, Sequence, TypeVar
+from dataclasses import dataclass, replace
+from typing import Callable, Collection, Iterator, Sequence, TypeVar
 
 import numpy as np
 
@@ -30,6 +30,10 @@ T = TypeVar("T")
 # "Sentence parts pooled".
 POOLED_KINDS = {"encoded": frozenset(), "parts": frozenset({PART}), "pooled": frozenset({"duty", "skill", PART})}
 UNIT_VECTORS = "encoded"
+# Sentences prepared at once: a longer article is prepared and stored in slices of this many. A slice's token
+# states and vectors are about 330 bytes per character of text; one 1.1 MB file held whole took ingest to
+# 988 MiB (docs/benchmarks.md, issue 22).
+SLICE_SENTENCES = 1000
 UNIT_VECTORS_ENV = "KB_UNIT_VECTORS"
 
 
@@ -55,6 +59,7 @@ class Prepared:
     tokens: tuple[np.ndarray, ...] | None  # the sentences' token states, where the embedder has them
     links: tuple[EscoLink | None, ...] | None  # each unit's ESCO concept, with an ESCO matcher
     occupations: tuple[EscoLink, ...] = ()
+    continued: bool = False  # a later slice of a long article (``prepared_slices``): added to the stored one
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,7 @@ class Failure:
 
     entry: Refused
     refused: bool
+    partial: str | None = None  # the doc id of a long article whose first slices were stored before this failure
 
 
 def silent(_: str) -> None:
@@ -72,13 +78,25 @@ def silent(_: str) -> None:
 def process(article: Article, embedder: Embedder | None, method: str = "auto") -> Processed:
     """Run the text stages on one article: language, sentences, duties and skills, sentence parts.
     ``method`` is the extraction method (``ingest.extract.extractor.extract``)."""
-    from ingest.extract.extractor import extract
+    return extracted(*sentences_of(article), embedder, method)
+
+
+def sentences_of(article: Article) -> tuple[Article, tuple[Sentence, ...]]:
+    """The article with its language, and its sentences with theirs."""
     from ingest.language import detect, detect_sentences
-    from ingest.parts import parts
     from ingest.sentences import split
 
     (article,) = detect([article])
-    sentences = tuple(detect_sentences(split([article])))
+    return article, tuple(detect_sentences(split([article])))
+
+
+def extracted(article: Article, sentences: Sequence[Sentence], embedder: Embedder | None,
+              method: str = "auto") -> Processed:
+    """The duties, skills and parts of some of an article's sentences (all of them, or a slice)."""
+    from ingest.extract.extractor import extract
+    from ingest.parts import parts
+
+    sentences = tuple(sentences)
     if isinstance(embedder, MemoEmbedder):  # one pass of the model gives a sentence's vector and token states
         embedder.want_states((sentence.text for sentence in sentences), final=bool(POOLED_KINDS[unit_vector_mode()]))
     items = tuple(extract(sentences, embedder, {article.doc_id: article.title}, {article.doc_id: article.text},
@@ -120,9 +138,10 @@ def unit_vector_mode() -> str:
 
 
 def embed_and_link(processed: Processed, embedder: MemoEmbedder, matcher,
-                   status: Callable[[str], object] = silent) -> Prepared:
+                   status: Callable[[str], object] = silent, continued: bool = False) -> Prepared:
     """The embed step of one article: the vectors of its sentences, its units' (``unit_vectors``), the
-    sentences' token states and, with an ESCO matcher, the links."""
+    sentences' token states and, with an ESCO matcher, the links; ``continued``: a later slice of the
+    article (``prepared_slices``), whose occupations the first slice has."""
     units = processed.items + processed.parts
     texts = [s.text for s in processed.sentences]
     status(f"{processed.article.doc_id}: embedding {len(texts) + len(units)} texts")
@@ -137,10 +156,10 @@ def embed_and_link(processed: Processed, embedder: MemoEmbedder, matcher,
     if matcher is not None:
         status(f"{processed.article.doc_id}: ESCO links")
         links, occupations = esco_links(matcher, units, vectors[count:], vectors[:count],
-                                        embed_title(embedder, processed.article.title))
+                                        None if continued else embed_title(embedder, processed.article.title))
         links = tuple(links)
     return Prepared(processed.article, processed.sentences, processed.items, units, vectors, tokens, links,
-                    tuple(occupations))
+                    () if continued else tuple(occupations), continued)
 
 
 def prepare(article: Article, embedder: MemoEmbedder, matcher, status: Callable[[str], object] = silent,
@@ -158,6 +177,43 @@ def prepare(article: Article, embedder: MemoEmbedder, matcher, status: Callable[
             return embed_and_link(process(article, embedder, method), embedder, matcher, status)
     finally:
         embedder.clear()
+
+
+def prepared_slices(article: Article, embedder: MemoEmbedder, matcher, status: Callable[[str], object] = silent,
+                    method: str = "auto") -> Iterator[Prepared]:
+    """The compute step of one article, as ``prepare``, in slices of at most ``SLICE_SENTENCES`` sentences: what
+    a slice holds (token states, vectors) is dropped before the next is made, so a long file takes no more
+    memory than a short one. Most articles are one slice. A later slice is ``continued``: stored into the
+    article the first one stored (``KnowledgeBase.extend_article``); the article's occupations come with the
+    first (its title, else its first slice's sentences)."""
+    with one_blas_thread:  # see ``prepare``
+        status(f"{article.doc_id}: sentences, duties and skills")
+        article, sentences = sentences_of(article)
+        for start in range(0, max(len(sentences), 1), SLICE_SENTENCES):
+            try:
+                if start:
+                    status(f"{article.doc_id}: sentences {start + 1}-{min(start + SLICE_SENTENCES, len(sentences))}"
+                           f" of {len(sentences)}")
+                processed = extracted(article, sentences[start:start + SLICE_SENTENCES], embedder, method)
+                prepared = embed_and_link(processed, embedder, matcher, status, continued=start > 0)
+            finally:
+                embedder.clear()
+            yield prepared
+
+
+def guarded_slices(path: str, slices: Iterator[Prepared]) -> Iterator[Prepared | Failure]:
+    """The slices of one file's compute step, and a failure as its last outcome (as ``guarded``; after stored
+    slices it names their article, which the store step then removes: all of a file or nothing)."""
+    stored: str | None = None
+    while True:
+        outcome = guarded(path, next, slices, None)
+        if outcome is None:
+            return
+        if isinstance(outcome, Failure):
+            yield replace(outcome, partial=stored)
+            return
+        stored = outcome.article.doc_id
+        yield outcome
 
 
 def guarded(path: str, step: Callable[..., T], *args: object) -> T | Failure:

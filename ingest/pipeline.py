@@ -99,11 +99,18 @@ def store(kb: KnowledgeBase, outcome: Prepared | Failure, report: IngestReport) 
     or its failure into the report."""
     if isinstance(outcome, Failure):
         (report.refused if outcome.refused else report.failed).append(outcome.entry)
+        if outcome.partial is not None:  # a long article failed after its first slices were stored
+            kb.remove_article(outcome.partial)
+            report.ingested.remove(outcome.partial)
         return
-    kb.add_article(outcome.article, outcome.sentences, outcome.units, outcome.vectors, outcome.tokens,
-                   outcome.links, outcome.occupations)
-    report.ingested.append(outcome.article.doc_id)
-    report.languages[outcome.article.doc_id] = outcome.article.lang
+    if outcome.continued:  # a later slice of a long article
+        kb.extend_article(outcome.article, outcome.sentences, outcome.units, outcome.vectors, outcome.tokens,
+                          outcome.links)
+    else:
+        kb.add_article(outcome.article, outcome.sentences, outcome.units, outcome.vectors, outcome.tokens,
+                       outcome.links, outcome.occupations)
+        report.ingested.append(outcome.article.doc_id)
+        report.languages[outcome.article.doc_id] = outcome.article.lang
     report.sentences += len(outcome.sentences)
     report.items += len(outcome.items)
 

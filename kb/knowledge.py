@@ -160,11 +160,31 @@ class KnowledgeBase:
         """Store one article, replacing an older version: its sentences, then its items and parts, with their
         vectors in that order (and the sentences' token states, where the embedder has them), the ESCO link of each unit
         (None where none fits) and the article's ranked ESCO occupations; all of it or nothing."""
+        self._add_units(article, sentences, units, vectors, tokens, links, occupations, replace=True)
+
+    def extend_article(self, article: Article, sentences: Sequence[Sentence], units: Sequence[Item],
+                       vectors: np.ndarray, tokens: Sequence[np.ndarray] | None = None,
+                       links: Sequence[EscoLink | None] | None = None) -> None:
+        """Add more sentences and units to an article ``add_article`` stored in this write batch (the later
+        slices of a long article, ``ingest.compute.prepared_slices``), as ``add_article`` stores them."""
+        self._add_units(article, sentences, units, vectors, tokens, links, (), replace=False)
+
+    def _add_units(self, article: Article, sentences: Sequence[Sentence], units: Sequence[Item], vectors: np.ndarray,
+                   tokens: Sequence[np.ndarray] | None, links: Sequence[EscoLink | None] | None,
+                   occupations: Sequence[EscoLink], replace: bool) -> None:
         with self.batch():
             count = len(sentences)
             with self.store.savepoint():
-                removed = self.store.remove_article(article.doc_id)
-                article_id = self.store.add_article(article)
+                removed: list[int] = []
+                if replace:
+                    removed = self.store.remove_article(article.doc_id)
+                    article_id = self.store.add_article(article)
+                else:
+                    stored = self.store.article(article.doc_id)
+                    if stored is None:
+                        raise KBError(f"no article {article.doc_id!r} to extend", where=self.folder.name,
+                                      hint="store its first part with add_article")
+                    article_id = stored["id"]
                 sentence_ids = self.store.add_sentences(article_id, sentences, vectors[:count])
                 by_index = {s.index: row_id for s, row_id in zip(sentences, sentence_ids)}
                 unit_ids = self.store.add_items(article_id, units, by_index, vectors[count:])
@@ -172,7 +192,8 @@ class KnowledgeBase:
                     self.store.add_tokens(sentence_ids, tokens)
                 if links is not None:
                     esco_links.add_unit_links(self.store.connection, unit_ids, links)
-                esco_links.add_article_links(self.store.connection, article_id, occupations)
+                if replace:
+                    esco_links.add_article_links(self.store.connection, article_id, occupations)
             ids = sentence_ids + unit_ids
             self.index.remove(removed)
             self.index.add(np.array(ids, dtype=np.int64), as_stored(vectors),

@@ -173,6 +173,7 @@ def test_the_progress_bar_names_the_file_and_step_at_hand(tmp_path, corpus_copy,
 
 def test_a_large_file_streams_through_bounded_batches_and_nothing_is_kept_between_files(tmp_path, fake_embedder,
                                                                                          monkeypatch):
+    from ingest.compute import SLICE_SENTENCES
     from kb.embedding.embedders import CHUNK_SIZE, MemoEmbedder
 
     articles = tmp_path / "articles"
@@ -198,10 +199,17 @@ def test_a_large_file_streams_through_bounded_batches_and_nothing_is_kept_betwee
     monkeypatch.setattr(counting, "embed_passages", record_batch)
     monkeypatch.setattr(MemoEmbedder, "clear", record_clear)
     report = ingest([articles], kb_dir=tmp_path / "kb", embedder=counting)
-    assert report.ok and report.items > 2000
+    assert report.ok and report.items > 2000 and len(report.ingested) == 4
     assert max(batches) <= CHUNK_SIZE and len(batches) > 2000 / CHUNK_SIZE  # the large file, in bounded batches
-    assert len(kept_per_file) == 4  # the texts remembered for one file are dropped before the next
+    # the texts remembered for a file, or for a slice of SLICE_SENTENCES sentences of a long one, are dropped
+    # before the next: three small files, and the large one in three slices
+    slices = -(-report.sentences // SLICE_SENTENCES)
+    assert slices == 3 and len(kept_per_file) == 3 + slices
     assert sorted(kept_per_file)[:3] == [min(kept_per_file)] * 3 and min(kept_per_file) < 20
+    assert max(kept_per_file) < 3 * SLICE_SENTENCES  # a slice's sentences, duties and skills, not the file's
+    with KnowledgeBase.open(tmp_path / "kb", embedder=counting) as kb:
+        large = [doc for doc in kb.docs() if doc["doc_id"] == "large"]
+        assert len(large) == 1 and len(kb.items(doc="large")) == report.items - 6
 
 
 def test_files_are_read_again_when_another_extraction_method_is_chosen(tmp_path, corpus_copy, fake_embedder,
@@ -213,3 +221,31 @@ def test_files_are_read_again_when_another_extraction_method_is_chosen(tmp_path,
     assert len(ingest([corpus_copy], kb_dir=folder, embedder=fake_embedder).ingested) == 5
     assert ingest([corpus_copy], kb_dir=folder, embedder=fake_embedder).ingested == []
 
+
+
+def test_a_long_article_that_fails_in_a_later_slice_is_not_left_half_stored(tmp_path, fake_embedder, monkeypatch):
+    import ingest.compute as compute
+
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    duties = "\n".join(f"- prowadzenie ewidencji dostaw numer {n}" for n in range(12))
+    (articles / "long.txt").write_text(f"Magazynier\n\nObowiązki:\n{duties}\n", encoding="utf-8")
+    (articles / "short.txt").write_text("Kock\n\nArbetsuppgifter:\n- laga mat\n- diska\n", encoding="utf-8")
+    monkeypatch.setattr(compute, "SLICE_SENTENCES", 5)
+    embed_and_link = compute.embed_and_link
+
+    def failing_later(processed, *args, continued=False, **kwargs):
+        if continued and processed.article.doc_id == "long":
+            raise RuntimeError("the model failed")
+        return embed_and_link(processed, *args, continued=continued, **kwargs)
+
+    monkeypatch.setattr(compute, "embed_and_link", failing_later)
+    report = ingest([articles], kb_dir=tmp_path / "kb", embedder=fake_embedder)
+    assert report.ingested == ["short"] and [entry.path for entry in report.failed] == [str(articles / "long.txt")]
+    with KnowledgeBase.open(tmp_path / "kb", embedder=fake_embedder) as kb:
+        assert [doc["doc_id"] for doc in kb.docs()] == ["short"]
+    monkeypatch.setattr(compute, "embed_and_link", embed_and_link)
+    again = ingest([articles], kb_dir=tmp_path / "kb", embedder=fake_embedder)
+    assert again.ingested == ["long"] and again.sentences >= 12
+    with KnowledgeBase.open(tmp_path / "kb", embedder=fake_embedder) as kb:
+        assert len(kb.items(doc="long")) >= 12 and len(kb.docs()) == 2

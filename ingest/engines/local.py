@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Callable, Iterable, Iterator
 
-from ingest.compute import Failure, Prepared, guarded, prepare
-from kb.embedding.embedders import MemoEmbedder, memo_for
+from ingest.compute import Failure, Prepared, guarded_slices, prepared_slices
+from kb.embedding.embedders import memo_for
 from kb.knowledge import KnowledgeBase
 from kb.records import Article
 
@@ -16,8 +16,8 @@ WINDOW_CHARS = 2_000_000
 
 
 class LocalEngine:
-    """Prepares each article when the write loop asks for it, so it is stored before the next is prepared;
-    the titles of the next few articles are embedded together first (``TITLE_WINDOW``)."""
+    """Prepares each article (or slice of a long one) when the write loop asks for it, so it is stored before
+    the next is prepared; the titles of the next few articles are embedded together first (``TITLE_WINDOW``)."""
 
     def prepared(self, kb: KnowledgeBase, articles: Iterable[Article],
                  status: Callable[[str], object]) -> Iterator[Prepared | Failure]:
@@ -28,8 +28,8 @@ class LocalEngine:
             embedder = memo_for(kb.embedder, kb.token_encoder)
             if kb.esco_matcher is not None:  # the titles' vectors link the articles to occupations
                 embedder.prefetch_queries([article.title.strip() for article in window if article.title.strip()])
-            for article in window:
-                yield guarded(article.path, _prepare, kb, article, embedder, status)
+            for article in window:  # a long article comes in slices (ingest.compute.prepared_slices)
+                yield from guarded_slices(article.path, prepared_slices(article, embedder, kb.esco_matcher, status))
 
     def __enter__(self) -> "LocalEngine":
         return self
@@ -52,8 +52,3 @@ def windows(articles: Iterable[Article], size: int = TITLE_WINDOW,
         held += len(article.text)
     if window:
         yield window
-
-
-def _prepare(kb: KnowledgeBase, article: Article, embedder: MemoEmbedder, status: Callable[[str], object]) -> Prepared:
-    """One article's compute step with the knowledge base's ESCO matcher (opened once, on first use)."""
-    return prepare(article, embedder, kb.esco_matcher, status)
