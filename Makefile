@@ -70,7 +70,7 @@ train-heldout: install
 eval-heldout: train-heldout
 	$(PY) -m eval.heldout --models build/extract --cache build/extract/vectors.npz
 
-# One table: the product beside the raw encoder + flat FAISS (docs/benchmarks.md); about 15 min on 2 cores.
+# One table: the product beside the raw encoder + flat FAISS (docs/benchmarks.md); about 10-15 min on 2 cores.
 bench: install
 	$(PY) -m bench.run
 
