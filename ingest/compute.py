@@ -2,7 +2,8 @@
 
 ``prepare`` runs the text stages (``process``: language, sentences, duties and skills, sentence parts), then
 the embed step (``embed_and_link``: vectors, token states, ESCO links) through one memo, so the vectors
-extraction computed are not computed again; with $KB_UNIT_VECTORS a sentence part's vector can be pooled from
+extraction computed are not computed again (``prepared_slices`` does the same for a long article a slice of
+its sentences at a time); with $KB_UNIT_VECTORS a sentence part's vector can be pooled from
 its sentence's pass (``unit_vectors``). ``guarded`` makes a file's failure its outcome. The engines
 (``ingest.engines``) map these over the changed articles; ``ingest.pipeline`` stores the results.
 """
@@ -30,11 +31,11 @@ T = TypeVar("T")
 # "Sentence parts pooled".
 POOLED_KINDS = {"encoded": frozenset(), "parts": frozenset({PART}), "pooled": frozenset({"duty", "skill", PART})}
 UNIT_VECTORS = "encoded"
+UNIT_VECTORS_ENV = "KB_UNIT_VECTORS"
 # Sentences prepared at once: a longer article is prepared and stored in slices of this many. A slice's token
 # states and vectors are about 330 bytes per character of text; one 1.1 MB file held whole took ingest to
 # 988 MiB (docs/benchmarks.md, issue 22).
 SLICE_SENTENCES = 1000
-UNIT_VECTORS_ENV = "KB_UNIT_VECTORS"
 
 
 @dataclass(frozen=True)
