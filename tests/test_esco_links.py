@@ -117,3 +117,21 @@ def test_titles_are_embedded_together_and_link_as_each_alone(tmp_path, e5, monke
         occupations = {doc["doc_id"]: (doc["esco_uri"], doc["esco_score"]) for doc in kb.docs()}
         assert occupations == {doc["doc_id"]: (doc["esco_uri"], doc["esco_score"]) for doc in each.docs()}
         assert occupations["forklift"][0] is not None
+
+
+@pytest.mark.slow
+def test_titles_that_cannot_be_embedded_together_are_embedded_one_by_one(tmp_path, e5, monkeypatch):
+    (tmp_path / "articles").mkdir()
+    (tmp_path / "articles" / "forklift_operator.txt").write_text(FORKLIFT_AD, encoding="utf-8")
+    embed_queries = e5.embed_queries
+
+    def failing_for_titles(texts):
+        if "Forklift operator" in texts:
+            raise RuntimeError("the batch failed")
+        return embed_queries(texts)
+
+    monkeypatch.setattr(e5, "embed_queries", failing_for_titles)
+    report = ingest([str(tmp_path / "articles")], kb_dir=tmp_path / "kb", embedder=e5)
+    assert report.ok and report.ingested == ["forklift_operator"]
+    with KnowledgeBase.open(tmp_path / "kb", embedder=e5) as kb:
+        assert kb.docs()[0]["esco_label"] == "forklift operator"

@@ -1,12 +1,15 @@
 """The local engine (default): the compute step in this process, one article after another."""
 from __future__ import annotations
 
+import logging
 from typing import Callable, Iterable, Iterator
 
 from ingest.compute import Failure, Prepared, guarded_slices, prepared_slices
 from kb.embedding.embedders import memo_for
 from kb.knowledge import KnowledgeBase
 from kb.records import Article
+
+log = logging.getLogger(__name__)
 
 
 # Articles read ahead of the one being prepared, for their titles' query vectors in one batch: at most this
@@ -27,7 +30,12 @@ class LocalEngine:
             # states in the same pass. Loaded outside the guard: a model that cannot load stops the run
             embedder = memo_for(kb.embedder, kb.token_encoder)
             if kb.esco_matcher is not None:  # the titles' vectors link the articles to occupations
-                embedder.prefetch_queries([article.title.strip() for article in window if article.title.strip()])
+                titles = [article.title.strip() for article in window if article.title.strip()]
+                try:
+                    embedder.prefetch_queries(titles)
+                except Exception:  # noqa: BLE001 - each title is then embedded in its own file's guarded step
+                    log.warning("the titles of %d files could not be embedded together", len(titles), exc_info=True)
+                    embedder.prefetch_queries([])
             for article in window:  # a long article comes in slices (ingest.compute.prepared_slices)
                 yield from guarded_slices(article.path, prepared_slices(article, embedder, kb.esco_matcher, status))
 
