@@ -20,7 +20,6 @@ from ingest.link import embed_title, esco_links
 from kb.embedding.embedders import Embedder, MemoEmbedder
 from kb.errors import KBError
 from kb.records import PART, Article, EscoLink, Item, Refused, Sentence
-from kb.threads import one_blas_thread
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -169,13 +168,8 @@ def prepare(article: Article, embedder: MemoEmbedder, matcher, status: Callable[
     is told which step the article is at (the progress bar shows it: a long article takes minutes); the
     memo is cleared after each article, which keeps memory bounded."""
     try:
-        # numpy's BLAS runs one thread here (and while the article is stored, ingest.pipeline): its small
-        # products (the tagger, the ESCO scores) gain nothing from a second thread, and its idle threads spin
-        # after each one on the core the model's next pass needs. With them the 150 ESCO descriptions of
-        # `make bench` took 26 s to ingest, 12.5 s of it encoding 850 items; held to one, 17 s and 5.2 s.
-        with one_blas_thread:
-            status(f"{article.doc_id}: sentences, duties and skills")
-            return embed_and_link(process(article, embedder, method), embedder, matcher, status)
+        status(f"{article.doc_id}: sentences, duties and skills")
+        return embed_and_link(process(article, embedder, method), embedder, matcher, status)
     finally:
         embedder.clear()
 
@@ -187,19 +181,18 @@ def prepared_slices(article: Article, embedder: MemoEmbedder, matcher, status: C
     memory than a short one. Most articles are one slice. A later slice is ``continued``: stored into the
     article the first one stored (``KnowledgeBase.extend_article``); the article's occupations come with the
     first (its title, else its first slice's sentences)."""
-    with one_blas_thread:  # see ``prepare``
-        status(f"{article.doc_id}: sentences, duties and skills")
-        article, sentences = sentences_of(article)
-        for start in range(0, max(len(sentences), 1), SLICE_SENTENCES):
-            try:
-                if start:
-                    status(f"{article.doc_id}: sentences {start + 1}-{min(start + SLICE_SENTENCES, len(sentences))}"
-                           f" of {len(sentences)}")
-                processed = extracted(article, sentences[start:start + SLICE_SENTENCES], embedder, method)
-                prepared = embed_and_link(processed, embedder, matcher, status, continued=start > 0)
-            finally:
-                embedder.clear()
-            yield prepared
+    status(f"{article.doc_id}: sentences, duties and skills")
+    article, sentences = sentences_of(article)
+    for start in range(0, max(len(sentences), 1), SLICE_SENTENCES):
+        try:
+            if start:
+                status(f"{article.doc_id}: sentences {start + 1}-{min(start + SLICE_SENTENCES, len(sentences))}"
+                       f" of {len(sentences)}")
+            processed = extracted(article, sentences[start:start + SLICE_SENTENCES], embedder, method)
+            prepared = embed_and_link(processed, embedder, matcher, status, continued=start > 0)
+        finally:
+            embedder.clear()
+        yield prepared
 
 
 def guarded_slices(path: str, slices: Iterator[Prepared]) -> Iterator[Prepared | Failure]:

@@ -141,7 +141,11 @@ def ingest(paths: Sequence[str | Path], kb_dir: str | Path | None = None, embedd
                     report.removed = prune_missing(kb, paths)
                 records, status, close_bar = _progress(read(paths, prefix=prefix), progress)
                 try:
-                    with one_blas_thread:  # as in the compute step (ingest.compute.prepare)
+                    # numpy's BLAS runs one thread (the ray engine's actors do the same): its small products
+                    # (the tagger, the ESCO scores) gain nothing from a second thread, and its idle threads spin
+                    # after each one on the core the model's next pass needs. With them the 150 ESCO descriptions
+                    # of `make bench` took 26 s to ingest, 12.5 s of it encoding 850 items; held to one, 17 s, 5.2 s.
+                    with one_blas_thread:
                         for outcome in mapper.prepared(kb, changed(kb, records, report), status):
                             store(kb, outcome, report)
                 finally:

@@ -29,6 +29,7 @@ from ingest.compute import Failure, Prepared, Processed, embed_and_link, guarded
 from kb.errors import KBError
 from kb.knowledge import KnowledgeBase
 from kb.records import Article
+from kb.threads import one_blas_thread
 
 RETRIES = 3  # restarts of a dead actor, and retries of the task it was running
 STAGE_CPUS = 0.5  # a worker is one CPU, shared by one actor of each model stage
@@ -179,10 +180,11 @@ class Embed:
 def each_row(batch, step: Callable):
     """``step`` over the payload of each row of a batch (a Failure of an earlier stage passes through)."""
     payloads = []
-    for path, payload in zip(batch["path"], batch["payload"]):
-        value = pickle.loads(payload)
-        outcome = value if isinstance(value, Failure) else guarded(path, step, value)
-        payloads.append(pickle.dumps(outcome))
+    with one_blas_thread:  # as in the local process (ingest.pipeline.ingest)
+        for path, payload in zip(batch["path"], batch["payload"]):
+            value = pickle.loads(payload)
+            outcome = value if isinstance(value, Failure) else guarded(path, step, value)
+            payloads.append(pickle.dumps(outcome))
     return {"position": batch["position"], "path": batch["path"], "payload": payloads}
 
 

@@ -165,7 +165,7 @@ class MemoEmbedder:
     vectors, in less time), and for the texts named by ``want_states`` (an article's sentences) one
     pass of the model gives their vectors, the token states the rerank keeps and the final-layer
     states from which the vector of any span of them is pooled (``span_vectors``). The ingest pipeline
-    clears it after each article, which keeps memory bounded.
+    clears it after each article (or slice of a long one), which keeps memory bounded.
     """
 
     def __init__(self, inner: Embedder, encoder=None) -> None:
