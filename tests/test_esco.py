@@ -88,8 +88,8 @@ def test_passage_vectors_as_ingest_stores_them_link_like_queries(matcher, lang, 
     from kb.esco.match import _default_embedder
 
     passage = _default_embedder().embed_passages([text])
-    [linked] = matcher.match_vectors(passage, "skill", 1, passage=True)  # through the shipped passage map
-    assert linked and linked[0].label == label
+    [linked] = matcher.match_vectors(passage, "skill", 3, passage=True)  # through the shipped passage map
+    assert linked and label in {match.label for match in linked if match.score == linked[0].score}  # ties: any order
     [raw] = matcher.match_vectors(passage, "skill", 1)  # unmapped: scored as if a query, about 0.1 too low
     assert not raw or raw[0].score < linked[0].score
 

@@ -98,7 +98,7 @@ def read_weights(path: Path, whose: str, made_for: dict[str, tuple[str, ...]]):
     except (OSError, ValueError) as error:
         raise KBError(f"{path}: cannot read {whose} weights ({error.__class__.__name__})",
                       hint="rebuild them with `make train`, or restore the file from the repository") from error
-    if any(tuple(data[name]) != expected for name, expected in made_for.items()):
+    if any(name not in data or tuple(data[name]) != expected for name, expected in made_for.items()):
         raise KBError(f"{path}: {whose} weights were made for other {' or '.join(made_for)}",
                       hint="rebuild them with `make train`")
     return data
