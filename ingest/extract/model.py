@@ -62,11 +62,13 @@ class Model:
 
 def mlp(rows: np.ndarray, w1: np.ndarray, b1: np.ndarray, w2: np.ndarray, b2: np.ndarray) -> np.ndarray:
     """Softmax probabilities of a one-hidden-layer ReLU network."""
-    hidden = np.maximum(0.0, rows @ w1 + b1)
-    logits = hidden @ w2 + b2
-    logits -= logits.max(axis=1, keepdims=True)
-    exp = np.exp(logits)
-    return exp / exp.sum(axis=1, keepdims=True)
+    return softmax(np.maximum(0.0, rows @ w1 + b1) @ w2 + b2)
+
+
+def softmax(logits: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Probabilities from logits along ``axis`` (shifted by their maximum first, so large logits stay finite)."""
+    exp = np.exp(logits - logits.max(axis=axis, keepdims=True))
+    return exp / exp.sum(axis=axis, keepdims=True)
 
 
 def platt_scale(probability: np.ndarray | float, platt: tuple[float, float]) -> np.ndarray:

@@ -3,8 +3,9 @@
 Every sentence goes through e5 once at ingest, for its vector and its token states (``kb.embedding.tokens``:
 one state per word piece after layer 11, kept for the search rerank). The tagger reads those states, so it
 costs no model pass of its own. Each word is represented by the state of its first piece, its neighbours',
-the sentence's mean state, the mean of the sentences around it and of the whole document (``INPUTS``: whether a
-sentence sits among duties or in a paragraph of career advice, in a job ad or an article); a one-hidden-layer MLP gives a probability for each tag of ``TAGS`` (outside,
+the sentence's mean state, the mean of the sentences around it and of the whole document (``INPUTS``: whether
+a sentence sits among duties or in a paragraph of career advice, in a job ad or an article); three
+one-hidden-layer MLPs, averaged, give a probability for each tag of ``TAGS`` (outside,
 or the beginning or inside of a duty or of a skill of one of the five subtypes), and a Viterbi pass keeps the
 likeliest tag sequence in which an inside tag only follows its own kind. Each run of tags is an item; its
 confidence is the mean probability of its words' tags, calibrated (Platt scaling fitted on documents the fit
@@ -23,7 +24,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ingest.extract.conjunctions import cldr_conjunctions
-from ingest.extract.model import platt_scale, read_weights, save_weights
+from ingest.extract.model import platt_scale, read_weights, save_weights, softmax
 from kb.embedding.pooling import piece_start
 from kb.records import Item, Sentence
 from kb.text.pipelines import stop_words
@@ -156,7 +157,8 @@ class Tagger:
     platt: tuple[float, float] = (1.0, 0.0)
 
     @classmethod
-    def of_members(cls, members: Sequence[tuple[np.ndarray, ...]], platt: tuple[float, float] = (1.0, 0.0)) -> "Tagger":
+    def of_members(cls, members: Sequence[tuple[np.ndarray, ...]], platt: tuple[float, float] = (1.0, 0.0)
+                   ) -> "Tagger":
         """One tagger from (w1, b1, w2, b2) of each member."""
         return cls(np.hstack([m[0] for m in members]), np.concatenate([m[1] for m in members]),
                    np.stack([m[2] for m in members]), np.stack([m[3] for m in members]), platt)
@@ -165,10 +167,7 @@ class Tagger:
         """Tag probabilities of word rows (words x TAGS): the members' softmax outputs, averaged."""
         members, hidden = self.w2.shape[0], self.w2.shape[1]
         inner = np.maximum(0.0, rows @ self.w1 + self.b1).reshape(len(rows), members, hidden)
-        logits = np.einsum("nmh,mht->nmt", inner, self.w2) + self.b2
-        logits -= logits.max(axis=2, keepdims=True)
-        exp = np.exp(logits)
-        return (exp / exp.sum(axis=2, keepdims=True)).mean(axis=1)
+        return softmax(np.einsum("nmh,mht->nmt", inner, self.w2) + self.b2).mean(axis=1)
 
     def calibrate(self, probability: np.ndarray | float) -> np.ndarray:
         """Platt scaling of a run's mean tag probability."""
