@@ -13,10 +13,13 @@ Words are runs of non-space characters, so a sentence written without spaces
 (Chinese, Japanese, Thai) gets no parts; in Vietnamese a word is a syllable,
 so its parts say a little less.
 
-A window every word of which lies inside the sentence's duties and skills says nothing
-that those items do not say on their own, and search finds them, so it is not kept: in
-text that enumerates duties (ESCO's descriptions, "…; …; …") that is most windows, each
-a model pass at ingest (docs/benchmarks.md, "Parts the items cover").
+A window most of whose words lie inside the sentence's duties and skills says little that
+those items do not say on their own, and search finds them, so it is not kept: in text that
+enumerates duties (ESCO's descriptions, "…; …; …") that is most windows, each a model pass
+at ingest (docs/benchmarks.md, "Parts the items cover"). What is left between items there is
+a subject and connecting words ("Kierownicy projektów …, a także …, aby …"); a window is kept
+when at least half of its words are outside every item, so text the extractor missed is still
+searched by its parts.
 """
 from __future__ import annotations
 
@@ -44,14 +47,14 @@ def word_windows(count: int, size: int = PART_WORDS, stride: int = PART_STRIDE) 
 
 def sentence_parts(sentence: Sentence, items: Sequence[Item] = ()) -> list[Item]:
     """The parts of one sentence (none for a sentence under ``MIN_SENTENCE_WORDS`` words), but for the
-    windows whose every word lies inside one of ``items`` (the sentence's duties and skills)."""
+    windows more than half of whose words lie inside one of ``items`` (the sentence's duties and skills)."""
     words = [match.span() for match in _WORD.finditer(sentence.text)]
     if len(words) < MIN_SENTENCE_WORDS:
         return []
     covered = _covered(sentence, words, items)
     parts = []
     for first, last in word_windows(len(words)):
-        if all(covered[first:last]):
+        if 2 * sum(covered[first:last]) > last - first:
             continue
         start, end = words[first][0], words[last - 1][1]
         parts.append(Item(doc_id=sentence.doc_id, sentence_index=sentence.index, kind=PART, subtype="",
@@ -77,7 +80,7 @@ def _word_end(text: str, first: int, last: int) -> int:
 
 
 def parts(sentences: Iterable[Sentence], items: Iterable[Item] = ()) -> Iterator[Item]:
-    """The parts of every long sentence, in order, but for the windows its ``items`` cover."""
+    """The parts of every long sentence, in order, but for the windows its ``items`` mostly cover."""
     by_sentence: dict[tuple[str, int], list[Item]] = {}
     for item in items:
         by_sentence.setdefault((item.doc_id, item.sentence_index), []).append(item)

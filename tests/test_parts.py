@@ -59,11 +59,25 @@ def test_windows_the_duties_cover_word_for_word_are_not_kept():
               "kontroluje stan instalacji oświetleniowych", "zamawia części zamienne u dostawców"]
     assert len(sentence_parts(sentence)) == 3
     assert sentence_parts(sentence, _items(sentence, duties)) == []
-    # a word no duty says ("techniczną" left out of the second) keeps the windows that hold it
-    kept = sentence_parts(sentence, _items(sentence, [duties[0], "prowadzi dokumentację", *duties[2:]]))
-    assert [part.text for part in kept] == [part.text for part in sentence_parts(sentence)
-                                             if "techniczną" in part.text]
-    assert kept
+
+
+def test_a_subject_and_connecting_words_between_duties_keep_no_window():
+    text = ("Elektrycy budowlani instalują i naprawiają urządzenia elektryczne, a także prowadzą dokumentację "
+            "techniczną prac, aby kontrolować stan instalacji oświetleniowych w budynkach.")
+    sentence = _sentence(text)
+    duties = ["instalują i naprawiają urządzenia elektryczne", "prowadzą dokumentację techniczną prac",
+              "kontrolować stan instalacji oświetleniowych w budynkach"]
+    assert len(sentence_parts(sentence)) == 3
+    assert sentence_parts(sentence, _items(sentence, duties)) == []
+
+
+def test_windows_over_a_duty_the_extractor_missed_are_kept():
+    sentence = _sentence(ENUMERATION)
+    found = ["Instaluje i naprawia urządzenia elektryczne", "zamawia części zamienne u dostawców"]
+    kept = sentence_parts(sentence, _items(sentence, found))
+    assert kept and all(part in sentence_parts(sentence) for part in kept)
+    assert any("dokumentację techniczną" in part.text for part in kept)
+    assert any("oświetleniowych" in part.text for part in kept)
 
 
 def test_items_of_another_sentence_do_not_cover_its_words():

@@ -61,7 +61,8 @@ def test_ray_and_local_engines_build_the_same_knowledge_base(ray_kb_dir, corpus_
     assert len(report.ingested) == 5 and report.unchanged == [] and not report.refused
     ray, local = contents(folder), contents(corpus_kb_dir)
     assert ray["docs"] == local["docs"]
-    assert ray["units"].keys() == local["units"].keys() and len(ray["units"]) > 500
+    assert ray["units"].keys() == local["units"].keys()
+    assert {key[1] for key in ray["units"]} == {"sentence", "duty", "skill", "part"}
     # confidences, stored to 4 decimals: float noise of another batching may cross one rounding step, no more
     assert ray["units"] == pytest.approx(local["units"], abs=1.01e-4)
     assert ray["links"] == local["links"] and ray["links"]
