@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ingest.extract.tagger import (INPUTS, KINDS, SOURCE, TAGGER_WEIGHTS, TAGS, Tagger, first_pieces, load_tagger,
-                                   runs, sentence_context, tagged_items, viterbi, word_rows, words)
+from ingest.extract.tagger import (INPUTS, KIND_PRIOR, KINDS, SOURCE, TAGGER_WEIGHTS, TAGS, Tagger, first_pieces,
+                                   load_tagger, runs, sentence_context, tagged_items, viterbi, with_prior, word_rows,
+                                   words)
 from ingest.extract.train_tagger import word_masks
 from kb.errors import KBError
 from tests.extract_helpers import sentences_of
@@ -132,6 +133,26 @@ def test_requirements_read_as_skills(encoder, lang, line, skill):
     _, items = _items(encoder, lang, line)
     assert any(skill in item.text and item.kind == "skill" for item in items), items
     assert not [item for item in items if item.kind == "duty"], items
+
+
+@pytest.mark.parametrize("lang, line, skills", [
+    ("sv", "Vi söker dig som har B-körkort, god datorvana och är stresstålig.", ["god datorvana", "stresstålig"]),
+    ("sv", "Krav: gymnasieexamen, truckkort och minst två års erfarenhet från lager.", ["gymnasieexamen", "truckkort"]),
+    ("en", "You are organised, calm under pressure and fluent in English.", ["organised", "calm under pressure"]),
+])
+def test_each_requirement_of_a_list_reads_as_a_skill(encoder, lang, line, skills):
+    _, items = _items(encoder, lang, line)
+    found = [item.text for item in items if item.kind == "skill"]
+    assert all(any(skill in text for text in found) for skill in skills), items
+
+
+def test_decoding_weighs_each_kind_by_its_prior():
+    uniform = np.full((2, len(TAGS)), 1.0 / len(TAGS))
+    shifted = with_prior(uniform)
+    outside = shifted[0, TAGS.index("O")]
+    assert np.allclose(shifted.sum(axis=1), 1.0)
+    assert np.isclose(shifted[0, TAGS.index("B-duty")] / outside, np.exp(KIND_PRIOR["duty"]))
+    assert np.isclose(shifted[0, TAGS.index("I-skill:trait")] / outside, np.exp(KIND_PRIOR["skill"]))
 
 
 def test_a_contract_type_is_not_glued_onto_a_duty(encoder):

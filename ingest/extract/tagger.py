@@ -6,8 +6,10 @@ costs no model pass of its own. Each word is represented by the state of its fir
 the sentence's mean state, the mean of the sentences around it and of the whole document (``INPUTS``: whether
 a sentence sits among duties or in a paragraph of career advice, in a job ad or an article); three
 one-hidden-layer MLPs, averaged, give a probability for each tag of ``TAGS`` (outside,
-or the beginning or inside of a duty or of a skill of one of the five subtypes), and a Viterbi pass keeps the
-likeliest tag sequence in which an inside tag only follows its own kind. Each run of tags is an item; its
+or the beginning or inside of a duty or of a skill of one of the five subtypes). Each kind's probabilities
+are then shifted by one prior factor (``KIND_PRIOR``: the training text is mostly ESCO's duty clauses, so the
+MLPs under-call skills in articles and ads), and a Viterbi pass keeps the likeliest tag sequence in which an
+inside tag only follows its own kind. Each run of tags is an item; its
 confidence is the mean probability of its words' tags, calibrated (Platt scaling fitted on documents the fit
 never saw, see ``ingest.extract.train_tagger``). Nothing here depends on the language: no cue words, no
 thresholds per language. Weights: ``data/tagger.npz`` (float16), built by ``make train``; provenance in
@@ -35,6 +37,11 @@ TAGS = ("O", *(f"{edge}-{kind}" for kind in KINDS for edge in "BI"))
 TAGGER_WEIGHTS = Path(__file__).resolve().parent / "data" / "tagger.npz"
 SOURCE = "model:tagger"
 INPUTS = ("word", "previous word", "next word", "sentence", "sentences around", "document")  # blocks of a word's row
+# Log-prior shift of each kind's tags before decoding: one value per kind for every language, chosen on the
+# prose and development sets with models trained without them (docs/extraction_model.md, "A prior shift per
+# kind"); the Platt calibration is fitted after it (``train_tagger.fit``).
+KIND_PRIOR = {"duty": 0.5, "skill": 1.5}
+_PRIOR = np.exp([0.0 if tag == "O" else KIND_PRIOR[tag[2:].split(":")[0]] for tag in TAGS])
 _WORD = re.compile(r"\w+(?:[-'’.]\w+)*|[^\w\s]")
 _PUNCT = re.compile(r"^[^\w]+$")
 
@@ -187,9 +194,15 @@ def load_tagger(path: Path = TAGGER_WEIGHTS) -> Tagger:
                   platt=tuple(float(value) for value in data["platt"]))
 
 
+def with_prior(probabilities: np.ndarray) -> np.ndarray:
+    """Tag probabilities (words x TAGS) with each kind shifted by ``KIND_PRIOR``, renormalized."""
+    shifted = probabilities * _PRIOR
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
 def sentence_spans(tagger: Tagger, rows: np.ndarray) -> list[tuple[int, int, str, float]]:
-    """(first word, end word, kind, raw confidence) of a sentence's tagged runs."""
-    probabilities = tagger.probabilities(rows)
+    """(first word, end word, kind, raw confidence) of a sentence's tagged runs, decoded after the prior shift."""
+    probabilities = with_prior(tagger.probabilities(rows))
     path = viterbi(probabilities)
     return [(first, end, kind, float(probabilities[np.arange(first, end), path[first:end]].mean()))
             for first, end, kind in runs(path)]

@@ -23,7 +23,7 @@ from typing import Sequence
 import numpy as np
 
 from ingest.extract.sources import SHARED, Doc
-from ingest.extract.tagger import (INPUTS, KINDS, TAGGER_WEIGHTS, TAGS, Tagger, first_pieces, sentence_context,
+from ingest.extract.tagger import (INPUTS, KIND_PRIOR, KINDS, TAGGER_WEIGHTS, TAGS, Tagger, first_pieces, sentence_context,
                                    sentence_spans, word_rows, words)
 from ingest.extract.train import _fold, adam, doc_sentences, platt_fit, training_docs, training_parser, write_provenance
 from kb.text.pipelines import stop_words
@@ -243,7 +243,8 @@ def train(data: Path = SHARED, cache: Path | None = None, without: Sequence[str]
     tagger = fit(examples, epochs)
     tagger.save(out)
     write_provenance(out, docs, without, {"words": len(examples.rows), "hidden": HIDDEN, "epochs": epochs,
-                                          "members": MEMBERS, "inputs": list(INPUTS)},
+                                          "members": MEMBERS, "inputs": list(INPUTS),
+                                          "kind_prior": KIND_PRIOR},
                      tagger.platt, reliability(tagger, examples), started)
     return tagger
 
