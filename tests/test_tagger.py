@@ -230,6 +230,24 @@ def test_a_run_loses_a_trailing_conjunction_and_a_run_of_function_words_is_dropp
     assert _content_end(text, spans, 0, 2, "sv") == 2  # "hantera ett" keeps its verb
 
 
+def test_a_run_that_stops_on_a_function_word_goes_on_to_the_next_content_word():
+    from ingest.extract.tagger import _complete_end
+
+    text = "erfarenhet av att arbeta i restaurangkök, gärna av"
+    spans = words(text, "sv")
+    assert _complete_end(text, spans, 2, "sv") == 4  # "erfarenhet av" -> "erfarenhet av att arbeta"
+    assert _complete_end(text, spans, 4, "sv") == 4  # "… arbeta" ends on a content word
+    assert _complete_end(text, spans, 5, "sv") == 6  # "… arbeta i" -> "… arbeta i restaurangkök"
+    assert _complete_end(text, spans, 8, "sv") == 8  # "gärna": only "av" and the sentence's end follow
+    cut = "erfarenhet av, till exempel, kök"
+    assert _complete_end(cut, words(cut, "sv"), 2, "sv") == 2  # a comma comes before any content word
+
+
+def test_a_requirement_is_not_cut_before_its_object(encoder):
+    _, items = _items(encoder, "sv", "Vi söker dig som har erfarenhet av restaurangkök och är noggrann.")
+    assert any(item.text.startswith("erfarenhet av restaurangkök") and item.kind == "skill" for item in items), items
+
+
 def test_no_swedish_item_ends_on_och_or_is_a_lone_function_word(encoder):
     _, items = _items(encoder, "sv",
                       "Koordinatorn kan till och med fungera som en verkställande assistent, hantera ett brett spektrum "

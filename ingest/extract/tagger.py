@@ -230,6 +230,24 @@ def _content_end(text: str, spans: Sequence[tuple[int, int]], first: int, end: i
     return end
 
 
+def _complete_end(text: str, spans: Sequence[tuple[int, int]], end: int, lang: str) -> int:
+    """The end word of a run that stops on a function word ("erfarenhet av", "strukturerade som"), moved on
+    through the function words that follow to the next content word of the same stretch of text ("erfarenhet
+    av restaurangkök"); unchanged where punctuation or the sentence's end comes first."""
+    function_words = stop_words(lang)
+    if text[spans[end - 1][0]:spans[end - 1][1]].lower() not in function_words:
+        return end
+    stop = end
+    while stop < len(spans):
+        word = text[spans[stop][0]:spans[stop][1]]
+        if _PUNCT.match(word):
+            return end
+        stop += 1
+        if word.lower() not in function_words:
+            return stop
+    return end
+
+
 def tagged_items(sentences: list[Sentence], states: States, count: Callable[[str], int],
                  tagger: Tagger | None = None) -> list[Item]:
     """The items of one article's sentences (``states``: their token states; ``count``: word pieces of a text)."""
@@ -245,6 +263,7 @@ def tagged_items(sentences: list[Sentence], states: States, count: Callable[[str
             end = _content_end(sentence.text, spans, first, end, sentence.lang)
             if end <= first:
                 continue
+            end = _complete_end(sentence.text, spans, end, sentence.lang)
             confidence = float(tagger.calibrate(raw))
             start, stop = spans[first][0], spans[end - 1][1]
             items.append(Item(doc_id=sentence.doc_id, sentence_index=sentence.index, kind=kind.split(":")[0],
