@@ -235,12 +235,48 @@ def test_a_run_that_stops_on_a_function_word_goes_on_to_the_next_content_word():
 
     text = "erfarenhet av att arbeta i restaurangkök, gärna av"
     spans = words(text, "sv")
-    assert _complete_end(text, spans, 2, "sv") == 4  # "erfarenhet av" -> "erfarenhet av att arbeta"
-    assert _complete_end(text, spans, 4, "sv") == 4  # "… arbeta" ends on a content word
-    assert _complete_end(text, spans, 5, "sv") == 6  # "… arbeta i" -> "… arbeta i restaurangkök"
-    assert _complete_end(text, spans, 8, "sv") == 8  # "gärna": only "av" and the sentence's end follow
+    end = len(spans)
+    assert _complete_end(text, spans, 2, "sv", end) == 4  # "erfarenhet av" -> "erfarenhet av att arbeta"
+    assert _complete_end(text, spans, 4, "sv", end) == 4  # "… arbeta" ends on a content word
+    assert _complete_end(text, spans, 5, "sv", end) == 6  # "… arbeta i" -> "… arbeta i restaurangkök"
+    assert _complete_end(text, spans, 8, "sv", end) == 8  # "gärna": only "av" and the sentence's end follow
     cut = "erfarenhet av, till exempel, kök"
-    assert _complete_end(cut, words(cut, "sv"), 2, "sv") == 2  # a comma comes before any content word
+    assert _complete_end(cut, words(cut, "sv"), 2, "sv", 7) == 2  # a comma comes before any content word
+
+
+def test_a_completed_run_does_not_run_into_the_next_item():
+    from ingest.extract.tagger import _complete_end
+
+    text = "ansvarar för och bokar resor"
+    spans = words(text, "sv")
+    assert _complete_end(text, spans, 2, "sv", len(spans)) == 2  # "och": a list conjunction, a new item
+    text = "tar hand om gäster"
+    spans = words(text, "sv")
+    assert _complete_end(text, spans, 3, "sv", 3) == 3  # "gäster" begins the next tagged run
+    assert _complete_end(text, spans, 3, "sv", 4) == 4
+
+
+def test_a_skill_run_is_joined_only_with_a_next_skill_run_after_a_function_word():
+    from ingest.extract.tagger import _joined
+
+    text = "erfarenhet av restaurangkök och bokar resor"
+    spans = words(text, "sv")
+    found = [(0, 2, "skill:experience", 0.9), (2, 3, "skill:knowledge", 0.6), (4, 6, "duty", 0.8)]
+    assert _joined(text, spans, found, "sv") == [(0, 3, "skill:experience", pytest.approx(0.8)),
+                                                 (4, 6, "duty", 0.8)]
+    assert _joined(text, spans, [(0, 2, "skill:experience", 0.9), (2, 3, "duty", 0.6)], "sv") == [
+        (0, 2, "skill:experience", 0.9), (2, 3, "duty", 0.6)]  # another kind stays apart
+    assert _joined(text, spans, [(0, 2, "duty", 0.9), (2, 3, "duty", 0.6)], "sv") == [
+        (0, 2, "duty", 0.9), (2, 3, "duty", 0.6)]  # two duty runs that meet are two duties
+    assert _joined(text, spans, [(0, 1, "skill:experience", 0.9), (1, 3, "skill:knowledge", 0.6)], "sv") == [
+        (0, 1, "skill:experience", 0.9), (1, 3, "skill:knowledge", 0.6)]  # "erfarenhet" is no function word
+
+
+def test_tagged_items_do_not_overlap(encoder):
+    text, items = _items(encoder, "nl", "Je dient medicatie toe en verzorgt wonden bij patiënten op de afdeling.")
+    assert items
+    ordered = sorted(items, key=lambda item: item.start)
+    assert all(a.end <= b.start for a, b in zip(ordered, ordered[1:])), items
 
 
 def test_a_requirement_is_not_cut_before_its_object(encoder):

@@ -23,8 +23,8 @@ from typing import Sequence
 import numpy as np
 
 from ingest.extract.sources import SHARED, Doc
-from ingest.extract.tagger import (INPUTS, KIND_PRIOR, KINDS, TAGGER_WEIGHTS, TAGS, Tagger, first_pieces, sentence_context,
-                                   sentence_spans, word_rows, words)
+from ingest.extract.tagger import (INPUTS, KIND_PRIOR, KINDS, TAGGER_WEIGHTS, TAGS, Tagger, first_pieces,
+                                   sentence_context, sentence_spans, word_rows, words)
 from ingest.extract.train import _fold, adam, doc_sentences, platt_fit, training_docs, training_parser, write_provenance
 from kb.text.pipelines import stop_words
 
