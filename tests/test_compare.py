@@ -163,9 +163,6 @@ def test_senior_coordinator_articles_do_not_pair_schedules_with_flowcharts(corpu
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="known miss: 001's enumeration member 'tal' (speeches) is now a duty and "
-                                      "the best match of 'screeningsamtal', so the pair is no mutual best "
-                                      "(docs/extraction_model.md, 'A prior shift per kind')")
 def test_senior_coordinator_articles_align_their_screening_duties(corpus_kb) -> None:
     # e5 scores this paraphrase at about 0.28: found by the second pass (mutual best of alike roles)
     assert _shared_pair(corpus_kb, ("screeningsamtal",), ("screenar",))

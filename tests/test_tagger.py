@@ -315,3 +315,17 @@ def test_a_description_clause_is_trained_as_a_duty_without_its_subject(clause, t
     assert clause[frame_end(clause, title, lang):] == duty
     doc = clauses(Doc("d", "esco_desc", lang, title, clause + ".", ((0, len(clause), "duty"),)))
     assert [doc.text[start:end] for start, end, _ in doc.spans] == [duty]
+
+
+def test_a_state_cache_written_by_another_engine_build_is_not_read(tmp_path, encoder):
+    from ingest.extract.train_tagger import StateCache
+
+    path = tmp_path / "states.npz"
+    cache = StateCache(path)
+    cache(["planera möten"])
+    cache.save()
+    assert list(StateCache(path).states) == ["planera möten"]
+    with np.load(path) as stored:
+        data = dict(stored)
+    np.savez(path, **{**data, "build": np.array("e5tokens-000000000000.so")})
+    assert StateCache(path).states == {}

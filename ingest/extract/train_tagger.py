@@ -107,7 +107,8 @@ class Words:
 
 
 class StateCache:
-    """Token states of texts (float16), kept in a file between runs."""
+    """Token states of texts (float16), kept in a file between runs; a file written by another build of the
+    token engine (``TokenEncoder.build``) is not read: its states differ in the last digits."""
 
     def __init__(self, path: Path | None = None) -> None:
         from kb.embedding.tokens import encoder_for
@@ -118,6 +119,8 @@ class StateCache:
         self.path, self.states = path, {}
         if path is not None and path.is_file():
             with np.load(path) as stored:
+                if "build" not in stored or str(stored["build"]) != self.encoder.build:
+                    return
                 bounds, every = stored["bounds"], stored["states"]
                 self.states = {text: every[bounds[i]:bounds[i + 1]] for i, text in enumerate(stored["texts"].tolist())}
 
@@ -133,7 +136,7 @@ class StateCache:
             return
         texts = list(self.states)
         bounds = np.concatenate([[0], np.cumsum([len(self.states[text]) for text in texts])])
-        np.savez(self.path, texts=np.array(texts), bounds=bounds,
+        np.savez(self.path, texts=np.array(texts), bounds=bounds, build=np.array(self.encoder.build),
                  states=np.vstack([self.states[text] for text in texts]).astype(np.float16))
 
 

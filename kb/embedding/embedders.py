@@ -233,12 +233,19 @@ class MemoEmbedder:
         titles, one per article: one at a time they were a tenth of ingest's time on short descriptions).
         Replaces what an earlier call left unasked; ``clear`` keeps them."""
         texts = list(dict.fromkeys(texts))
-        self._queries = dict(zip(texts, embed_queries(self.inner, texts))) if texts else {}
+        if not texts:
+            self._queries = {}
+            return
+        vectors = self.encoder.query_vectors(texts) if self.encoder is not None else embed_queries(self.inner, texts)
+        self._queries = dict(zip(texts, vectors))
 
     def embed_query(self, text: str) -> np.ndarray:
-        """A query's vector: the one ``prefetch_queries`` embedded (once), else embedded now."""
+        """A query's vector: the one ``prefetch_queries`` embedded (once), else embedded now (by the token
+        encoder where there is one, like every other text of the memo)."""
         vector = self._queries.pop(text, None)
-        return vector if vector is not None else self.inner.embed_query(text)
+        if vector is not None:
+            return vector
+        return self.encoder.query_vectors([text])[0] if self.encoder is not None else self.inner.embed_query(text)
 
     def remembered(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, object]]:
         """The vectors, token states and final-layer states embedded since the last ``clear``, to hand

