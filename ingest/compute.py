@@ -3,7 +3,7 @@
 ``prepare`` runs the text stages (``process``: language, sentences, duties and skills, sentence parts), then
 the embed step (``embed_and_link``: vectors, token states, ESCO links) through one memo, so the vectors
 extraction computed are not computed again (``prepared_slices`` does the same for a long article a slice of
-its sentences at a time); with $KB_UNIT_VECTORS a sentence part's vector can be pooled from
+its sentences at a time, ``prepared_batch`` for several short articles at once); with $KB_UNIT_VECTORS a sentence part's vector can be pooled from
 its sentence's pass (``unit_vectors``). ``guarded`` makes a file's failure its outcome. The engines
 (``ingest.engines``) map these over the changed articles; ``ingest.pipeline`` stores the results.
 """
@@ -16,7 +16,7 @@ from typing import Callable, Collection, Iterator, Sequence, TypeVar
 
 import numpy as np
 
-from ingest.link import embed_title, esco_links
+from ingest.link import embed_title, esco_links, esco_links_many
 from kb.embedding.embedders import Embedder, MemoEmbedder
 from kb.errors import KBError
 from kb.records import PART, Article, EscoLink, Item, Refused, Sentence
@@ -172,6 +172,49 @@ def prepare(article: Article, embedder: MemoEmbedder, matcher, status: Callable[
         return embed_and_link(process(article, embedder, method), embedder, matcher, status)
     finally:
         embedder.clear()
+
+
+def prepared_batch(articles: Sequence[Article], embedder: MemoEmbedder, matcher,
+                   status: Callable[[str], object] = silent, method: str = "auto") -> Iterator[Prepared | Failure]:
+    """The compute step of several short articles together, in their order, as ``prepare`` of each gives it:
+    their sentences in one run of the model, their units in another, their ESCO links in one product per
+    concept type. One short description per run left the model's threads and the matcher's products mostly
+    idle (docs/benchmarks.md, issue 22). An article of more than one slice (``SLICE_SENTENCES``) is prepared
+    in slices after the others (``prepared_slices``). If anything fails, each article is prepared again on
+    its own, so a bad file fails alone."""
+    try:
+        named = articles[0].doc_id + (f" and {len(articles) - 1} more" if len(articles) > 1 else "")
+        status(f"{named}: sentences, duties and skills")
+        staged = [sentences_of(article) for article in articles]
+        together = [(n, article, sentences) for n, (article, sentences) in enumerate(staged)
+                    if len(sentences) <= SLICE_SENTENCES]
+        texts = [sentence.text for _, _, sentences in together for sentence in sentences]
+        pooled = POOLED_KINDS[unit_vector_mode()]
+        embedder.want_states(texts, final=bool(pooled))
+        embedder.embed_passages(texts)
+        processed = [extracted(article, sentences, embedder, method) for _, article, sentences in together]
+        embedder.embed_passages([unit.text for one in processed for unit in one.items + one.parts
+                                 if unit.kind not in pooled])
+        ready = [embed_and_link(one, embedder, None, status) for one in processed]
+        if matcher is not None and ready:
+            status(f"{named}: ESCO links")
+            linked = esco_links_many(matcher, [(one.units, one.vectors[len(one.sentences):],
+                                                one.vectors[:len(one.sentences)], embed_title(embedder, one.article.title))
+                                               for one in ready])
+            ready = [replace(one, links=tuple(links), occupations=tuple(occupations))
+                     for one, (links, occupations) in zip(ready, linked)]
+        prepared = {n: one for (n, _, _), one in zip(together, ready)}
+    except Exception as error:  # noqa: BLE001 - each file then meets its own failure, or none
+        if not isinstance(error, KBError):  # a file the user can fix is refused below, without a traceback
+            log.warning("%d files prepared together failed; preparing each alone", len(articles), exc_info=True)
+        prepared = None
+    finally:
+        embedder.clear()
+    for n, article in enumerate(articles):
+        if prepared is not None and n in prepared:
+            yield prepared[n]
+        else:
+            yield from guarded_slices(article.path, prepared_slices(article, embedder, matcher, status, method))
 
 
 def prepared_slices(article: Article, embedder: MemoEmbedder, matcher, status: Callable[[str], object] = silent,

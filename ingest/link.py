@@ -23,22 +23,46 @@ def esco_links(matcher, units: Sequence[Item], unit_vectors: np.ndarray, sentenc
                title_vector: np.ndarray | None = None) -> tuple[list[EscoLink | None], list[EscoLink]]:
     """The link of each unit (None for sentence parts and where no concept fits) and the article's
     ranked occupations: by its title where that names one, else by the mean of its sentences."""
-    links: list[EscoLink | None] = [None] * len(units)
-    chosen = [n for n, unit in enumerate(units) if unit.kind in LINKED_KINDS]
+    return esco_links_many(matcher, [(units, unit_vectors, sentence_vectors, title_vector)])[0]
+
+
+def esco_links_many(matcher, articles: Sequence[tuple[Sequence[Item], np.ndarray, np.ndarray, np.ndarray | None]]
+                    ) -> list[tuple[list[EscoLink | None], list[EscoLink]]]:
+    """``esco_links`` of several articles (each: units, their vectors, sentence vectors, title vector or None),
+    with each of the matcher's products done once for all of them: a product reads all of ESCO's label
+    vectors (45 MB), so for a short article it cost the same as for a hundred."""
+    links: list[list[EscoLink | None]] = [[None] * len(units) for units, *_ in articles]
+    chosen = [(a, n) for a, (units, *_) in enumerate(articles) for n, unit in enumerate(units)
+              if unit.kind in LINKED_KINDS]
     if chosen:
-        matches = matcher.link(unit_vectors[chosen], [units[n].kind for n in chosen], passage=True)
+        matches = matcher.link(np.vstack([articles[a][1][n] for a, n in chosen]),
+                               [articles[a][0][n].kind for a, n in chosen], passage=True)
         types = _skill_types(matcher)
-        for n, match in zip(chosen, matches):
+        for (a, n), match in zip(chosen, matches):
             if match is not None:
-                links[n] = EscoLink(match.uri, types.get(match.uri, match.type), float(match.score))
-    views = [] if title_vector is None else [(np.asarray(title_vector, dtype=np.float32), False)]
-    if len(sentence_vectors):
-        views.append((normalize(np.asarray(sentence_vectors, dtype=np.float32).mean(axis=0)), True))
-    for view, passage in views:
-        (ranked,) = matcher.match_vectors(view[None, :], "occupation", TOP_OCCUPATIONS, passage=passage)
-        if ranked:
-            return links, [EscoLink(match.uri, "occupation", float(match.score)) for match in ranked]
-    return links, []
+                links[a][n] = EscoLink(match.uri, types.get(match.uri, match.type), float(match.score))
+    occupations: list[list[EscoLink]] = [[] for _ in articles]
+    pending = list(range(len(articles)))
+    for passage in (False, True):  # the title where there is one; where it names nothing, the sentences' mean
+        views = [(a, _view(articles[a], passage)) for a in pending]
+        views = [(a, view) for a, view in views if view is not None]
+        if views:
+            ranked_all = matcher.match_vectors(np.vstack([view for _, view in views]), "occupation",
+                                               TOP_OCCUPATIONS, passage=passage)
+            for (a, _), ranked in zip(views, ranked_all):
+                occupations[a] = [EscoLink(match.uri, "occupation", float(match.score)) for match in ranked]
+        pending = [a for a in pending if not occupations[a]]
+    return list(zip(links, occupations))
+
+
+def _view(article: tuple[Sequence[Item], np.ndarray, np.ndarray, np.ndarray | None], passage: bool) -> np.ndarray | None:
+    """The vector an article is matched to occupations by: its title's (query), or its sentences' mean (passage)."""
+    _, _, sentence_vectors, title_vector = article
+    if not passage:
+        return None if title_vector is None else np.asarray(title_vector, dtype=np.float32)
+    if not len(sentence_vectors):
+        return None
+    return normalize(np.asarray(sentence_vectors, dtype=np.float32).mean(axis=0))
 
 
 def embed_title(embedder, title: str) -> np.ndarray | None:

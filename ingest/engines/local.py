@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from typing import Callable, Iterable, Iterator
 
-from ingest.compute import Failure, Prepared, guarded_slices, prepared_slices
+from ingest.compute import Failure, Prepared, guarded_slices, prepared_batch, prepared_slices
 from kb.embedding.embedders import memo_for
 from kb.knowledge import KnowledgeBase
 from kb.records import Article
@@ -16,11 +16,17 @@ log = logging.getLogger(__name__)
 # many, and this many characters of text held.
 TITLE_WINDOW = 32
 WINDOW_CHARS = 2_000_000
+# Short articles of a window are prepared together (``ingest.compute.prepared_batch``): those of at most this
+# many characters, up to ``BATCH_CHARS`` at once (what a batch holds until it is stored: about 200 bytes of
+# vectors and token states per character).
+SHORT_CHARS = 20_000
+BATCH_CHARS = 100_000
 
 
 class LocalEngine:
     """Prepares each article (or slice of a long one) when the write loop asks for it, so it is stored before
-    the next is prepared; the titles of the next few articles are embedded together first (``TITLE_WINDOW``)."""
+    the next is prepared, but for short articles, which are prepared a few together; the titles of the next
+    few articles are embedded together first (``TITLE_WINDOW``)."""
 
     def prepared(self, kb: KnowledgeBase, articles: Iterable[Article],
                  status: Callable[[str], object]) -> Iterator[Prepared | Failure]:
@@ -36,8 +42,11 @@ class LocalEngine:
                 except Exception:  # noqa: BLE001 - each title is then embedded in its own file's guarded step
                     log.warning("the titles of %d files could not be embedded together", len(titles), exc_info=True)
                     embedder.prefetch_queries([])
-            for article in window:  # a long article comes in slices (ingest.compute.prepared_slices)
-                yield from guarded_slices(article.path, prepared_slices(article, embedder, kb.esco_matcher, status))
+            for batch in batches(window):
+                if len(batch) > 1 or len(batch[0].text) <= SHORT_CHARS:  # prepared together
+                    yield from prepared_batch(batch, embedder, kb.esco_matcher, status)
+                else:  # a long article comes in slices (ingest.compute.prepared_slices)
+                    yield from guarded_slices(batch[0].path, prepared_slices(batch[0], embedder, kb.esco_matcher, status))
 
     def __enter__(self) -> "LocalEngine":
         return self
@@ -60,3 +69,22 @@ def windows(articles: Iterable[Article], size: int = TITLE_WINDOW,
         held += len(article.text)
     if window:
         yield window
+
+
+def batches(window: list[Article], short: int = SHORT_CHARS, chars: int = BATCH_CHARS) -> Iterator[list[Article]]:
+    """The window's articles in order, as runs of short ones (at most ``short`` characters each, ``chars`` in
+    all) to prepare together, and each longer article alone."""
+    batch: list[Article] = []
+    held = 0
+    for article in window:
+        size = len(article.text)
+        if batch and (size > short or held + size > chars):
+            yield batch
+            batch, held = [], 0
+        if size > short:
+            yield [article]
+            continue
+        batch.append(article)
+        held += size
+    if batch:
+        yield batch

@@ -79,28 +79,97 @@ def group_id(kind: str, seed_text: str) -> str:
     return "g" + hashlib.sha1(f"{kind}:{normalize_text(seed_text)}".encode("utf-8")).hexdigest()[:12]
 
 
-def assign(groups: list[Group], kind: str, text: str, lang: str, unit_id: int, vector: np.ndarray,
+class Grouping:
+    """The groups of one grouping run, and per kind what ``assign`` looks up: which group first holds each
+    lemma key, and a matrix of the groups' mean members (grown as groups come), so an item is compared with
+    all the groups of its kind in one product instead of a list rebuilt per item."""
+
+    def __init__(self, groups: list[Group]) -> None:
+        self.groups: list[Group] = []
+        self._kinds: dict[str, _KindRows] = {}
+        for group in groups:
+            self.add(group)
+
+    def add(self, group: Group) -> None:
+        """A group at the end of the list (a new one, or one loaded from the store)."""
+        self.groups.append(group)
+        self._kinds.setdefault(group.kind, _KindRows()).add(group)
+
+    def by_key(self, kind: str, keys: Sequence[str]) -> Group | None:
+        """The first group of the kind (in list order) holding any of the keys."""
+        rows = self._kinds.get(kind)
+        return None if rows is None else rows.by_key(keys)
+
+    def closest(self, kind: str, vector: np.ndarray) -> tuple[Group | None, float]:
+        """The group of the kind whose members are most similar to the vector on average, and that mean."""
+        rows = self._kinds.get(kind)
+        return (None, -1.0) if rows is None else rows.closest(vector)
+
+    def joined(self, group: Group, vector: np.ndarray, keys: Sequence[str], unit_id: int) -> None:
+        """Put an item (its centered vector, lemma keys and id) into a group of this grouping."""
+        group.total = group.total + vector
+        group.members.append(unit_id)
+        self._kinds[group.kind].joined(group, keys)
+
+
+class _KindRows:
+    """The groups of one kind: their order, first holder of each key and mean members as matrix rows."""
+
+    def __init__(self) -> None:
+        self.groups: list[Group] = []
+        self.position: dict[int, int] = {}  # id() of a group -> its row
+        self.first: dict[str, int] = {}  # lemma key -> row of the first group holding it
+        self.means = np.zeros((0, 0), dtype=np.float32)
+
+    def add(self, group: Group) -> None:
+        row = len(self.groups)
+        self.groups.append(group)
+        self.position[id(group)] = row
+        if len(self.means) == row:  # room for twice as many rows
+            grown = np.zeros((max(16, 2 * row), len(group.total)), dtype=np.float32)
+            if row:
+                grown[:row] = self.means[:row]
+            self.means = grown
+        self.means[row] = group.mean_member()
+        self._keys(row, group.keys)
+
+    def joined(self, group: Group, keys: Sequence[str]) -> None:
+        row = self.position[id(group)]
+        group.keys.update(keys)
+        self.means[row] = group.mean_member()
+        self._keys(row, keys)
+
+    def _keys(self, row: int, keys) -> None:
+        for key in keys:
+            if self.first.get(key, row + 1) > row:
+                self.first[key] = row
+
+    def by_key(self, keys: Sequence[str]) -> Group | None:
+        rows = [self.first[key] for key in keys if key in self.first]
+        return self.groups[min(rows)] if rows else None
+
+    def closest(self, vector: np.ndarray) -> tuple[Group | None, float]:
+        if not self.groups:
+            return None, -1.0
+        similarities = self.means[:len(self.groups)] @ vector
+        position = int(np.argmax(similarities))
+        return self.groups[position], float(similarities[position])
+
+
+def assign(grouping: Grouping, kind: str, text: str, lang: str, unit_id: int, vector: np.ndarray,
            threshold: float = THRESHOLD) -> tuple[Group, float]:
     """Put one item in the best group of its kind (lemma match first, else the highest mean similarity to its members) or a new one."""
-    key, normal = lemma_key(text, lang), normalize_text(text)
-    candidates = [group for group in groups if group.kind == kind]
-    best, score = None, -1.0
-    for group in candidates:
-        if key in group.keys or normal in group.keys:
-            best, score = group, 1.0
-            break
-    if best is None and candidates:
-        similarities = np.vstack([group.mean_member() for group in candidates]) @ vector
-        position = int(np.argmax(similarities))
-        if similarities[position] >= threshold:
-            best, score = candidates[position], float(similarities[position])
+    keys = (lemma_key(text, lang), normalize_text(text))
+    best, score = grouping.by_key(kind, keys), 1.0
+    if best is None:
+        best, score = grouping.closest(kind, vector)
+        if best is not None and score < threshold:
+            best = None
     if best is None:
         best = Group(group_id(kind, text), kind, text, lang, None, np.zeros_like(vector), created_at=now())
-        groups.append(best)
+        grouping.add(best)
         score = 1.0
-    best.total = best.total + vector
-    best.keys.update((key, normal))
-    best.members.append(unit_id)
+    grouping.joined(best, vector, keys, unit_id)
     return best, score
 
 
@@ -114,8 +183,8 @@ def cluster(texts: Sequence[str], langs: Sequence[str], kinds: Sequence[str], ve
             threshold: float = THRESHOLD) -> list[str]:
     """Group items from scratch; returns each item's group id (used by the evaluation)."""
     centered = centered_vectors(vectors, langs)
-    groups: list[Group] = []
-    return [assign(groups, kind, text, lang, position, centered[position], threshold)[0].id
+    grouping = Grouping([])
+    return [assign(grouping, kind, text, lang, position, centered[position], threshold)[0].id
             for position, (text, lang, kind) in enumerate(zip(texts, langs, kinds))]
 
 
@@ -132,19 +201,20 @@ def update_groups(store: Store, full: bool = False, threshold: float = THRESHOLD
         centered = subtract_language_means(vectors, langs, means)
         position_of = {unit["id"]: position for position, unit in enumerate(units)}
         groups = _load_groups(store, units, centered, members, position_of, means)
+        grouping = Grouping(groups)
         added = []
         for position, unit in enumerate(units):
             if unit["id"] in members:
                 continue
-            group, score = assign(groups, unit["kind"], unit["text"], unit["lang"], unit["id"],
+            group, score = assign(grouping, unit["kind"], unit["text"], unit["lang"], unit["id"],
                                   centered[position], threshold)
             if group.seed_vector is None:
                 group.seed_vector = vectors[position]
             added.append((unit["id"], group.id, round(score, 4)))
-        rows = [_group_row(group, units, centered, position_of) for group in groups]
+        rows = [_group_row(group, units, centered, position_of) for group in grouping.groups]
         store.save_groups(rows, added)
         store.set_meta("group_threshold", str(threshold))
-    return {"groups": sum(1 for group in groups if group.members), "grouped": len(added), "items": len(units)}
+    return {"groups": sum(1 for group in grouping.groups if group.members), "grouped": len(added), "items": len(units)}
 
 
 def _load_groups(store: Store, units: list[dict], centered: np.ndarray, members: dict[int, str],
