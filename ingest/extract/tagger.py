@@ -27,7 +27,7 @@ import numpy as np
 
 from ingest.extract.conjunctions import cldr_conjunctions
 from ingest.extract.model import platt_scale, read_weights, save_weights, softmax
-from kb.embedding.pooling import piece_start
+from kb.embedding.pooling import piece_starts
 from kb.records import Item, Sentence
 from kb.text.pipelines import stop_words
 
@@ -75,23 +75,31 @@ def words(text: str, lang: str = "") -> list[tuple[int, int]]:
 def first_pieces(text: str, spans: Sequence[tuple[int, int]], count: Callable[[str], int]) -> np.ndarray:
     """The index of each word's first word piece, from ``count`` (the pieces of a text, prefix and
     special tokens left out); e5's tokenizer cuts a text's start the same way as the whole text."""
-    return np.array([piece_start(text, start, count) for start, _ in spans], dtype=np.int64)
+    return np.array(piece_starts(text, [start for start, _ in spans], count), dtype=np.int64)
 
 
 def word_rows(states: np.ndarray, pieces: np.ndarray, context: np.ndarray | None = None) -> np.ndarray:
     """The model's input of each word (``INPUTS``): its first piece's state, the previous and next word's, the
     sentence mean, and ``context`` (``sentence_context``; zeros when not given)."""
+    words_part, shared = word_blocks(states, pieces, context)
+    return np.hstack([words_part, np.broadcast_to(shared, (len(words_part), len(shared)))])
+
+
+def word_blocks(states: np.ndarray, pieces: np.ndarray, context: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """``word_rows`` in two parts: the blocks that differ by word (its own, the previous and the next word's
+    first piece state; words x 3 widths) and those that are the same for every word of the sentence (its mean
+    state and ``context``; one row)."""
     width = states.shape[1]
+    if context is None:
+        context = np.zeros((len(INPUTS) - 4) * width, np.float32)
     if not len(pieces):
-        return np.zeros((0, len(INPUTS) * width), dtype=np.float32)
+        return np.zeros((0, 3 * width), dtype=np.float32), np.zeros(width + len(context), dtype=np.float32)
     states = states.astype(np.float32)
     own = states[np.clip(pieces, 0, len(states) - 1)]
     before = np.vstack([np.zeros_like(own[:1]), own[:-1]])
     after = np.vstack([own[1:], np.zeros_like(own[:1])])
-    mean = np.broadcast_to(states.mean(axis=0), own.shape)
-    if context is None:
-        context = np.zeros((len(INPUTS) - 4) * width, np.float32)
-    return np.hstack([own, before, after, mean, np.broadcast_to(context, (len(own), len(context)))])
+    return np.hstack([own, before, after]), np.concatenate([states.mean(axis=0), context]).astype(np.float32)
 
 
 def sentence_context(states: Sequence[np.ndarray]) -> list[np.ndarray]:
@@ -172,8 +180,18 @@ class Tagger:
 
     def probabilities(self, rows: np.ndarray) -> np.ndarray:
         """Tag probabilities of word rows (words x TAGS): the members' softmax outputs, averaged."""
+        return self._averaged(rows @ self.w1 + self.b1)
+
+    def sentence_probabilities(self, blocks: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        """``probabilities`` of a sentence's rows given as ``word_blocks``: the blocks every word shares are
+        multiplied by their weights once for the sentence, not once per word (half the product)."""
+        words_part, shared = blocks
+        split = words_part.shape[1]
+        return self._averaged(words_part @ self.w1[:split] + (shared @ self.w1[split:] + self.b1))
+
+    def _averaged(self, before_activation: np.ndarray) -> np.ndarray:
         members, hidden = self.w2.shape[0], self.w2.shape[1]
-        inner = np.maximum(0.0, rows @ self.w1 + self.b1).reshape(len(rows), members, hidden)
+        inner = np.maximum(0.0, before_activation).reshape(len(before_activation), members, hidden)
         return softmax(np.einsum("nmh,mht->nmt", inner, self.w2) + self.b2).mean(axis=1)
 
     def calibrate(self, probability: np.ndarray | float) -> np.ndarray:
@@ -200,9 +218,11 @@ def with_prior(probabilities: np.ndarray) -> np.ndarray:
     return shifted / shifted.sum(axis=1, keepdims=True)
 
 
-def sentence_spans(tagger: Tagger, rows: np.ndarray) -> list[tuple[int, int, str, float]]:
-    """(first word, end word, kind, raw confidence) of a sentence's tagged runs, decoded after the prior shift."""
-    probabilities = with_prior(tagger.probabilities(rows))
+def sentence_spans(tagger: Tagger, rows: np.ndarray | tuple[np.ndarray, np.ndarray]) -> list[tuple[int, int, str, float]]:
+    """(first word, end word, kind, raw confidence) of a sentence's tagged runs, decoded after the prior shift;
+    ``rows``: ``word_rows``, or the same as ``word_blocks``."""
+    probabilities = with_prior(tagger.sentence_probabilities(rows) if isinstance(rows, tuple)
+                               else tagger.probabilities(rows))
     path = viterbi(probabilities)
     return [(first, end, kind, float(probabilities[np.arange(first, end), path[first:end]].mean()))
             for first, end, kind in runs(path)]
@@ -277,8 +297,8 @@ def tagged_items(sentences: list[Sentence], states: States, count: Callable[[str
     every = states([sentence.text for sentence in sentences])
     for sentence, sentence_states, context in zip(sentences, every, sentence_context(every)):
         spans = words(sentence.text, sentence.lang)
-        rows = word_rows(sentence_states, first_pieces(sentence.text, spans, count), context)
-        runs_found = _joined(sentence.text, spans, sentence_spans(tagger, rows), sentence.lang)
+        blocks = word_blocks(sentence_states, first_pieces(sentence.text, spans, count), context)
+        runs_found = _joined(sentence.text, spans, sentence_spans(tagger, blocks), sentence.lang)
         for number, (first, end, kind, raw) in enumerate(runs_found):
             while first < end and _PUNCT.match(sentence.text[spans[first][0]:spans[first][1]]):
                 first += 1

