@@ -234,7 +234,7 @@ def reliability(tagger: Tagger, examples: Words) -> list[tuple[float, float, int
 
 
 def train(data: Path = SHARED, cache: Path | None = None, without: Sequence[str] = (),
-          out: Path = TAGGER_WEIGHTS, epochs: int = EPOCHS) -> Tagger:
+          out: Path = TAGGER_WEIGHTS, epochs: int = EPOCHS, hidden: int = HIDDEN, members: int = MEMBERS) -> Tagger:
     """Build, fit and save; returns the tagger."""
     started = time.perf_counter()
     docs = readings(training_docs(data, without, LABELS))
@@ -243,10 +243,10 @@ def train(data: Path = SHARED, cache: Path | None = None, without: Sequence[str]
     states.save()
     log.info("%d words of %d sentences from %d documents in %.0f s", len(examples.rows), len(examples.sentences),
              len(docs), time.perf_counter() - started)
-    tagger = fit(examples, epochs)
+    tagger = fit(examples, epochs, hidden, members=members)
     tagger.save(out)
-    write_provenance(out, docs, without, {"words": len(examples.rows), "hidden": HIDDEN, "epochs": epochs,
-                                          "members": MEMBERS, "inputs": list(INPUTS),
+    write_provenance(out, docs, without, {"words": len(examples.rows), "hidden": hidden, "epochs": epochs,
+                                          "members": members, "inputs": list(INPUTS),
                                           "kind_prior": KIND_PRIOR},
                      tagger.platt, reliability(tagger, examples), started)
     return tagger
@@ -256,8 +256,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Command line: ``python -m ingest.extract.train_tagger [--data DIR] [--cache FILE] [--without NAME ...] [--out FILE]``."""
     parser = training_parser("the span tagger", TAGGER_WEIGHTS, "token states")
     parser.add_argument("--epochs", type=int, default=EPOCHS)
+    parser.add_argument("--hidden", type=int, default=HIDDEN, help=f"hidden units per member (default {HIDDEN})")
+    parser.add_argument("--members", type=int, default=MEMBERS, help=f"members averaged (default {MEMBERS})")
     args = parser.parse_args(argv)
-    train(args.data, args.cache, args.without, args.out, args.epochs)
+    train(args.data, args.cache, args.without, args.out, args.epochs, args.hidden, args.members)
 
 
 if __name__ == "__main__":
