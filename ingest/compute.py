@@ -35,6 +35,11 @@ UNIT_VECTORS_ENV = "KB_UNIT_VECTORS"
 # states and vectors are about 330 bytes per character of text; one 1.1 MB file held whole took ingest to
 # 988 MiB (docs/benchmarks.md, issue 22).
 SLICE_SENTENCES = 1000
+# Short articles are prepared together (``prepared_batch``, ``batches``): those of at most this many
+# characters, up to ``BATCH_CHARS`` at once (what a batch holds until it is stored: about 200 bytes of vectors
+# and token states per character).
+SHORT_CHARS = 20_000
+BATCH_CHARS = 100_000
 
 
 @dataclass(frozen=True)
@@ -178,32 +183,18 @@ def prepared_batch(articles: Sequence[Article], embedder: MemoEmbedder, matcher,
                    status: Callable[[str], object] = silent, method: str = "auto") -> Iterator[Prepared | Failure]:
     """The compute step of several short articles together, in their order, as ``prepare`` of each gives it:
     their sentences in one run of the model, their units in another, their ESCO links in one product per
-    concept type. One short description per run left the model's threads and the matcher's products mostly
-    idle (docs/benchmarks.md, issue 22). An article of more than one slice (``SLICE_SENTENCES``) is prepared
-    in slices after the others (``prepared_slices``). If anything fails, each article is prepared again on
-    its own, so a bad file fails alone."""
+    concept type (``extracted_together``, ``embedded_together``). One short description per run left the
+    model's threads and the matcher's products mostly idle (docs/benchmarks.md, issue 22). An article of more
+    than one slice (``SLICE_SENTENCES``) is prepared in slices after the others (``prepared_slices``). If
+    anything fails, each article is prepared again on its own, so a bad file fails alone."""
     try:
         named = articles[0].doc_id + (f" and {len(articles) - 1} more" if len(articles) > 1 else "")
         status(f"{named}: sentences, duties and skills")
         staged = [sentences_of(article) for article in articles]
-        together = [(n, article, sentences) for n, (article, sentences) in enumerate(staged)
-                    if len(sentences) <= SLICE_SENTENCES]
-        texts = [sentence.text for _, _, sentences in together for sentence in sentences]
-        pooled = POOLED_KINDS[unit_vector_mode()]
-        embedder.want_states(texts, final=bool(pooled))
-        embedder.embed_passages(texts)
-        processed = [extracted(article, sentences, embedder, method) for _, article, sentences in together]
-        embedder.embed_passages([unit.text for one in processed for unit in one.items + one.parts
-                                 if unit.kind not in pooled])
-        ready = [embed_and_link(one, embedder, None, status) for one in processed]
-        if matcher is not None and ready:
-            status(f"{named}: ESCO links")
-            linked = esco_links_many(matcher, [(one.units, one.vectors[len(one.sentences):],
-                                                one.vectors[:len(one.sentences)], embed_title(embedder, one.article.title))
-                                               for one in ready])
-            ready = [replace(one, links=tuple(links), occupations=tuple(occupations))
-                     for one, (links, occupations) in zip(ready, linked)]
-        prepared = {n: one for (n, _, _), one in zip(together, ready)}
+        together = [n for n, (_, sentences) in enumerate(staged) if len(sentences) <= SLICE_SENTENCES]
+        processed = extracted_together([staged[n] for n in together], embedder, method)
+        ready = embedded_together(processed, embedder, matcher, status, f"{named}: ESCO links")
+        prepared = dict(zip(together, ready))
     except Exception as error:  # noqa: BLE001 - each file then meets its own failure, or none
         if not isinstance(error, KBError):  # a file the user can fix is refused below, without a traceback
             log.warning("%d files prepared together failed; preparing each alone", len(articles), exc_info=True)
@@ -215,6 +206,54 @@ def prepared_batch(articles: Sequence[Article], embedder: MemoEmbedder, matcher,
             yield prepared[n]
         else:
             yield from guarded_slices(article.path, prepared_slices(article, embedder, matcher, status, method))
+
+
+def batches(articles: Sequence[Article], short: int = SHORT_CHARS, chars: int = BATCH_CHARS) -> Iterator[list[Article]]:
+    """The articles in order, as runs of short ones (at most ``short`` characters each, ``chars`` in all) to
+    prepare together, and each longer article alone."""
+    batch: list[Article] = []
+    held = 0
+    for article in articles:
+        size = len(article.text)
+        if batch and (size > short or held + size > chars):
+            yield batch
+            batch, held = [], 0
+        if size > short:
+            yield [article]
+            continue
+        batch.append(article)
+        held += size
+    if batch:
+        yield batch
+
+
+def extracted_together(staged: Sequence[tuple[Article, Sequence[Sentence]]], embedder: MemoEmbedder,
+                       method: str = "auto") -> list[Processed]:
+    """The text stages after the sentences (``extracted``) of several articles, their sentences through the
+    model in one run first; the memo keeps what it embedded (cleared by the caller)."""
+    texts = [sentence.text for _, sentences in staged for sentence in sentences]
+    embedder.want_states(texts, final=bool(POOLED_KINDS[unit_vector_mode()]))
+    embedder.embed_passages(texts)
+    return [extracted(article, sentences, embedder, method) for article, sentences in staged]
+
+
+def embedded_together(processed: Sequence[Processed], embedder: MemoEmbedder, matcher,
+                      status: Callable[[str], object] = silent, linking: str = "ESCO links") -> list[Prepared]:
+    """The embed step (``embed_and_link``) of several articles: their units through the model in one run, their
+    ESCO links and occupations in one product per concept type (``ingest.link.esco_links_many``), the titles'
+    query vectors in one batch."""
+    pooled = POOLED_KINDS[unit_vector_mode()]
+    embedder.embed_passages([unit.text for one in processed for unit in one.items + one.parts
+                             if unit.kind not in pooled])
+    ready = [embed_and_link(one, embedder, None, status) for one in processed]
+    if matcher is None or not ready:
+        return ready
+    status(linking)
+    embedder.prefetch_queries([one.article.title.strip() for one in ready if one.article.title.strip()], keep=True)
+    linked = esco_links_many(matcher, [(one.units, one.vectors[len(one.sentences):], one.vectors[:len(one.sentences)],
+                                        embed_title(embedder, one.article.title)) for one in ready])
+    return [replace(one, links=tuple(links), occupations=tuple(occupations))
+            for one, (links, occupations) in zip(ready, linked)]
 
 
 def prepared_slices(article: Article, embedder: MemoEmbedder, matcher, status: Callable[[str], object] = silent,

@@ -4,8 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ingest.compute import prepare, prepared_batch
-from ingest.engines.local import batches
+from ingest.compute import batches, prepare, prepared_batch
 from ingest.pipeline import ingest
 from ingest.read import read_file
 from kb.embedding.embedders import memo_for

@@ -130,6 +130,36 @@ def test_an_error_in_a_stage_skips_only_its_file():
     assert out[3] == Failure(Refused("d.txt", "ZeroDivisionError: division by zero"), refused=False)
 
 
+def test_rows_run_together_and_a_failure_among_them_runs_each_alone():
+    import pandas as pd
+
+    from ingest.engines.ray import each_row
+
+    calls = []
+
+    def together(texts: list[str]) -> list[str]:
+        calls.append(list(texts))
+        if "bad" in texts:
+            raise KBError("cannot use this text", hint="fix it")
+        return [text.upper() for text in texts]
+
+    def batch(*texts: str):
+        return pd.DataFrame({"position": list(range(len(texts))), "path": [f"{t}.txt" for t in texts],
+                             "payload": [pickle.dumps(text) for text in texts]})
+
+    out = [pickle.loads(p) for p in each_row(batch("a", "b", "c"), str.upper, together)["payload"]]
+    assert out == ["A", "B", "C"] and calls == [["a", "b", "c"]]  # one call for the three rows
+
+    def step(text: str) -> str:
+        if text == "bad":
+            raise KBError("cannot use this text", hint="fix it")
+        return text.upper()
+
+    out = [pickle.loads(p) for p in each_row(batch("a", "bad", "c"), step, together)["payload"]]
+    assert out[0] == "A" and out[2] == "C"  # the batch failed, so each row ran alone: only "bad" fails
+    assert out[1] == Failure(Refused("bad.txt", "cannot use this text; fix it"), refused=True)
+
+
 def test_a_ray_failure_after_retries_rolls_back_and_names_the_file(tmp_path, monkeypatch, e5):
     """The first article comes back, then Ray gives up: the transaction rolls back, nothing is visible."""
     from ray.exceptions import RayError

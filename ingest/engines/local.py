@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from typing import Callable, Iterable, Iterator
 
-from ingest.compute import Failure, Prepared, guarded_slices, prepared_batch, prepared_slices
+from ingest.compute import SHORT_CHARS, Failure, Prepared, batches, guarded_slices, prepared_batch, prepared_slices
 from kb.embedding.embedders import memo_for
 from kb.knowledge import KnowledgeBase
 from kb.records import Article
@@ -16,11 +16,6 @@ log = logging.getLogger(__name__)
 # many, and this many characters of text held.
 TITLE_WINDOW = 32
 WINDOW_CHARS = 2_000_000
-# Short articles of a window are prepared together (``ingest.compute.prepared_batch``): those of at most this
-# many characters, up to ``BATCH_CHARS`` at once (what a batch holds until it is stored: about 200 bytes of
-# vectors and token states per character).
-SHORT_CHARS = 20_000
-BATCH_CHARS = 100_000
 
 
 class LocalEngine:
@@ -70,21 +65,3 @@ def windows(articles: Iterable[Article], size: int = TITLE_WINDOW,
     if window:
         yield window
 
-
-def batches(window: list[Article], short: int = SHORT_CHARS, chars: int = BATCH_CHARS) -> Iterator[list[Article]]:
-    """The window's articles in order, as runs of short ones (at most ``short`` characters each, ``chars`` in
-    all) to prepare together, and each longer article alone."""
-    batch: list[Article] = []
-    held = 0
-    for article in window:
-        size = len(article.text)
-        if batch and (size > short or held + size > chars):
-            yield batch
-            batch, held = [], 0
-        if size > short:
-            yield [article]
-            continue
-        batch.append(article)
-        held += size
-    if batch:
-        yield batch

@@ -9,6 +9,11 @@ callable-class actors, so that each actor loads the encoder (and the ESCO matche
 * ``Embed``: the remaining vectors, the token states and the ESCO links (``ingest.compute.embed_and_link``),
   through the same memo as the local engine, so the vectors are the local engine's.
 
+Each stage takes ``BATCH_ROWS`` rows at a time and, as the local engine does, runs the short articles among them
+together (``ingest.compute.batches``: one run of the model for their sentences, one for their units, one ESCO
+product per concept type); a long article goes alone. If a batch fails, each of its rows is run alone, so a
+bad file fails alone.
+
 The extraction method is resolved here and passed to the actors, so the ingest key stored with an article
 names the method that really ran. Rows come back in input order and this process stores them in its one write
 transaction. A file's own error comes back as its row (refused or failed, as locally); a dead actor is
@@ -25,15 +30,18 @@ import warnings
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from ingest.compute import Failure, Prepared, Processed, embed_and_link, guarded, process
+from ingest.compute import (Failure, Prepared, Processed, batches, embed_and_link, embedded_together,
+                            extracted_together, guarded, process, sentences_of)
 from kb.errors import KBError
 from kb.knowledge import KnowledgeBase
 from kb.records import Article
 from kb.threads import one_blas_thread
 
 RETRIES = 3  # restarts of a dead actor, and retries of the task it was running
+BATCH_ROWS = 16  # rows (files) an actor takes at once; the short ones among them are prepared together
 STAGE_CPUS = 0.5  # a worker is one CPU, shared by one actor of each model stage
 CONNECT_SECONDS = 10.0
+log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[2]  # the folder that holds the kb and ingest packages
 
 Remembered = tuple[dict, dict, dict]  # a memo's vectors, token states and final states (MemoEmbedder.remembered)
@@ -97,7 +105,7 @@ class RayEngine:
                                        for position, article in enumerate(articles)])
         dataset.context.execution_options.preserve_order = True
         dataset.context.enable_progress_bars = False
-        stage = {"batch_size": 1, "batch_format": "pandas", "num_cpus": STAGE_CPUS,
+        stage = {"batch_size": BATCH_ROWS, "batch_format": "pandas", "num_cpus": STAGE_CPUS,
                  "compute": ray.data.ActorPoolStrategy(size=min(self.workers, len(articles))),
                  "max_restarts": RETRIES, "max_task_retries": RETRIES}
         with warnings.catch_warnings():  # Ray 2.60 has no named parameter for the retries yet
@@ -144,7 +152,22 @@ class Extract:
         self.method = method
 
     def __call__(self, batch):
-        return each_row(batch, self.extract)
+        return each_row(batch, self.extract, self.extract_many)
+
+    def extract_many(self, articles: list[Article]) -> list[tuple[Processed, Remembered]]:
+        """The text stages of several articles, the short ones together (``ingest.compute.batches``)."""
+        done: list[tuple[Processed, Remembered]] = []
+        for run in batches(articles):
+            if len(run) == 1:
+                done.append(self.extract(run[0]))
+                continue
+            try:
+                processed = extracted_together([sentences_of(article) for article in run], self.embedder,
+                                               self.method)
+                done += [(one, self.embedder.remembered(texts_of(one))) for one in processed]
+            finally:
+                self.embedder.clear()
+        return done
 
     def extract(self, article: Article) -> tuple[Processed, Remembered]:
         """One article's text stages and what the encoder computed for them."""
@@ -163,7 +186,27 @@ class Embed:
         self.kb_dir = Path(kb_dir)
 
     def __call__(self, batch):
-        return each_row(batch, self.embed)
+        return each_row(batch, self.embed, self.embed_many)
+
+    def embed_many(self, rows: list[tuple[Processed, Remembered]]) -> list[Prepared]:
+        """The embed step of several articles, the short ones together (``ingest.compute.batches``)."""
+        from kb.esco.importer import matcher_for
+
+        by_article = {id(processed.article): (processed, remembered) for processed, remembered in rows}
+        done: list[Prepared] = []
+        for run in batches([processed.article for processed, _ in rows]):
+            chosen = [by_article[id(article)] for article in run]
+            if len(chosen) == 1:
+                done.append(self.embed(chosen[0]))
+                continue
+            try:
+                for _, remembered in chosen:
+                    self.embedder.remember(*remembered)
+                done += embedded_together([processed for processed, _ in chosen], self.embedder,
+                                          matcher_for(self.embedder_name, self.kb_dir))
+            finally:
+                self.embedder.clear()
+        return done
 
     def embed(self, extracted: tuple[Processed, Remembered]) -> Prepared:
         """One article's vectors, token states and ESCO links."""
@@ -177,15 +220,37 @@ class Embed:
             self.embedder.clear()
 
 
-def each_row(batch, step: Callable):
-    """``step`` over the payload of each row of a batch (a Failure of an earlier stage passes through)."""
-    payloads = []
+def each_row(batch, step: Callable, together: Callable | None = None):
+    """``step`` over the payload of each row of a batch (a Failure of an earlier stage passes through); with
+    ``together``, first all of them at once (one outcome each, in order), and ``step`` row by row only if
+    that fails, so a bad file fails alone."""
+    paths = list(batch["path"])
+    values = [pickle.loads(payload) for payload in batch["payload"]]
+    outcomes = list(values)
+    todo = [n for n, value in enumerate(values) if not isinstance(value, Failure)]
     with one_blas_thread:  # as in the local process (ingest.pipeline.ingest)
-        for path, payload in zip(batch["path"], batch["payload"]):
-            value = pickle.loads(payload)
-            outcome = value if isinstance(value, Failure) else guarded(path, step, value)
-            payloads.append(pickle.dumps(outcome))
-    return {"position": batch["position"], "path": batch["path"], "payload": payloads}
+        done = all_at_once(together, [values[n] for n in todo]) if together is not None and len(todo) > 1 else None
+        for position, n in enumerate(todo):
+            outcomes[n] = done[position] if done is not None else guarded(paths[n], step, values[n])
+    return {"position": batch["position"], "path": batch["path"], "payload": [pickle.dumps(o) for o in outcomes]}
+
+
+def all_at_once(together: Callable, values: list) -> list | None:
+    """``together(values)``, or None if it fails (a file the user can fix, without a traceback)."""
+    try:
+        done = together(values)
+        if len(done) != len(values):
+            raise RuntimeError(f"{len(done)} outcomes for {len(values)} rows")
+        return done
+    except Exception as error:  # noqa: BLE001 - each row then meets its own failure, or none
+        if not isinstance(error, KBError):
+            log.warning("%d rows run together failed; running each alone", len(values), exc_info=True)
+        return None
+
+
+def texts_of(processed: Processed) -> set[str]:
+    """The texts of an article whose vectors and states the embed step uses: its sentences and units."""
+    return {sentence.text for sentence in processed.sentences} | {unit.text for unit in processed.items + processed.parts}
 
 
 def _memo(embedder_name: str):

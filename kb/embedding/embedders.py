@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import weakref
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Protocol, Sequence
+from typing import Callable, Collection, Iterable, Iterator, Protocol, Sequence
 
 import numpy as np
 
@@ -228,16 +228,18 @@ class MemoEmbedder:
         return [final.span_vector(*piece_range(text, start, end, self.encoder.pieces), frame=frame)
                 for start, end in spans]
 
-    def prefetch_queries(self, texts: Sequence[str]) -> None:
+    def prefetch_queries(self, texts: Sequence[str], keep: bool = False) -> None:
         """Embed these queries now, in one batch, for the ``embed_query`` calls to come (ingest's article
         titles, one per article: one at a time they were a tenth of ingest's time on short descriptions).
-        Replaces what an earlier call left unasked; ``clear`` keeps them."""
-        texts = list(dict.fromkeys(texts))
-        if not texts:
-            self._queries = {}
+        Replaces what an earlier call left unasked; with ``keep``, keeps it and embeds only the texts it
+        does not hold. ``clear`` keeps them."""
+        held = self._queries if keep else {}
+        todo = [text for text in dict.fromkeys(texts) if text not in held]
+        if not todo:
+            self._queries = held
             return
-        vectors = self.encoder.query_vectors(texts) if self.encoder is not None else embed_queries(self.inner, texts)
-        self._queries = dict(zip(texts, vectors))
+        vectors = self.encoder.query_vectors(todo) if self.encoder is not None else embed_queries(self.inner, todo)
+        self._queries = {**held, **dict(zip(todo, vectors))}
 
     def embed_query(self, text: str) -> np.ndarray:
         """A query's vector: the one ``prefetch_queries`` embedded (once), else embedded now (by the token
@@ -247,10 +249,14 @@ class MemoEmbedder:
             return vector
         return self.encoder.query_vectors([text])[0] if self.encoder is not None else self.inner.embed_query(text)
 
-    def remembered(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, object]]:
-        """The vectors, token states and final-layer states embedded since the last ``clear``, to hand
-        over to another process."""
-        return dict(self._vectors), dict(self._states), dict(self._finals)
+    def remembered(self, texts: Collection[str] | None = None
+                   ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, object]]:
+        """The vectors, token states and final-layer states embedded since the last ``clear`` (of ``texts``
+        only, where given), to hand over to another process."""
+        def kept(values: dict) -> dict:
+            return dict(values) if texts is None else {text: values[text] for text in texts if text in values}
+
+        return kept(self._vectors), kept(self._states), kept(self._finals)
 
     def remember(self, vectors: dict[str, np.ndarray], states: dict[str, np.ndarray],
                  finals: dict[str, object] | None = None) -> None:
