@@ -38,7 +38,8 @@ from kb.records import Article
 from kb.threads import one_blas_thread
 
 RETRIES = 3  # restarts of a dead actor, and retries of the task it was running
-BATCH_ROWS = 16  # rows (files) an actor takes at once; the short ones among them are prepared together
+BATCH_ROWS = 16  # rows (files) an actor takes at once, fewer where that leaves a worker idle; the short ones among
+# them are prepared together
 STAGE_CPUS = 0.5  # a worker is one CPU, shared by one actor of each model stage
 CONNECT_SECONDS = 10.0
 log = logging.getLogger(__name__)
@@ -105,7 +106,8 @@ class RayEngine:
                                        for position, article in enumerate(articles)])
         dataset.context.execution_options.preserve_order = True
         dataset.context.enable_progress_bars = False
-        stage = {"batch_size": BATCH_ROWS, "batch_format": "pandas", "num_cpus": STAGE_CPUS,
+        rows = max(1, min(BATCH_ROWS, -(-len(articles) // self.workers)))  # every worker gets some
+        stage = {"batch_size": rows, "batch_format": "pandas", "num_cpus": STAGE_CPUS,
                  "compute": ray.data.ActorPoolStrategy(size=min(self.workers, len(articles))),
                  "max_restarts": RETRIES, "max_task_retries": RETRIES}
         with warnings.catch_warnings():  # Ray 2.60 has no named parameter for the retries yet
