@@ -64,4 +64,3 @@ def windows(articles: Iterable[Article], size: int = TITLE_WINDOW,
         held += len(article.text)
     if window:
         yield window
-

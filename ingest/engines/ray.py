@@ -159,10 +159,7 @@ class Extract:
     def extract_many(self, articles: list[Article]) -> list[tuple[Processed, Remembered]]:
         """The text stages of several articles, the short ones together (``ingest.compute.batches``)."""
         done: list[tuple[Processed, Remembered]] = []
-        for run in batches(articles):
-            if len(run) == 1:
-                done.append(self.extract(run[0]))
-                continue
+        for run in batches(articles):  # a long article is a run of its own: ``extract`` of it, whole
             try:
                 processed = extracted_together([sentences_of(article) for article in run], self.embedder,
                                                self.method)
@@ -198,9 +195,6 @@ class Embed:
         done: list[Prepared] = []
         for run in batches([processed.article for processed, _ in rows]):
             chosen = [by_article[id(article)] for article in run]
-            if len(chosen) == 1:
-                done.append(self.embed(chosen[0]))
-                continue
             try:
                 for _, remembered in chosen:
                     self.embedder.remember(*remembered)

@@ -218,11 +218,15 @@ def with_prior(probabilities: np.ndarray) -> np.ndarray:
     return shifted / shifted.sum(axis=1, keepdims=True)
 
 
-def sentence_spans(tagger: Tagger, rows: np.ndarray | tuple[np.ndarray, np.ndarray]) -> list[tuple[int, int, str, float]]:
-    """(first word, end word, kind, raw confidence) of a sentence's tagged runs, decoded after the prior shift;
-    ``rows``: ``word_rows``, or the same as ``word_blocks``."""
-    probabilities = with_prior(tagger.sentence_probabilities(rows) if isinstance(rows, tuple)
-                               else tagger.probabilities(rows))
+def sentence_spans(tagger: Tagger, rows: np.ndarray) -> list[tuple[int, int, str, float]]:
+    """(first word, end word, kind, raw confidence) of a sentence's tagged runs (``word_rows``), decoded after
+    the prior shift."""
+    return decoded(tagger.probabilities(rows))
+
+
+def decoded(probabilities: np.ndarray) -> list[tuple[int, int, str, float]]:
+    """``sentence_spans`` of a sentence's tag probabilities (words x TAGS)."""
+    probabilities = with_prior(probabilities)
     path = viterbi(probabilities)
     return [(first, end, kind, float(probabilities[np.arange(first, end), path[first:end]].mean()))
             for first, end, kind in runs(path)]
@@ -298,7 +302,7 @@ def tagged_items(sentences: list[Sentence], states: States, count: Callable[[str
     for sentence, sentence_states, context in zip(sentences, every, sentence_context(every)):
         spans = words(sentence.text, sentence.lang)
         blocks = word_blocks(sentence_states, first_pieces(sentence.text, spans, count), context)
-        runs_found = _joined(sentence.text, spans, sentence_spans(tagger, blocks), sentence.lang)
+        runs_found = _joined(sentence.text, spans, decoded(tagger.sentence_probabilities(blocks)), sentence.lang)
         for number, (first, end, kind, raw) in enumerate(runs_found):
             while first < end and _PUNCT.match(sentence.text[spans[first][0]:spans[first][1]]):
                 first += 1
