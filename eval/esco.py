@@ -22,7 +22,7 @@ import numpy as np
 
 from kb.esco.data import EscoData, load
 from kb.esco.embedcache import embed_texts, load_cache
-from kb.esco.scoring import Method, concept_scores, kind_index
+from kb.esco.scoring import Method, concept_scores, kind_index, text_head_scores
 from kb.esco.vectors import KINDS, IndexRow, LabelVectors, index_rows, row_prefix
 
 CACHE = Path("/work/cache/esco")
@@ -187,9 +187,32 @@ def evaluate(data: EscoData, rows: list[IndexRow], index: LabelVectors, queries:
                                                   [excluded[chosen[p]] for p in part[long]])
             if use.lexical_weight:
                 scores += use.lexical_weight * lexical_scores(data, [queries[chosen[p]] for p in part])
+            if "text" in adapter:  # long texts: the text head trained on the other half's descriptions
+                long = np.array([len(queries[chosen[p]].text.split()) > adapter["max_words"] for p in part])
+                if long.any():
+                    head, plain = _text_head(data, index, first.kind, count, use, halves == fold, shared,
+                                             adapter["text"])
+                    scores[long] += adapter["text"]["weight"] * text_head_scores(
+                        query_vectors[[chosen[p] for p in part[long]]], plain, head)
             rank[part] = ranks(scores, truth[part])
         result[set_name] = rank
     return result
+
+
+def _text_head(data: EscoData, index: LabelVectors, kind: str, count: int, method: Method, train: np.ndarray,
+               cache: dict, options: dict):
+    """(text head trained on the descriptions of the concepts where ``train`` holds, the plain index), once per
+    fold: cross-fitted, so no measured concept's description is ever trained on."""
+    from eval.esco_adapter import description_texts, train_text_head
+
+    key = ("text", kind, train.tobytes())
+    if key not in cache:
+        plain = kind_index(index, kind, count, method)
+        texts, owners = description_texts(data)
+        vectors = embed_texts(texts, "query", cache_dir=CACHE)
+        params = {name: value for name, value in options.items() if name != "weight"}
+        cache[key] = (train_text_head(vectors, owners, plain, train, **params), plain)
+    return cache[key]
 
 
 _LEXICAL: dict[tuple[str, str], tuple[list, object]] = {}
@@ -252,14 +275,59 @@ METHODS: dict[str, tuple[Method, dict | None]] = {
         Method(center=True, description_weight=0.6, lexical_weight=0.4), {"shared": {"rank": 64}, "max_words": 8}),
     "centered + description 0.6 + lexical 0.4 + shared map r16 up to 8 words": (
         Method(center=True, description_weight=0.6, lexical_weight=0.4), {"shared": {"rank": 16}, "max_words": 8}),
-    "shipped: lexical 0.4 + occupation head r64 up to 8 words": (
+    "lexical 0.4 + occupation head r64 up to 8 words": (
         Method(center=True, description_weight=0.6, lexical_weight=0.4),
         {"shared": {"rank": 64}, "max_words": 8, "kinds": ("occupation",)}),
     "lexical 0.2 + occupation head r64 up to 8 words": (
         Method(center=True, description_weight=0.6, lexical_weight=0.2),
         {"shared": {"rank": 64}, "max_words": 8, "kinds": ("occupation",)}),
     "all languages raw + lexical 0.4": (Method(center=False, lexical_weight=0.4), None),
+    **{f"{'shipped: ' if weight == 1.0 else ''}lexical 0.4 + occupation head up to 8 words + text head x {weight}": (
+        Method(center=True, description_weight=0.6, lexical_weight=0.4),
+        {"shared": {"rank": 64}, "max_words": 8, "kinds": ("occupation",),
+         "text": {"rank": 64, "epochs": 10, "weight": weight}}) for weight in (0.5, 1.0, 2.0)},
 }
+
+
+def document_view_report(data: EscoData, index: LabelVectors, queries: list[Query], cache: Path
+                         ) -> dict[str, dict[str, dict[str, float]]]:
+    """Sets b as ingest sees an article without a usable title: the mean of its sentences' passage: vectors,
+    through the shipped passage map, scored by the dense channel alone, then with the text head added
+    (cross-fitted on concept halves); prints a table."""
+    from kb.embedding.embedders import normalize
+    from kb.esco.match import MatcherConfig, load_passage_map
+
+    method = replace(MatcherConfig.load().method, lexical_weight=0.0, head_types=())
+    weight = method.text_head_weight or 1.0
+    passage_map = load_passage_map()
+    chosen = [q for q in queries if q.set_name.startswith("b")]
+    split = [[p for p in re.split(r"(?<=[.!?])\s+", q.text) if p.strip()] for q in chosen]
+    vectors = dict(zip(sum(split, []), embed_texts(sum(split, []), "passage", cache_dir=cache)))
+    views = normalize(np.vstack([np.mean([vectors[p] for p in parts], axis=0) for parts in split]))
+    if passage_map is not None:
+        views = normalize(views @ passage_map)
+    count = len(data.occupations)
+    plain = kind_index(index, "occupation", count, method)
+    base = concept_scores(views, plain, method)
+    headed = base.copy()
+    truth = np.array([q.concept for q in chosen])
+    halves = np.array([concept_half("occupation", c) for c in range(count)])
+    heads: dict = {}
+    for fold in (0, 1):
+        part = halves[truth] != fold
+        head, _ = _text_head(data, index, "occupation", count, method, halves == fold, heads,
+                             {"rank": 64, "epochs": 10})
+        headed[part] += weight * text_head_scores(views[part], plain, head)
+    figures: dict[str, dict[str, dict[str, float]]] = {}
+    for name, scores in (("document view, dense (ingest before)", base),
+                         (f"document view, dense + text head x {weight} (ingest now)", headed)):
+        figures[name] = {}
+        for set_name in dict.fromkeys(q.set_name for q in chosen):
+            members = np.array([q.set_name == set_name for q in chosen])
+            figures[name][set_name] = metrics(ranks(scores[members], truth[members]))
+        report(name, {s: ranks(scores[[q.set_name == s for q in chosen]], truth[[q.set_name == s for q in chosen]])
+                      for s in figures[name]})
+    return figures
 
 
 def markdown(figures: dict[str, dict[str, dict[str, float]]]) -> str:
@@ -282,6 +350,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--methods", nargs="*", help="only methods whose name contains one of these")
     parser.add_argument("--passage", action="store_true",
                         help="also the shipped method on passage:-prefixed queries (as ingest links), raw and mapped")
+    parser.add_argument("--document-view", action="store_true",
+                        help="also sets b as ingest sees an untitled article (its sentences' mean passage: vector)")
     args = parser.parse_args(argv)
     data = load()
     started = time.time()
@@ -299,6 +369,8 @@ def main(argv: list[str] | None = None) -> int:
         from eval.esco_passage import passage_report
 
         figures.update(passage_report(data, rows, index, queries, vectors, args.cache))
+    if args.document_view:  # ingest matches an article without a usable title by its sentences' mean
+        figures.update(document_view_report(data, index, queries, args.cache))
     if args.json:
         args.json.write_text(json.dumps(figures, indent=1), encoding="utf-8")
     return 0

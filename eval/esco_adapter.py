@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from kb.esco.scoring import Adapter, Method, _unit, head_map, kind_index
+from kb.esco.data import EscoData
+from kb.esco.scoring import Adapter, KindIndex, Method, TextHead, _unit, center_queries, head_map, kind_index
 from kb.esco.vectors import KINDS, LabelVectors
+
+TEXT_HEAD = {"rank": 64, "epochs": 10, "temperature": 0.05, "seed": 13}
 
 
 def fit_adapter(index: LabelVectors, kind: str, count: int, method: Method, train: np.ndarray,
@@ -123,3 +126,59 @@ def train_head(index: LabelVectors, kind: str, counts: dict[str, int], method: M
             optimizer.step()
     torch.set_num_threads(threads)
     return down.detach().numpy().astype(np.float32), up.detach().numpy().astype(np.float32)
+
+
+def description_texts(data: EscoData, languages: tuple[str, ...] = ("en", "pl")) -> tuple[list[str], np.ndarray]:
+    """The text head's training texts and their occupation numbers: each occupation description in
+    ``languages``, whole and without its first sentence (which names the occupation), so the head learns duty
+    prose with and without its title."""
+    from eval.esco import _after_first_sentence
+
+    texts, owners = [], []
+    for number, concept in enumerate(data.occupations):
+        for lang in languages:
+            whole = concept.descriptions.get(lang, "")
+            for text in (whole, _after_first_sentence(whole)):
+                if text:
+                    texts.append(text)
+                    owners.append(number)
+    return texts, np.array(owners, dtype=np.int64)
+
+
+def train_text_head(vectors: np.ndarray, owners: np.ndarray, index: KindIndex, train: np.ndarray,
+                    rank: int = 64, epochs: int = 10, temperature: float = 0.05, seed: int = 13) -> TextHead:
+    """A query-side low-rank residual map x -> x + (x @ down) @ up for long texts, trained (softmax over the
+    mean label vectors of the concepts where ``train`` holds, fixed seed) so that a text's vector lands
+    nearest its own concept's labels. Only texts of those concepts are read, so the concepts of the other half
+    are never seen."""
+    import torch
+
+    chosen = train[owners]
+    if not chosen.any():
+        raise ValueError("no training text belongs to a concept of the training half")
+    targets = np.flatnonzero(train)
+    position = np.full(len(train), -1)
+    position[targets] = np.arange(len(targets))
+    inputs = torch.from_numpy(center_queries(vectors[chosen], index).astype(np.float32))
+    labels = torch.from_numpy(position[owners[chosen]])
+    table = torch.from_numpy(index.label_means[targets])
+    generator = torch.Generator().manual_seed(seed)
+    dim = inputs.shape[1]
+    down = torch.nn.Parameter(torch.randn(dim, rank, generator=generator) * 0.01)
+    up = torch.nn.Parameter(torch.zeros(rank, dim))
+    optimizer = torch.optim.Adam([down, up], lr=2e-3)
+    rng = np.random.default_rng(seed)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    for _ in range(epochs):
+        order = rng.permutation(len(inputs))
+        for begin in range(0, len(order), 256):
+            batch = torch.from_numpy(order[begin:begin + 256])
+            x = inputs[batch]
+            mapped = torch.nn.functional.normalize(x + (x @ down) @ up, dim=1)
+            loss = torch.nn.functional.cross_entropy(mapped @ table.T / temperature, labels[batch])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    torch.set_num_threads(threads)
+    return TextHead(down.detach().numpy().astype(np.float32), up.detach().numpy().astype(np.float32))

@@ -23,7 +23,7 @@ from kb.esco.calibrate import Calibration, fit_logistic, rank_features
 from kb.esco.data import load
 from kb.esco.embedcache import embed_texts
 from kb.esco.match import CONFIG_FILE
-from kb.esco.scoring import Method, concept_scores, kind_index, short_texts
+from kb.esco.scoring import Method, concept_scores, kind_index, short_texts, text_head_scores
 from kb.esco.vectors import KINDS
 
 TOP = 10
@@ -76,6 +76,8 @@ def run_kind(kind: str, queries: list[Query], vectors: np.ndarray, rows, index, 
             chosen = np.flatnonzero(short & (query_half != fold))
             scores[chosen] = concept_scores(vectors[chosen], kind_index(index, kind, count, method, adapter=head),
                                             method, [excluded[n] for n in chosen])
+    if kind in method.text_head_types:  # long texts: the text head trained on the other half's descriptions
+        _add_text_head(kind, queries, vectors, scores, index, data, method)
     if method.lexical_weight:
         for set_name in dict.fromkeys(q.set_name for q in queries):
             chosen = [n for n, q in enumerate(queries) if q.set_name == set_name]
@@ -86,6 +88,28 @@ def run_kind(kind: str, queries: list[Query], vectors: np.ndarray, rows, index, 
                 scores[n, queries[n].concept] = -np.inf
     truth = np.array([q.concept if not removed[n] else -1 for n, q in enumerate(queries)])
     return candidate_table(scores, truth)
+
+
+def _add_text_head(kind: str, queries: list[Query], vectors: np.ndarray, scores: np.ndarray, index, data,
+                   method: Method) -> None:
+    """Add the text head's scores to the long queries, cross-fitted: each scored by the head trained on the
+    descriptions of the other half's concepts."""
+    from eval.esco_adapter import TEXT_HEAD, description_texts, train_text_head
+
+    count = len(data.occupations if kind == "occupation" else data.skills)
+    long = ~short_texts([q.text for q in queries], method.head_max_words)
+    if not long.any():
+        return
+    plain = kind_index(index, kind, count, method)
+    texts, owners = description_texts(data)
+    text_vectors = embed_texts(texts, "query", cache_dir=CACHE)
+    halves = np.array([half(kind, c) for c in range(count)])
+    query_half = np.array([half(kind, q.concept) if q.concept >= 0 else n % 2 for n, q in enumerate(queries)])
+    for fold in (0, 1):
+        chosen = np.flatnonzero(long & (query_half != fold))
+        if len(chosen):
+            head = train_text_head(text_vectors, owners, plain, halves == fold, **TEXT_HEAD)
+            scores[chosen] += method.text_head_weight * text_head_scores(vectors[chosen], plain, head)
 
 
 def choose_threshold(probability: np.ndarray, right: np.ndarray, answerable: np.ndarray) -> float:
@@ -162,7 +186,8 @@ def main(argv: list[str] | None = None) -> int:
         method_dict = {"center": method.center, "temperature": method.temperature,
                        "description_weight": method.description_weight, "languages": list(method.languages),
                        "lexical_weight": method.lexical_weight, "head_types": list(method.head_types),
-                       "head_max_words": method.head_max_words}
+                       "head_max_words": method.head_max_words, "text_head_types": list(method.text_head_types),
+                       "text_head_weight": method.text_head_weight}
         CONFIG_FILE.write_text(json.dumps({"method": method_dict, "calibrations": result["config"],
                                            "vector_calibrations": dense["config"],
                                            "fitted_by": "python -m eval.esco_fit"}, indent=1) + "\n", encoding="utf-8")
@@ -171,7 +196,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 CHOSEN = {"center": True, "temperature": 0.0, "description_weight": 0.6, "languages": (), "lexical_weight": 0.4,
-          "head_types": ("occupation",), "head_max_words": 8}
+          "head_types": ("occupation",), "head_max_words": 8, "text_head_types": ("occupation",),
+          "text_head_weight": 1.0}
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -6,18 +6,25 @@ concept, fixed seed) applied to labels and short texts alike. The label vectors 
 (``python -m eval.esco``) and the calibration (``python -m eval.esco_fit``) cross-fit it on concept halves
 instead; this script trains the shipped one on all concepts and writes ``kb/esco/head_<type>.npz``
 (two float32 factors, 384 x 64 and 64 x 384).
+
+The text head (``eval.esco_adapter.train_text_head``) maps long texts towards their occupation's mean label;
+it is trained on ESCO's English and Polish occupation descriptions, whole and without their first sentence
+(about 11,000 texts, embedded once into ``--cache``), and written to ``kb/esco/text_head_<type>.npz``.
 """
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import numpy as np
 
-from eval.esco_adapter import train_head
+from eval.esco import CACHE
+from eval.esco_adapter import TEXT_HEAD, description_texts, train_head, train_text_head
 from eval.esco_fit import CHOSEN
 from kb.esco.data import load
-from kb.esco.match import head_file
-from kb.esco.scoring import Method
+from kb.esco.embedcache import embed_texts
+from kb.esco.match import head_file, text_head_file
+from kb.esco.scoring import Method, kind_index
 from kb.esco.vectors import load_vectors
 
 
@@ -25,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     """Train and write the head of each type in the chosen method's ``head_types``."""
     parser = argparse.ArgumentParser(prog="python -m eval.esco_head", description=__doc__)
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--cache", type=Path, default=CACHE, help="where the description texts' vectors are kept")
     args = parser.parse_args(argv)
     data = load()
     index = load_vectors(data.folder)
@@ -34,6 +42,14 @@ def main(argv: list[str] | None = None) -> int:
         down, up = train_head(index, kind, counts, method, np.ones(counts[kind], dtype=bool), seed=args.seed)
         np.savez(head_file(kind), down=down, up=up)
         print(f"wrote {head_file(kind)}")
+    for kind in method.text_head_types:
+        plain = kind_index(index, kind, counts[kind], method)
+        texts, owners = description_texts(data)
+        vectors = embed_texts(texts, "query", cache_dir=args.cache)
+        head = train_text_head(vectors, owners, plain, np.ones(counts[kind], dtype=bool),
+                               **{**TEXT_HEAD, "seed": args.seed})
+        head.save(text_head_file(kind))
+        print(f"wrote {text_head_file(kind)} ({len(texts)} description texts)")
     return 0
 
 

@@ -109,3 +109,19 @@ def esco_kb_dir(tmp_path_factory: pytest.TempPathFactory, e5) -> Path:
     report = ingest([str(folder / "articles")], kb_dir=folder / "kb", embedder=e5)
     assert report.ok, report.summary()
     return folder / "kb"
+
+
+def matcher_without(**method_changes) -> tuple:
+    """(the shipped matcher, the same tables and calibration with ``method_changes`` made to its method): to
+    show what one part of the method does."""
+    from dataclasses import replace
+
+    from kb.esco.data import load
+    from kb.esco.match import Matcher, MatcherConfig
+    from kb.esco.vectors import load_vectors
+
+    data = load()
+    vectors = load_vectors(data.folder)
+    config = MatcherConfig.load()
+    changed = replace(config, method=replace(config.method, **method_changes))
+    return Matcher(data, vectors, config), Matcher(data, vectors, changed)

@@ -1,10 +1,11 @@
 """The matcher's learned head: a low-rank residual map for occupation labels and short texts."""
 from __future__ import annotations
 
-from dataclasses import replace
 
 import numpy as np
 import pytest
+
+from tests.conftest import matcher_without
 
 from kb.esco.scoring import Method, load_head, short_texts
 
@@ -14,15 +15,7 @@ DESCRIPTION = ("Kierowcy wózków widłowych obsługują wózki widłowe, przewo
 
 @pytest.fixture(scope="module")
 def matchers():
-    from kb.esco.data import load
-    from kb.esco.match import Matcher, MatcherConfig
-    from kb.esco.vectors import load_vectors
-
-    data = load()
-    vectors = load_vectors(data.folder)
-    config = MatcherConfig.load()
-    plain = replace(config, method=replace(config.method, head_types=()))
-    return Matcher(data, vectors, config), Matcher(data, vectors, plain)
+    return matcher_without(head_types=())
 
 
 def test_the_shipped_head_loads_as_the_identity_plus_a_rank_64_change():

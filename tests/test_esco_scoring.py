@@ -40,9 +40,12 @@ def real_queries(matcher, label_vectors):
     return texts, label_vectors.vectors[numbers]
 
 
-def reference_scores(matcher, label_vectors, vectors, type, skill_type=None, texts=None):
-    """The scoring as first written: labels sorted by concept, every row scored, then ruled out by type."""
-    from kb.esco.match import head_file
+def reference_scores(matcher, label_vectors, vectors, type, skill_type=None, texts=None, passage=False):
+    """The scoring as first written: labels sorted by concept, every row scored, then ruled out by type; long
+    texts (and passage vectors) add the text head's cosine with each concept's mean label, computed here
+    concept by concept."""
+    from kb.esco.match import head_file, text_head_file
+    from kb.esco.scoring import TextHead, center_queries
 
     method = matcher.config.method
     count = len(matcher.data.occupations if type == "occupation" else matcher.data.skills)
@@ -57,6 +60,17 @@ def reference_scores(matcher, label_vectors, vectors, type, skill_type=None, tex
     for rows, is_head in ((~short, False), (short, True)):
         if rows.any():
             scores[rows] = concept_scores(vectors[rows], indexes[is_head], method)
+    if type in method.text_head_types:
+        long = ~short_texts(texts, method.head_max_words) if texts is not None else np.full(len(vectors), passage)
+        head, plain = TextHead.load(text_head_file(type)), indexes[False]
+        centered = center_queries(vectors[long], plain)
+        mapped = centered + (centered @ head.down) @ head.up
+        mapped /= np.linalg.norm(mapped, axis=1, keepdims=True)
+        for concept in range(count):
+            rows = plain.labels[plain.label_concept == concept]
+            if len(rows):
+                mean = rows.sum(axis=0) / np.linalg.norm(rows.sum(axis=0))
+                scores[long, concept] += method.text_head_weight * (mapped @ mean)
     if texts is not None:
         scores += method.lexical_weight * matcher.lexical(type).scores(texts)
     if skill_type is not None:
@@ -91,7 +105,8 @@ def test_fast_scores_of_passage_vectors_equal_the_reference_scoring(matcher, lab
                                                                    skill_type):
     _, vectors = real_queries
     fast = matcher.scores(vectors, type, skill_type, passage=True)
-    reference = reference_scores(matcher, label_vectors, matcher.from_passages(vectors), type, skill_type)
+    reference = reference_scores(matcher, label_vectors, matcher.from_passages(vectors), type, skill_type,
+                                 passage=True)
     assert_same_ranking(fast, reference)
 
 

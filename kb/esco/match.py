@@ -5,7 +5,9 @@ through the multilingual encoder; each language's mean vector is removed first s
 labels of its own language. Lexical (texts only, ``kb/esco/lexical.py``): character n-grams of every label,
 which finds shared word parts the encoder misses. For occupations, short texts (titles) and the labels
 also pass through a learned head (``head_occupation.npz``, ``python -m eval.esco_head``) that draws a
-label towards the other labels of its concept. The method and one calibration per type and path (texts:
+label towards the other labels of its concept; longer texts (descriptions, duty prose) and the passage view of
+a whole document add the score of a text head (``text_head_occupation.npz``) learned on ESCO's descriptions,
+which maps such a text towards its occupation's labels. The method and one calibration per type and path (texts:
 both channels; vectors alone: dense only) are fitted by ``python -m eval.esco_fit`` into ``kb/esco/matcher.json``.
 """
 from __future__ import annotations
@@ -25,8 +27,8 @@ from kb.errors import KBError
 from kb.esco.calibrate import Calibration
 from kb.esco.data import SKILL_TYPES, TYPES, EscoData
 from kb.esco.lexical import LexicalIndex, open_lexical
-from kb.esco.scoring import (KindIndex, Method, concept_scores, kind_index, load_head, part, short_texts,
-                             with_adapter)
+from kb.esco.scoring import (KindIndex, Method, TextHead, concept_scores, kind_index, load_head, part,
+                             short_texts, text_head_scores, with_adapter)
 from kb.esco.vectors import LabelVectors, load_vectors
 from kb.threads import one_blas_thread, one_encoder_thread
 
@@ -76,7 +78,9 @@ class MatcherConfig:
                           description_weight=method["description_weight"], languages=tuple(method["languages"]),
                           lexical_weight=method.get("lexical_weight", 0.0),
                           head_types=tuple(method.get("head_types", ())),
-                          head_max_words=method.get("head_max_words", 0)),
+                          head_max_words=method.get("head_max_words", 0),
+                          text_head_types=tuple(method.get("text_head_types", ())),
+                          text_head_weight=method.get("text_head_weight", 0.0)),
                    calibrations, vector_calibrations)
 
 
@@ -95,6 +99,9 @@ class Matcher:
         heads = {kind: load_head(head_file(kind)) for kind in config.method.head_types}
         self._head_indexes: dict[str, KindIndex] = {kind: with_adapter(self._indexes[kind], head)
                                                     for kind, head in heads.items() if head is not None}
+        self._text_heads: dict[str, TextHead] = {
+            kind: head for kind in config.method.text_head_types
+            if (head := TextHead.load(text_head_file(kind))) is not None}
         self._outside = {skill_type: self._skill_types != skill_type for skill_type in SKILL_TYPES}
         self._parts: dict[tuple[str, str, bool], KindIndex] = {
             ("skill", skill_type, head): part(indexes["skill"], ~outside)
@@ -185,6 +192,12 @@ class Matcher:
             scores = np.empty((len(vectors), self._indexes[type].count), dtype=np.float32)
             for rows, head in ((~short, False), (short, True)):
                 scores[rows] = concept_scores(vectors[rows], self._index(type, skill_type, head), method)
+        if type in self._text_heads:  # long texts, and the passage view of a whole document
+            long = ~short_texts(texts, method.head_max_words) if texts is not None else \
+                np.full(len(vectors), passage, dtype=bool)
+            if long.any():
+                scores[long] += method.text_head_weight * text_head_scores(vectors[long], self._indexes[type],
+                                                                           self._text_heads[type])
         if texts is not None and method.lexical_weight > 0:
             scores += method.lexical_weight * self.lexical(type).scores(texts)
         if skill_type is not None:
@@ -250,6 +263,11 @@ class Matcher:
 def head_file(type: str) -> Path:
     """Where the learned head of a type is shipped (``python -m eval.esco_head``)."""
     return Path(__file__).resolve().parent / f"head_{type}.npz"
+
+
+def text_head_file(type: str) -> Path:
+    """Where the text head of a type is shipped (``python -m eval.esco_head``)."""
+    return Path(__file__).resolve().parent / f"text_head_{type}.npz"
 
 
 def load_passage_map(path: Path = PASSAGE_MAP_FILE) -> np.ndarray | None:

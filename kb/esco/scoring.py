@@ -21,6 +21,8 @@ class Method:
     lexical_weight: float = 0.0  # weight of the character n-gram score (kb/esco/lexical.py), added for texts
     head_types: tuple[str, ...] = ()  # types whose learned head (head_<type>.npz) maps short texts and labels
     head_max_words: int = 0  # texts of more words (descriptions) are scored without the head
+    text_head_types: tuple[str, ...] = ()  # types whose text head (text_head_<type>.npz) also scores long texts
+    text_head_weight: float = 0.0  # weight of the text head's score, added for texts of more than head_max_words
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,6 +59,14 @@ class KindIndex:
     adapter: Adapter | None = None
 
     @cached_property
+    def label_means(self) -> np.ndarray:
+        """(count, dim) unit mean of each concept's prepared label vectors (zero where it has none): what a text
+        head maps long texts towards (``text_head_scores``)."""
+        sums = np.zeros((self.count, self.labels.shape[1]), dtype=np.float32)
+        np.add.at(sums, self.label_concept, self.labels)
+        return _unit(sums)
+
+    @cached_property
     def described(self) -> np.ndarray:
         """Numbers of the concepts that have a description vector."""
         return np.flatnonzero(np.abs(self.descriptions).max(axis=1) > 0)
@@ -79,6 +89,34 @@ def load_head(path: Path) -> Adapter | None:
     with np.load(path, allow_pickle=False) as stored:
         shared = head_map(stored["down"], stored["up"])
     return Adapter(np.zeros((0, shared.shape[0]), dtype=np.float32), shared_map=shared)
+
+
+@dataclass(frozen=True, eq=False)
+class TextHead:
+    """A low-rank residual map for long texts (descriptions, duty prose), learned by ``eval/esco_adapter.py:
+    train_text_head`` to draw such a text towards the mean label vector of its concept."""
+
+    down: np.ndarray  # (dim, rank)
+    up: np.ndarray  # (rank, dim)
+
+    @classmethod
+    def load(cls, path: Path) -> "TextHead | None":
+        """The head shipped at ``path``, or None without one."""
+        if not path.exists():
+            return None
+        with np.load(path, allow_pickle=False) as stored:
+            return cls(stored["down"].astype(np.float32), stored["up"].astype(np.float32))
+
+    def save(self, path: Path) -> None:
+        """Write the two factors (float32)."""
+        np.savez(path, down=self.down.astype(np.float32), up=self.up.astype(np.float32))
+
+
+def text_head_scores(queries: np.ndarray, kind_index: KindIndex, head: TextHead) -> np.ndarray:
+    """(queries, concepts) cosine of each centered query, mapped by the head, with each concept's mean label."""
+    centered = center_queries(np.asarray(queries, dtype=np.float32), kind_index)
+    mapped = _unit(centered + (centered @ head.down) @ head.up)
+    return mapped @ kind_index.label_means.T
 
 
 def short_texts(texts, max_words: int) -> np.ndarray:

@@ -1,0 +1,98 @@
+"""The matcher's text head: a learned map that draws long texts (descriptions, duty prose) towards their
+occupation's labels, added to the plain scores of long texts and of a whole document's passage view."""
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pytest
+
+from tests.conftest import matcher_without
+
+from kb.esco.scoring import TextHead, text_head_scores
+
+BODY = ("Obsługują wózki widłowe w magazynach i na placach składowych, przewożą, rozmieszczają i podnoszą ładunki, "
+        "dbają o bezpieczny załadunek i rozładunek towarów oraz prowadzą codzienną kontrolę stanu wózka.")
+
+
+@pytest.fixture(scope="module")
+def matchers():
+    return matcher_without(text_head_types=())
+
+
+def test_the_shipped_text_head_loads_as_two_rank_64_factors():
+    from kb.esco.match import MatcherConfig, text_head_file
+
+    assert "occupation" in MatcherConfig.load().method.text_head_types
+    head = TextHead.load(text_head_file("occupation"))
+    assert head is not None and head.down.shape == (384, 64) and head.up.shape == (64, 384)
+    assert np.isfinite(head.down).all() and np.isfinite(head.up).all() and np.abs(head.up).max() > 0
+
+
+def test_the_text_head_scores_long_texts_and_document_views_and_leaves_titles_alone(matchers, e5):
+    from kb.embedding.embedders import embed_queries
+
+    with_head, without = matchers
+    texts = ["operator wózka widłowego", BODY]
+    vectors = embed_queries(e5, texts)
+    headed = with_head.scores(vectors, "occupation", texts=texts)
+    plain = without.scores(vectors, "occupation", texts=texts)
+    assert np.allclose(headed[0], plain[0])
+    assert not np.allclose(headed[1], plain[1])
+    assert not np.allclose(with_head.scores(vectors, "occupation", passage=True),
+                           without.scores(vectors, "occupation", passage=True))
+    assert np.allclose(with_head.scores(vectors, "occupation"), without.scores(vectors, "occupation"))
+    best = with_head.match(texts[1:], type="occupation", top=3, embedder=e5)[0]
+    assert any("wózk" in with_head.data.occupations[_number(with_head, m.uri)].label("pl") for m in best)
+
+
+def _number(matcher, uri: str) -> int:
+    return next(n for n, concept in enumerate(matcher.data.occupations) if concept.uri == uri)
+
+
+def test_a_head_trained_on_english_descriptions_of_half_the_occupations_ranks_polish_duty_prose_of_the_other_half_better(
+        matchers, e5):
+    """Cross-fitted on concepts: no occupation the head is measured on was trained on, in any language."""
+    from eval.esco import _after_first_sentence
+    from eval.esco_adapter import train_text_head
+    from kb.embedding.embedders import embed_queries
+    from kb.esco.vectors import load_vectors
+
+    _, plain = matchers
+    data = plain.data
+    count = len(data.occupations)
+    half = np.array([hashlib.sha1(f"occupation:{n}".encode()).digest()[0] % 2 for n in range(count)])
+    rows = load_vectors(data.folder)
+    described = (rows.kind == 0) & (rows.field == 2)
+    index = plain._indexes["occupation"]
+    head = train_text_head(plain.from_passages(rows.vectors[described]), rows.concept[described], index, half == 0)
+    measured = [n for n in range(count)
+                if half[n] == 1 and _after_first_sentence(data.occupations[n].descriptions.get("pl", ""))][:40]
+    bodies = [_after_first_sentence(data.occupations[n].descriptions["pl"]) for n in measured]
+    vectors = embed_queries(e5, bodies)
+    base = plain.scores(vectors, "occupation")
+    headed = base + text_head_scores(vectors, index, head)
+
+    def mrr(scores: np.ndarray) -> float:
+        return float(np.mean([1 / (1 + (row > row[n]).sum()) for row, n in zip(scores, measured)]))
+
+    assert mrr(headed) > mrr(base) + 0.02
+
+
+def test_text_head_training_reads_only_the_texts_of_its_half(matchers):
+    from eval.esco_adapter import train_text_head
+
+    _, plain = matchers
+    index = plain._indexes["occupation"]
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((6, 384)).astype(np.float32)
+    owners = np.array([0, 1, 2, 0, 1, 2])
+    train = np.zeros(index.count, dtype=bool)
+    with pytest.raises(ValueError, match="training half"):
+        train_text_head(vectors, owners, index, train)
+    train[[0, 1]] = True
+    first = train_text_head(vectors, owners, index, train, epochs=2)
+    changed = vectors.copy()
+    changed[owners == 2] = rng.standard_normal((2, 384))  # texts of a concept outside the half
+    second = train_text_head(changed, owners, index, train, epochs=2)
+    assert np.array_equal(first.down, second.down) and np.array_equal(first.up, second.up)
