@@ -161,7 +161,7 @@ COMMANDS: dict[str, tuple[Callable, str, str]] = {
                              "the ESCO concepts both are linked to",
                 "python -m kb compare 000 004 --json"),
     "role": (cmd_role, "one role against its ESCO occupation: essential skills covered and the gaps",
-             "python -m kb role 004 --label-lang pl"),
+             "python -m kb role 003 --label-lang sv"),
     "remove": (cmd_remove, "remove articles by id (a file deleted from the corpus; or 'python -m ingest DIR --prune')",
                "python -m kb remove upload/office_coordinator"),
 }

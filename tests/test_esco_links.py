@@ -140,3 +140,16 @@ def test_titles_that_cannot_be_embedded_together_are_embedded_one_by_one(tmp_pat
     assert report.ok and report.ingested == ["forklift_operator"]
     with KnowledgeBase.open(tmp_path / "kb", embedder=e5) as kb:
         assert kb.docs()[0]["esco_label"] == "forklift operator"
+
+
+def test_role_text_names_an_occupation_without_essential_skills_instead_of_counting_zero_of_zero():
+    from kb.analysis.gaps import format_profile
+
+    occupation = {"esco_uri": "http://data.europa.eu/esco/occupation/x", "esco_label": "process officer",
+                  "esco_score": 0.6}
+    profile = {"doc_id": "003", "title": "Hur blir jag processkoordinator?", "lang": "sv",
+               "occupations": [occupation], "essential": [], "gaps": []}
+    text = format_profile(profile)
+    assert "ESCO occupation 1: process officer (0.60)" in text
+    assert text.endswith("ESCO lists no essential skills for process officer") and "0 of 0" not in text
+    assert format_profile({**profile, "occupations": []}).endswith("no ESCO occupation fits this article")

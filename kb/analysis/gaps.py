@@ -57,6 +57,8 @@ def format_profile(profile: dict) -> str:
     for rank, occupation in enumerate(profile["occupations"], 1):
         lines.append(f"  ESCO occupation {rank}: {occupation['esco_label']} ({occupation['esco_score']:.2f})  "
                      f"{occupation['esco_uri']}")
+    if not profile["essential"]:
+        return "\n".join(lines + [f"ESCO lists no essential skills for {profile['occupations'][0]['esco_label']}"])
     covered = [entry for entry in profile["essential"] if entry["covered"]]
     lines.append(f"essential skills of {profile['occupations'][0]['esco_label']}: {len(covered)} of "
                  f"{len(profile['essential'])} covered")
