@@ -4,7 +4,9 @@ It reuses the passage vectors ingest has just computed (mapped towards query vec
 shipped passage map, one matrix product): duties are matched
 against ESCO's skill/competence concepts (phrased as actions, "operate forklift"), skills against
 every skill and knowledge concept, and the article against the occupations: by its title (one query
-embedding, the only extra model work), else by the mean of its sentence vectors. The matcher's calibrated threshold decides when nothing fits (``kb.esco.match``).
+embedding, the only extra model work; matched with its text, so the character n-gram channel and the title
+head count as in ``kb esco match``), else by the mean of its sentence vectors (with the text head). The
+matcher's calibrated threshold decides when nothing fits (``kb.esco.match``).
 """
 from __future__ import annotations
 
@@ -20,17 +22,18 @@ LINKED_KINDS = ("duty", "skill")
 
 
 def esco_links(matcher, units: Sequence[Item], unit_vectors: np.ndarray, sentence_vectors: np.ndarray,
-               title_vector: np.ndarray | None = None) -> tuple[list[EscoLink | None], list[EscoLink]]:
+               title_vector: np.ndarray | None = None, title: str = "") -> tuple[list[EscoLink | None], list[EscoLink]]:
     """The link of each unit (None for sentence parts and where no concept fits) and the article's
-    ranked occupations: by its title where that names one, else by the mean of its sentences."""
-    return esco_links_many(matcher, [(units, unit_vectors, sentence_vectors, title_vector)])[0]
+    ranked occupations: by its title where that names one (matched as ``kb esco match`` matches the title's
+    text: with the character n-gram channel and the title head), else by the mean of its sentences."""
+    return esco_links_many(matcher, [(units, unit_vectors, sentence_vectors, title_vector, title)])[0]
 
 
-def esco_links_many(matcher, articles: Sequence[tuple[Sequence[Item], np.ndarray, np.ndarray, np.ndarray | None]]
+def esco_links_many(matcher, articles: Sequence[tuple[Sequence[Item], np.ndarray, np.ndarray, np.ndarray | None, str]]
                     ) -> list[tuple[list[EscoLink | None], list[EscoLink]]]:
-    """``esco_links`` of several articles (each: units, their vectors, sentence vectors, title vector or None),
-    with each of the matcher's products done once for all of them: a product reads all of ESCO's label
-    vectors (45 MB), so for a short article it cost the same as for a hundred."""
+    """``esco_links`` of several articles (each: units, their vectors, sentence vectors, title vector or None,
+    title text), with each of the matcher's products done once for all of them: a product reads all of ESCO's
+    label vectors (45 MB), so for a short article it cost the same as for a hundred."""
     links: list[list[EscoLink | None]] = [[None] * len(units) for units, *_ in articles]
     chosen = [(a, n) for a, (units, *_) in enumerate(articles) for n, unit in enumerate(units)
               if unit.kind in LINKED_KINDS]
@@ -47,17 +50,19 @@ def esco_links_many(matcher, articles: Sequence[tuple[Sequence[Item], np.ndarray
         views = [(a, _view(articles[a], passage)) for a in pending]
         views = [(a, view) for a, view in views if view is not None]
         if views:
+            texts = None if passage else [articles[a][4].strip() for a, _ in views]
             ranked_all = matcher.match_vectors(np.vstack([view for _, view in views]), "occupation",
-                                               TOP_OCCUPATIONS, passage=passage)
+                                               TOP_OCCUPATIONS, passage=passage, texts=texts)
             for (a, _), ranked in zip(views, ranked_all):
                 occupations[a] = [EscoLink(match.uri, "occupation", float(match.score)) for match in ranked]
         pending = [a for a in pending if not occupations[a]]
     return list(zip(links, occupations))
 
 
-def _view(article: tuple[Sequence[Item], np.ndarray, np.ndarray, np.ndarray | None], passage: bool) -> np.ndarray | None:
+def _view(article: tuple[Sequence[Item], np.ndarray, np.ndarray, np.ndarray | None, str], passage: bool
+          ) -> np.ndarray | None:
     """The vector an article is matched to occupations by: its title's (query), or its sentences' mean (passage)."""
-    _, _, sentence_vectors, title_vector = article
+    _, _, sentence_vectors, title_vector, _ = article
     if not passage:
         return None if title_vector is None else np.asarray(title_vector, dtype=np.float32)
     if not len(sentence_vectors):

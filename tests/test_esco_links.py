@@ -153,3 +153,20 @@ def test_role_text_names_an_occupation_without_essential_skills_instead_of_count
     assert "ESCO occupation 1: process officer (0.60)" in text
     assert text.endswith("ESCO lists no essential skills for process officer") and "0 of 0" not in text
     assert format_profile({**profile, "occupations": []}).endswith("no ESCO occupation fits this article")
+
+
+@pytest.mark.slow
+def test_an_article_title_links_as_kb_esco_match_links_the_same_text(tmp_path, e5):
+    title = "Kierowca autobusu"
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "bus.txt").write_text(f"{title}\n\nProwadzi autobus na liniach miejskich i sprzedaje bilety.\n",
+                                    encoding="utf-8")
+    report = ingest([str(folder)], kb_dir=tmp_path / "kb", embedder=e5)
+    assert report.ok, report.summary()
+    (expected,) = open_matcher().match([title], type="occupation", top=1, embedder=e5)
+    with KnowledgeBase.open(tmp_path / "kb", embedder=e5) as kb:
+        (doc,) = kb.docs()
+    assert expected and doc["esco_uri"] == expected[0].uri and doc["esco_label"] == "bus driver"
+    # the same path (texts: n-grams, title head, text calibration); the vector alone gave 0.57 here
+    assert doc["esco_score"] == pytest.approx(expected[0].score, abs=0.01)
