@@ -1,8 +1,9 @@
 """``python -m eval.esco_fit``: fit the matcher's calibration and "no link" threshold on held-out ESCO queries.
 
 Concepts are split in two halves by a seeded hash: the calibration is fitted on queries of one half and
-measured on the other. Half of the queries of each half lose every row of their right concept ("the
-text names something ESCO lacks"), and random letter strings are added, so "no link" has examples too.
+measured on the other. A share of the queries (``UNANSWERABLE``: a quarter of the occupation queries, half of
+the skill queries) lose every row of their right concept ("the text names something ESCO lacks"), and random
+letter strings are added, so "no link" has examples too.
 Writes kb/esco/matcher.json (method + calibrations) and prints the held-out figures.
 """
 from __future__ import annotations
@@ -135,7 +136,7 @@ def calibration_error(probability: np.ndarray, right: np.ndarray, bins: int = 10
                      for b in range(bins) if (edges == b).any()))
 
 
-def fit(method: Method, cache: Path, per_set: int) -> dict:
+def fit(method: Method, cache: Path, per_set: int, unanswerable: dict[str, float] | None = None) -> dict:
     """Fit the calibration of each type; returns the config to save and the held-out figures."""
     data = load()
     rows, index = cached_index(data, cache)
@@ -146,7 +147,7 @@ def fit(method: Method, cache: Path, per_set: int) -> dict:
         chosen = [q for q in queries if q.kind == kind] + [Query(t, "", kind, -1, "nonsense") for t in junk]
         vectors = embed_texts([q.text for q in chosen], "query", cache_dir=cache)
         rng = np.random.default_rng(5)
-        removed = rng.random(len(chosen)) < 0.5
+        removed = rng.random(len(chosen)) < (unanswerable or UNANSWERABLE)[kind]
         top, right, features = run_kind(kind, chosen, vectors, rows, index, data, method, removed)
         split = np.array([half(kind, q.concept) if q.concept >= 0 else n % 2 for n, q in enumerate(chosen)])
         answerable = np.array([q.concept >= 0 for q in chosen]) & ~removed
@@ -175,12 +176,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-set", type=int, default=500)
     parser.add_argument("--method", default="{}", help="JSON of Method fields (default: the chosen method)")
     parser.add_argument("--dry-run", action="store_true", help="print only; do not write matcher.json")
+    for kind in ("occupation", "skill"):
+        parser.add_argument(f"--unanswerable-{kind}", type=float, default=UNANSWERABLE[kind],
+                            help=f"share of {kind} queries whose concept is removed, so that 'no link' is the right "
+                                 f"answer for them (default {UNANSWERABLE[kind]})")
     args = parser.parse_args(argv)
     method = Method(**{**CHOSEN, **json.loads(args.method)})
-    result = fit(method, args.cache, args.per_set)
+    unanswerable = {"occupation": args.unanswerable_occupation, "skill": args.unanswerable_skill}
+    result = fit(method, args.cache, args.per_set, unanswerable)
     print("texts (both channels):", json.dumps(result["figures"], indent=1))
     dense_method = replace(method, lexical_weight=0.0, head_types=())  # vectors alone: no text, no head
-    dense = fit(dense_method, args.cache, args.per_set) if dense_method != method else result
+    dense = fit(dense_method, args.cache, args.per_set, unanswerable) if dense_method != method else result
     print("vectors alone (dense channel):", json.dumps(dense["figures"], indent=1))
     if not args.dry_run:
         method_dict = {"center": method.center, "temperature": method.temperature,
@@ -190,10 +196,17 @@ def main(argv: list[str] | None = None) -> int:
                        "text_head_weight": method.text_head_weight}
         CONFIG_FILE.write_text(json.dumps({"method": method_dict, "calibrations": result["config"],
                                            "vector_calibrations": dense["config"],
+                                           "unanswerable": unanswerable,
                                            "fitted_by": "python -m eval.esco_fit"}, indent=1) + "\n", encoding="utf-8")
         print(f"wrote {CONFIG_FILE}")
     return 0
 
+
+# The share of calibration queries that lose their concept: the prior that a text names nothing ESCO has. An
+# article or ad describes a role, and ESCO names most roles, so occupations assume a quarter; a duty or skill
+# item is often a fragment that names no concept, so skills keep half. At a tenth, random strings start to link
+# (docs/esco_evaluation.md, "How often 'no link'").
+UNANSWERABLE = {"occupation": 0.25, "skill": 0.5}
 
 CHOSEN = {"center": True, "temperature": 0.0, "description_weight": 0.6, "languages": (), "lexical_weight": 0.4,
           "head_types": ("occupation",), "head_max_words": 8, "text_head_types": ("occupation",),

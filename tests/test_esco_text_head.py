@@ -96,3 +96,19 @@ def test_text_head_training_reads_only_the_texts_of_its_half(matchers):
     changed[owners == 2] = rng.standard_normal((2, 384))  # texts of a concept outside the half
     second = train_text_head(changed, owners, index, train, epochs=2)
     assert np.array_equal(first.down, second.down) and np.array_equal(first.up, second.up)
+
+
+@pytest.mark.parametrize("path, occupation", [
+    ("tests/data/heldout/ads/articles/pl_analityk_danych.txt", "data analyst"),
+    ("tests/data/heldout/articles/articles/vi_thietkedohoa.txt", "graphic designer"),
+    ("tests/data/dev/articles/sv_bussforare.txt", "bus driver"),
+])
+def test_a_role_text_without_its_title_links_to_its_occupation(matchers, e5, path, occupation):
+    """Ads and articles in pl, vi and sv that no part of the matcher was fitted on (``eval.esco_roles``)."""
+    from eval.esco_roles import ROOT, split_title
+
+    with_head, _ = matchers
+    _, body = split_title((ROOT / path).read_text(encoding="utf-8"))
+    (best,) = with_head.match([body], type="occupation", top=1, embedder=e5)[0]
+    assert best.label == occupation
+    assert best.score >= with_head.config.calibrations["occupation"].threshold
