@@ -202,15 +202,17 @@ def evaluate(data: EscoData, rows: list[IndexRow], index: LabelVectors, queries:
 def _text_head(data: EscoData, index: LabelVectors, kind: str, count: int, method: Method, train: np.ndarray,
                cache: dict, options: dict):
     """(text head trained on the descriptions of the concepts where ``train`` holds, the plain index), once per
-    fold: cross-fitted, so no measured concept's description is ever trained on."""
-    from eval.esco_adapter import description_texts, train_text_head
+    fold: cross-fitted, so no measured concept's description is ever trained on. ``options["view"]``: "text"
+    (the descriptions' query vectors) or "document" (their sentences' mean, as ingest sees an article)."""
+    from eval.esco_adapter import description_texts, document_views, train_text_head
 
-    key = ("text", kind, train.tobytes())
+    view = options.get("view", "text")
+    key = (view, kind, train.tobytes())
     if key not in cache:
         plain = kind_index(index, kind, count, method)
         texts, owners = description_texts(data)
-        vectors = embed_texts(texts, "query", cache_dir=CACHE)
-        params = {name: value for name, value in options.items() if name != "weight"}
+        vectors = embed_texts(texts, "query", cache_dir=CACHE) if view == "text" else document_views(texts, CACHE)
+        params = {name: value for name, value in options.items() if name not in ("weight", "view")}
         cache[key] = (train_text_head(vectors, owners, plain, train, **params), plain)
     return cache[key]
 
@@ -292,35 +294,33 @@ METHODS: dict[str, tuple[Method, dict | None]] = {
 def document_view_report(data: EscoData, index: LabelVectors, queries: list[Query], cache: Path
                          ) -> dict[str, dict[str, dict[str, float]]]:
     """Sets b as ingest sees an article without a usable title: the mean of its sentences' passage: vectors,
-    through the shipped passage map, scored by the dense channel alone, then with the text head added
-    (cross-fitted on concept halves); prints a table."""
-    from kb.embedding.embedders import normalize
-    from kb.esco.match import MatcherConfig, load_passage_map
+    through the shipped passage map, scored by the dense channel alone, then with a text head added (trained
+    on the descriptions' query vectors, or on the same document view of them; cross-fitted on concept
+    halves); prints a table."""
+    from eval.esco_adapter import document_views
+    from kb.esco.match import MatcherConfig
 
     method = replace(MatcherConfig.load().method, lexical_weight=0.0, head_types=())
     weight = method.text_head_weight or 1.0
-    passage_map = load_passage_map()
     chosen = [q for q in queries if q.set_name.startswith("b")]
-    split = [[p for p in re.split(r"(?<=[.!?])\s+", q.text) if p.strip()] for q in chosen]
-    vectors = dict(zip(sum(split, []), embed_texts(sum(split, []), "passage", cache_dir=cache)))
-    views = normalize(np.vstack([np.mean([vectors[p] for p in parts], axis=0) for parts in split]))
-    if passage_map is not None:
-        views = normalize(views @ passage_map)
+    views = document_views([q.text for q in chosen], cache)
     count = len(data.occupations)
     plain = kind_index(index, "occupation", count, method)
     base = concept_scores(views, plain, method)
-    headed = base.copy()
     truth = np.array([q.concept for q in chosen])
     halves = np.array([concept_half("occupation", c) for c in range(count)])
-    heads: dict = {}
-    for fold in (0, 1):
-        part = halves[truth] != fold
-        head, _ = _text_head(data, index, "occupation", count, method, halves == fold, heads,
-                             {"rank": 64, "epochs": 10})
-        headed[part] += weight * text_head_scores(views[part], plain, head)
+    rows = {"document view, dense (ingest before the text heads)": base}
+    for view, name in (("text", "text head (query vectors)"), ("document", "document head (ingest now)")):
+        heads: dict = {}
+        headed = base.copy()
+        for fold in (0, 1):
+            part = halves[truth] != fold
+            head, _ = _text_head(data, index, "occupation", count, method, halves == fold, heads,
+                                 {"rank": 64, "epochs": 10, "view": view})
+            headed[part] += weight * text_head_scores(views[part], plain, head)
+        rows[f"document view, dense + {name} x {weight}"] = headed
     figures: dict[str, dict[str, dict[str, float]]] = {}
-    for name, scores in (("document view, dense (ingest before)", base),
-                         (f"document view, dense + text head x {weight} (ingest now)", headed)):
+    for name, scores in rows.items():
         figures[name] = {}
         for set_name in dict.fromkeys(q.set_name for q in chosen):
             members = np.array([q.set_name == set_name for q in chosen])

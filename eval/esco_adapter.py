@@ -182,3 +182,20 @@ def train_text_head(vectors: np.ndarray, owners: np.ndarray, index: KindIndex, t
             optimizer.step()
     torch.set_num_threads(threads)
     return TextHead(down.detach().numpy().astype(np.float32), up.detach().numpy().astype(np.float32))
+
+
+def document_views(texts: list[str], cache) -> np.ndarray:
+    """Each text as ingest sees an untitled article: the mean of its sentences' e5 passage: vectors, normalized,
+    through the shipped passage map (``kb.esco.match.load_passage_map``)."""
+    import re
+
+    from kb.embedding.embedders import normalize
+    from kb.esco.embedcache import embed_texts
+    from kb.esco.match import load_passage_map
+
+    parts = [[part for part in re.split(r"(?<=[.!?])\s+", text) if part.strip()] or [text] for text in texts]
+    unique = sorted({part for text_parts in parts for part in text_parts})
+    vectors = dict(zip(unique, embed_texts(unique, "passage", cache_dir=cache)))
+    views = normalize(np.vstack([np.mean([vectors[part] for part in text_parts], axis=0) for text_parts in parts]))
+    passage_map = load_passage_map()
+    return views if passage_map is None else normalize(views @ passage_map)

@@ -9,7 +9,9 @@ instead; this script trains the shipped one on all concepts and writes ``kb/esco
 
 The text head (``eval.esco_adapter.train_text_head``) maps long texts towards their occupation's mean label;
 it is trained on ESCO's English and Polish occupation descriptions, whole and without their first sentence
-(about 11,000 texts, embedded once into ``--cache``), and written to ``kb/esco/text_head_<type>.npz``.
+(about 11,000 texts, embedded once into ``--cache``), and written to ``kb/esco/text_head_<type>.npz``; a second
+one, trained on the same texts as ingest sees an untitled article (the mean of their sentences' passage:
+vectors), to ``text_head_<type>_document.npz``.
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from eval.esco import CACHE
-from eval.esco_adapter import TEXT_HEAD, description_texts, train_head, train_text_head
+from eval.esco_adapter import TEXT_HEAD, description_texts, document_views, train_head, train_text_head
 from eval.esco_fit import CHOSEN
 from kb.esco.data import load
 from kb.esco.embedcache import embed_texts
@@ -50,6 +52,11 @@ def main(argv: list[str] | None = None) -> int:
                                **{**TEXT_HEAD, "seed": args.seed})
         head.save(text_head_file(kind))
         print(f"wrote {text_head_file(kind)} ({len(texts)} description texts)")
+        views = document_views(texts, args.cache)
+        head = train_text_head(views, owners, plain, np.ones(counts[kind], dtype=bool),
+                               **{**TEXT_HEAD, "seed": args.seed})
+        head.save(text_head_file(kind, "document"))
+        print(f"wrote {text_head_file(kind, 'document')} (the same texts as ingest's sentence means)")
     return 0
 
 

@@ -62,7 +62,8 @@ def reference_scores(matcher, label_vectors, vectors, type, skill_type=None, tex
             scores[rows] = concept_scores(vectors[rows], indexes[is_head], method)
     if type in method.text_head_types:
         long = ~short_texts(texts, method.head_max_words) if texts is not None else np.full(len(vectors), passage)
-        head, plain = TextHead.load(text_head_file(type)), indexes[False]
+        head = TextHead.load(text_head_file(type, "text" if texts is not None else "document"))
+        plain = indexes[False]
         centered = center_queries(vectors[long], plain)
         mapped = centered + (centered @ head.down) @ head.up
         mapped /= np.linalg.norm(mapped, axis=1, keepdims=True)

@@ -20,13 +20,31 @@ def matchers():
     return matcher_without(text_head_types=())
 
 
-def test_the_shipped_text_head_loads_as_two_rank_64_factors():
+@pytest.mark.parametrize("view", ["text", "document"])
+def test_the_shipped_text_heads_load_as_two_rank_64_factors(view):
     from kb.esco.match import MatcherConfig, text_head_file
 
     assert "occupation" in MatcherConfig.load().method.text_head_types
-    head = TextHead.load(text_head_file("occupation"))
+    head = TextHead.load(text_head_file("occupation", view))
     assert head is not None and head.down.shape == (384, 64) and head.up.shape == (64, 384)
     assert np.isfinite(head.down).all() and np.isfinite(head.up).all() and np.abs(head.up).max() > 0
+
+
+def test_an_articles_sentence_mean_goes_through_the_document_head_and_a_long_text_through_the_text_head(
+        matchers, e5):
+    from kb.embedding.embedders import embed_queries
+    from kb.esco.match import text_head_file
+
+    with_head, without = matchers
+    vectors = embed_queries(e5, [BODY])
+    index = with_head._indexes["occupation"]
+    for view, scores in (("text", with_head.scores(vectors, "occupation", texts=[BODY])
+                          - without.scores(vectors, "occupation", texts=[BODY])),
+                         ("document", with_head.scores(vectors, "occupation", passage=True)
+                          - without.scores(vectors, "occupation", passage=True))):
+        mapped = with_head.from_passages(vectors) if view == "document" else vectors
+        added = text_head_scores(mapped, index, TextHead.load(text_head_file("occupation", view)))
+        assert np.allclose(scores, with_head.config.method.text_head_weight * added, atol=1e-5)
 
 
 def test_the_text_head_scores_long_texts_and_document_views_and_leaves_titles_alone(matchers, e5):

@@ -7,7 +7,8 @@ which finds shared word parts the encoder misses. For occupations, short texts (
 also pass through a learned head (``head_occupation.npz``, ``python -m eval.esco_head``) that draws a
 label towards the other labels of its concept; longer texts (descriptions, duty prose) and the passage view of
 a whole document add the score of a text head (``text_head_occupation.npz``) learned on ESCO's descriptions,
-which maps such a text towards its occupation's labels. The method and one calibration per type and path (texts:
+which maps such a text towards its occupation's labels (a second one, ``text_head_occupation_document.npz``, reads
+ingest's mean of an article's sentence vectors). The method and one calibration per type and path (texts:
 both channels; vectors alone: dense only) are fitted by ``python -m eval.esco_fit`` into ``kb/esco/matcher.json``.
 """
 from __future__ import annotations
@@ -42,6 +43,7 @@ QUERY_CACHE = 4096  # query vectors kept per embedder: 1.5 KB each
 # temporaries several times that), so one 0.5 MB file's 3,000 duties scored together took ingest from 610 MiB
 # to 2.3 GB; 128 rows at a time, 680 MiB (docs/benchmarks.md, issue 22).
 MATCH_ROWS = 128
+TEXT_HEAD_VIEWS = ("text", "document")  # what a text head reads: a text's query vector, or an article's sentence mean
 
 
 @dataclass(frozen=True)
@@ -99,9 +101,9 @@ class Matcher:
         heads = {kind: load_head(head_file(kind)) for kind in config.method.head_types}
         self._head_indexes: dict[str, KindIndex] = {kind: with_adapter(self._indexes[kind], head)
                                                     for kind, head in heads.items() if head is not None}
-        self._text_heads: dict[str, TextHead] = {
-            kind: head for kind in config.method.text_head_types
-            if (head := TextHead.load(text_head_file(kind))) is not None}
+        self._text_heads: dict[tuple[str, str], TextHead] = {
+            (kind, view): head for kind in config.method.text_head_types for view in TEXT_HEAD_VIEWS
+            if (head := TextHead.load(text_head_file(kind, view))) is not None}
         self._outside = {skill_type: self._skill_types != skill_type for skill_type in SKILL_TYPES}
         self._parts: dict[tuple[str, str, bool], KindIndex] = {
             ("skill", skill_type, head): part(indexes["skill"], ~outside)
@@ -192,12 +194,15 @@ class Matcher:
             scores = np.empty((len(vectors), self._indexes[type].count), dtype=np.float32)
             for rows, head in ((~short, False), (short, True)):
                 scores[rows] = concept_scores(vectors[rows], self._index(type, skill_type, head), method)
-        if type in self._text_heads:  # long texts, and the passage view of a whole document
+        # long texts, and the passage view of a whole document (its sentences' mean), each through its own head
+        view = "text" if texts is not None else "document"
+        text_head = self._text_heads.get((type, view)) or self._text_heads.get((type, "text"))
+        if text_head is not None:
             long = ~short_texts(texts, method.head_max_words) if texts is not None else \
                 np.full(len(vectors), passage, dtype=bool)
             if long.any():
                 scores[long] += method.text_head_weight * text_head_scores(vectors[long], self._indexes[type],
-                                                                           self._text_heads[type])
+                                                                           text_head)
         if texts is not None and method.lexical_weight > 0:
             scores += method.lexical_weight * self.lexical(type).scores(texts)
         if skill_type is not None:
@@ -265,9 +270,10 @@ def head_file(type: str) -> Path:
     return Path(__file__).resolve().parent / f"head_{type}.npz"
 
 
-def text_head_file(type: str) -> Path:
-    """Where the text head of a type is shipped (``python -m eval.esco_head``)."""
-    return Path(__file__).resolve().parent / f"text_head_{type}.npz"
+def text_head_file(type: str, view: str = "text") -> Path:
+    """Where the text head of a type is shipped (``python -m eval.esco_head``): ``view`` "text" for a long
+    text's query vector, "document" for ingest's mean of an article's sentence passage vectors."""
+    return Path(__file__).resolve().parent / f"text_head_{type}{'' if view == 'text' else '_' + view}.npz"
 
 
 def load_passage_map(path: Path = PASSAGE_MAP_FILE) -> np.ndarray | None:
