@@ -204,14 +204,13 @@ def _text_head(data: EscoData, index: LabelVectors, kind: str, count: int, metho
     """(text head trained on the descriptions of the concepts where ``train`` holds, the plain index), once per
     fold: cross-fitted, so no measured concept's description is ever trained on. ``options["view"]``: "text"
     (the descriptions' query vectors) or "document" (their sentences' mean, as ingest sees an article)."""
-    from eval.esco_adapter import description_texts, document_views, train_text_head
+    from eval.esco_adapter import text_head_inputs, train_text_head
 
     view = options.get("view", "text")
     key = (view, kind, train.tobytes())
     if key not in cache:
         plain = kind_index(index, kind, count, method)
-        texts, owners = description_texts(data)
-        vectors = embed_texts(texts, "query", cache_dir=CACHE) if view == "text" else document_views(texts, CACHE)
+        vectors, owners = text_head_inputs(data, view, CACHE)
         params = {name: value for name, value in options.items() if name not in ("weight", "view")}
         cache[key] = (train_text_head(vectors, owners, plain, train, **params), plain)
     return cache[key]

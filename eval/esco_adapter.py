@@ -184,9 +184,21 @@ def train_text_head(vectors: np.ndarray, owners: np.ndarray, index: KindIndex, t
     return TextHead(down.detach().numpy().astype(np.float32), up.detach().numpy().astype(np.float32))
 
 
-def document_views(texts: list[str], cache) -> np.ndarray:
+def text_head_inputs(data: EscoData, view: str, cache) -> tuple[np.ndarray, np.ndarray]:
+    """The text head's training vectors and their occupation numbers (``description_texts``), read as the head
+    of ``view`` reads its input: "text", each text's e5 query: vector; "document", its sentences' mean
+    (``document_views``), as ingest reads an untitled article."""
+    from kb.esco.embedcache import embed_texts
+
+    texts, owners = description_texts(data)
+    vectors = embed_texts(texts, "query", cache_dir=cache) if view == "text" else document_views(texts, cache)
+    return vectors, owners
+
+
+def document_views(texts: list[str], cache, mapped: bool = True) -> np.ndarray:
     """Each text as ingest sees an untitled article: the mean of its sentences' e5 passage: vectors, normalized,
-    through the shipped passage map (``kb.esco.match.load_passage_map``)."""
+    through the shipped passage map (``kb.esco.match.load_passage_map``; ``mapped=False``: not yet, for a matcher
+    that maps passage vectors itself)."""
     import re
 
     from kb.embedding.embedders import normalize
@@ -197,5 +209,5 @@ def document_views(texts: list[str], cache) -> np.ndarray:
     unique = sorted({part for text_parts in parts for part in text_parts})
     vectors = dict(zip(unique, embed_texts(unique, "passage", cache_dir=cache)))
     views = normalize(np.vstack([np.mean([vectors[part] for part in text_parts], axis=0) for text_parts in parts]))
-    passage_map = load_passage_map()
+    passage_map = load_passage_map() if mapped else None
     return views if passage_map is None else normalize(views @ passage_map)

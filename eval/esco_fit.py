@@ -9,7 +9,6 @@ Writes kb/esco/matcher.json (method + calibrations) and prints the held-out figu
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import random
 import string
@@ -19,7 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from eval.esco import CACHE, Query, _without, build_sets, cached_index, exclusions, lexical_scores
-from eval.esco_adapter import fit_shared_map
+from eval.esco import concept_half as half
+from eval.esco_adapter import TEXT_HEAD, fit_shared_map, text_head_inputs, train_text_head
 from kb.esco.calibrate import Calibration, fit_logistic, rank_features
 from kb.esco.data import load
 from kb.esco.embedcache import embed_texts
@@ -36,11 +36,6 @@ def nonsense(count: int, seed: int = 7) -> list[str]:
     alphabet = string.ascii_lowercase + "åäöąęłńóśźż0123456789"
     return [" ".join("".join(rng.choice(alphabet) for _ in range(rng.randint(2, 9)))
                      for _ in range(rng.randint(1, 4))) for _ in range(count)]
-
-
-def half(kind: str, concept: int) -> int:
-    """0 (fit) or 1 (test): a fixed split by concept."""
-    return hashlib.sha1(f"{kind}:{concept}".encode()).digest()[0] % 2
 
 
 def candidate_table(scores: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -67,18 +62,23 @@ def run_kind(kind: str, queries: list[Query], vectors: np.ndarray, rows, index, 
         if removed[n] and query.concept >= 0:
             excluded[n] = np.concatenate([excluded[n], np.array(concept_rows.get(query.concept, []), dtype=np.int64)])
     scores = concept_scores(vectors, prepared, method, excluded)
-    if kind in method.head_types:  # cross-fitted: each query scored by the head trained on the other half
+    # Anything learned is cross-fitted: each query is scored by heads trained on the other half of the concepts.
+    halves = np.array([half(kind, c) for c in range(count)])
+    query_half = np.array([half(kind, q.concept) if q.concept >= 0 else n % 2 for n, q in enumerate(queries)])
+    short = short_texts([q.text for q in queries], method.head_max_words)
+    if kind in method.head_types:  # titles and terms
         counts = {"occupation": len(data.occupations), "skill": len(data.skills)}
-        halves = np.array([half(kind, c) for c in range(count)])
-        query_half = np.array([half(kind, q.concept) if q.concept >= 0 else n % 2 for n, q in enumerate(queries)])
-        short = short_texts([q.text for q in queries], method.head_max_words)
         for fold in (0, 1):
             head = fit_shared_map(visible, kind, counts, method, halves == fold)
             chosen = np.flatnonzero(short & (query_half != fold))
             scores[chosen] = concept_scores(vectors[chosen], kind_index(index, kind, count, method, adapter=head),
                                             method, [excluded[n] for n in chosen])
-    if kind in method.text_head_types:  # long texts: the text head trained on the other half's descriptions
-        _add_text_head(kind, queries, vectors, scores, index, data, method)
+    if kind in method.text_head_types and not short.all():  # long texts, by the other half's descriptions
+        vectors_in, owners = text_head_inputs(data, "text", CACHE)
+        for fold in (0, 1):
+            chosen = np.flatnonzero(~short & (query_half != fold))
+            head = train_text_head(vectors_in, owners, prepared, halves == fold, **TEXT_HEAD)
+            scores[chosen] += method.text_head_weight * text_head_scores(vectors[chosen], prepared, head)
     if method.lexical_weight:
         for set_name in dict.fromkeys(q.set_name for q in queries):
             chosen = [n for n, q in enumerate(queries) if q.set_name == set_name]
@@ -89,28 +89,6 @@ def run_kind(kind: str, queries: list[Query], vectors: np.ndarray, rows, index, 
                 scores[n, queries[n].concept] = -np.inf
     truth = np.array([q.concept if not removed[n] else -1 for n, q in enumerate(queries)])
     return candidate_table(scores, truth)
-
-
-def _add_text_head(kind: str, queries: list[Query], vectors: np.ndarray, scores: np.ndarray, index, data,
-                   method: Method) -> None:
-    """Add the text head's scores to the long queries, cross-fitted: each scored by the head trained on the
-    descriptions of the other half's concepts."""
-    from eval.esco_adapter import TEXT_HEAD, description_texts, train_text_head
-
-    count = len(data.occupations if kind == "occupation" else data.skills)
-    long = ~short_texts([q.text for q in queries], method.head_max_words)
-    if not long.any():
-        return
-    plain = kind_index(index, kind, count, method)
-    texts, owners = description_texts(data)
-    text_vectors = embed_texts(texts, "query", cache_dir=CACHE)
-    halves = np.array([half(kind, c) for c in range(count)])
-    query_half = np.array([half(kind, q.concept) if q.concept >= 0 else n % 2 for n, q in enumerate(queries)])
-    for fold in (0, 1):
-        chosen = np.flatnonzero(long & (query_half != fold))
-        if len(chosen):
-            head = train_text_head(text_vectors, owners, plain, halves == fold, **TEXT_HEAD)
-            scores[chosen] += method.text_head_weight * text_head_scores(vectors[chosen], plain, head)
 
 
 def choose_threshold(probability: np.ndarray, right: np.ndarray, answerable: np.ndarray) -> float:

@@ -21,11 +21,10 @@ from pathlib import Path
 import numpy as np
 
 from eval.esco import CACHE
-from eval.esco_adapter import TEXT_HEAD, description_texts, document_views, train_head, train_text_head
+from eval.esco_adapter import TEXT_HEAD, text_head_inputs, train_head, train_text_head
 from eval.esco_fit import CHOSEN
 from kb.esco.data import load
-from kb.esco.embedcache import embed_texts
-from kb.esco.match import head_file, text_head_file
+from kb.esco.match import TEXT_HEAD_VIEWS, head_file, text_head_file
 from kb.esco.scoring import Method, kind_index
 from kb.esco.vectors import load_vectors
 
@@ -46,17 +45,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {head_file(kind)}")
     for kind in method.text_head_types:
         plain = kind_index(index, kind, counts[kind], method)
-        texts, owners = description_texts(data)
-        vectors = embed_texts(texts, "query", cache_dir=args.cache)
-        head = train_text_head(vectors, owners, plain, np.ones(counts[kind], dtype=bool),
-                               **{**TEXT_HEAD, "seed": args.seed})
-        head.save(text_head_file(kind))
-        print(f"wrote {text_head_file(kind)} ({len(texts)} description texts)")
-        views = document_views(texts, args.cache)
-        head = train_text_head(views, owners, plain, np.ones(counts[kind], dtype=bool),
-                               **{**TEXT_HEAD, "seed": args.seed})
-        head.save(text_head_file(kind, "document"))
-        print(f"wrote {text_head_file(kind, 'document')} (the same texts as ingest's sentence means)")
+        for view in TEXT_HEAD_VIEWS:
+            vectors, owners = text_head_inputs(data, view, args.cache)
+            head = train_text_head(vectors, owners, plain, np.ones(counts[kind], dtype=bool),
+                                   **{**TEXT_HEAD, "seed": args.seed})
+            head.save(text_head_file(kind, view))
+            print(f"wrote {text_head_file(kind, view)} ({len(owners)} description texts, read as {view}s)")
     return 0
 
 

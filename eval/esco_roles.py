@@ -12,7 +12,6 @@ right occupations. Nothing here is fitted to these texts.
 from __future__ import annotations
 
 import argparse
-import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -52,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.esco_roles", description=__doc__.splitlines()[0])
     parser.add_argument("--gold", type=Path, default=GOLD)
     args = parser.parse_args(argv)
-    from kb.embedding.embedders import embed_queries, normalize, open_embedder
+    from eval.esco_adapter import document_views
+    from kb.embedding.embedders import embed_queries, open_embedder
     from kb.esco.match import Matcher
     from kb.esco.vectors import load_vectors
 
@@ -71,9 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     e5 = open_embedder("e5")
     views = {"title": (list(titles), embed_queries(e5, list(titles))),
              "body": (list(bodies), embed_queries(e5, list(bodies)))}
-    sentences = [[part for part in re.split(r"(?<=[.!?])\s+|\n+", body) if len(part.split()) >= 3] or [body]
-                 for body in bodies]
-    document = normalize(np.vstack([e5.embed_passages(parts).mean(axis=0) for parts in sentences]))
+    # unmapped: the matcher maps passage vectors itself (``passage=True``), as at ingest
+    document = document_views(list(bodies), None, mapped=False)
 
     count = len(data.occupations)
     label_vectors = load_vectors(data.folder)

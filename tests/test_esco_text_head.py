@@ -2,7 +2,6 @@
 occupation's labels, added to the plain scores of long texts and of a whole document's passage view."""
 from __future__ import annotations
 
-import hashlib
 
 import numpy as np
 import pytest
@@ -71,7 +70,7 @@ def _number(matcher, uri: str) -> int:
 def test_a_head_trained_on_english_descriptions_of_half_the_occupations_ranks_polish_duty_prose_of_the_other_half_better(
         matchers, e5):
     """Cross-fitted on concepts: no occupation the head is measured on was trained on, in any language."""
-    from eval.esco import _after_first_sentence
+    from eval.esco import _after_first_sentence, concept_half
     from eval.esco_adapter import train_text_head
     from kb.embedding.embedders import embed_queries
     from kb.esco.vectors import load_vectors
@@ -79,7 +78,7 @@ def test_a_head_trained_on_english_descriptions_of_half_the_occupations_ranks_po
     _, plain = matchers
     data = plain.data
     count = len(data.occupations)
-    half = np.array([hashlib.sha1(f"occupation:{n}".encode()).digest()[0] % 2 for n in range(count)])
+    half = np.array([concept_half("occupation", n) for n in range(count)])
     rows = load_vectors(data.folder)
     described = (rows.kind == 0) & (rows.field == 2)
     index = plain._indexes["occupation"]
