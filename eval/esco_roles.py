@@ -78,20 +78,33 @@ def main(argv: list[str] | None = None) -> int:
     label_vectors = load_vectors(data.folder)
     print(f"{len(gold)} texts, {len(set(langs))} languages")
     print("| view | method | MRR | Acc@1 | R@10 |\n|---|---|---|---|---|")
+    naive_langs = [lang if lang in label_vectors.languages else "en" for lang in langs]
+    naive_indexes = {lang: kind_index(label_vectors, "occupation", count, Method(center=False, languages=(lang,)))
+                     for lang in set(naive_langs)}
+    by_group: dict[str, dict[str, np.ndarray]] = {}
     for view, (texts, vectors) in views.items():
-        naive = np.vstack([concept_scores(vectors[n:n + 1], kind_index(
-            label_vectors, "occupation", count,
-            Method(center=False, languages=(lang if lang in label_vectors.languages else "en",))),
-            Method(center=False)) for n, lang in enumerate(langs)])
+        naive = np.vstack([concept_scores(vectors[n:n + 1], naive_indexes[lang], Method(center=False))
+                           for n, lang in enumerate(naive_langs)])
         rows = {"naive (raw encoder, nearest label in the text's language)": naive,
                 "matcher without the text head": plain.scores(vectors, "occupation", texts=texts),
                 "shipped matcher": shipped.scores(vectors, "occupation", texts=texts)}
         for name, scores in rows.items():
             table = metrics(best_ranks(scores, right))
             print(f"| {view} | {name} | {table['MRR']:.3f} | {table['Acc@1']:.3f} | {table['R@10']:.3f} |")
+            if view == "body":
+                by_group[name] = best_ranks(scores, right)
     for name, matcher in (("ingest view, without the text head", plain), ("ingest view, shipped", shipped)):
         table = metrics(best_ranks(matcher.scores(document, "occupation", passage=True), right))
         print(f"| untitled article | {name} | {table['MRR']:.3f} | {table['Acc@1']:.3f} | {table['R@10']:.3f} |")
+    sources = ["held-out " + path.parent.parent.name if "heldout" in path.parts else path.parent.parent.name
+               for path, _ in gold]
+    groups = {**{f"source {source}": np.array([s == source for s in sources]) for source in dict.fromkeys(sources)},
+              **{f"language {lang}": np.array([g == lang for g in langs]) for lang in ("sv", "pl", "vi", "en")},
+              "other languages": np.array([g not in ("sv", "pl", "vi", "en") for g in langs])}
+    print("\nbody MRR by source and language (naive / without the text head / shipped):")
+    for group, members in groups.items():
+        cells = " / ".join(f"{metrics(ranks[members])['MRR']:.3f}" for ranks in by_group.values())
+        print(f"  {group:<22} n={int(members.sum()):>2}  {cells}")
     for view, (texts, vectors) in views.items():
         for name, matcher in (("without the text head", plain), ("shipped", shipped)):
             linked = matcher.match_vectors(vectors, "occupation", 1, texts=texts)
