@@ -46,6 +46,27 @@ def best_ranks(scores: np.ndarray, right: list[np.ndarray]) -> np.ndarray:
     return np.array([1 + (row > row[concepts].max()).sum() for row, concepts in zip(scores, right)])
 
 
+def right_concepts(concepts, labels: list[tuple[str, ...] | list[str]], gold: Path, type: str
+                   ) -> tuple[dict[str, int], list[np.ndarray]]:
+    """Each concept's number by its English preferred label, and the numbers of each text's right concepts;
+    stops with the annotation file's name where a label is not one of ``concepts``."""
+    number = {concept.label("en"): n for n, concept in enumerate(concepts)}
+    unknown = sorted({label for text_labels in labels for label in text_labels if label not in number})
+    if unknown:
+        raise SystemExit(f"{gold}: not ESCO {type} labels: {', '.join(unknown)}")
+    return number, [np.array([number[label] for label in text_labels], dtype=int) for text_labels in labels]
+
+
+def naive_scores(label_vectors, kind: str, count: int, vectors: np.ndarray, langs: list[str]) -> np.ndarray:
+    """The naive baseline: each raw query vector against the labels of its language (English where the tables
+    have none), no centering."""
+    langs = [lang if lang in label_vectors.languages else "en" for lang in langs]
+    indexes = {lang: kind_index(label_vectors, kind, count, Method(center=False, languages=(lang,)))
+               for lang in set(langs)}
+    return np.vstack([concept_scores(vectors[n:n + 1], indexes[lang], Method(center=False))
+                      for n, lang in enumerate(langs)])
+
+
 def main(argv: list[str] | None = None) -> int:
     """Print MRR / Acc@1 / R@10 per view and method, and how often the shipped matcher links right or wrong."""
     parser = argparse.ArgumentParser(prog="python -m eval.esco_roles", description=__doc__.splitlines()[0])
@@ -59,11 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     gold = load_gold(args.gold)
     shipped = Matcher.open()
     data = shipped.data
-    number = {concept.label("en"): n for n, concept in enumerate(data.occupations)}
-    unknown = sorted({label for _, labels in gold for label in labels if label not in number})
-    if unknown:
-        raise SystemExit(f"{args.gold}: not ESCO occupation labels: {', '.join(unknown)}")
-    right = [np.array([number[label] for label in labels]) for _, labels in gold]
+    number, right = right_concepts(data.occupations, [labels for _, labels in gold], args.gold, "occupation")
     langs = [path.name.split("_")[0] for path, _ in gold]
     titles, bodies = zip(*(split_title(path.read_text(encoding="utf-8")) for path, _ in gold))
     plain = Matcher(data, load_vectors(data.folder),
@@ -78,13 +95,9 @@ def main(argv: list[str] | None = None) -> int:
     label_vectors = load_vectors(data.folder)
     print(f"{len(gold)} texts, {len(set(langs))} languages")
     print("| view | method | MRR | Acc@1 | R@10 |\n|---|---|---|---|---|")
-    naive_langs = [lang if lang in label_vectors.languages else "en" for lang in langs]
-    naive_indexes = {lang: kind_index(label_vectors, "occupation", count, Method(center=False, languages=(lang,)))
-                     for lang in set(naive_langs)}
     by_group: dict[str, dict[str, np.ndarray]] = {}
     for view, (texts, vectors) in views.items():
-        naive = np.vstack([concept_scores(vectors[n:n + 1], naive_indexes[lang], Method(center=False))
-                           for n, lang in enumerate(naive_langs)])
+        naive = naive_scores(label_vectors, "occupation", count, vectors, langs)
         rows = {"naive (raw encoder, nearest label in the text's language)": naive,
                 "matcher without the text head": plain.scores(vectors, "occupation", texts=texts),
                 "shipped matcher": shipped.scores(vectors, "occupation", texts=texts)}

@@ -1,7 +1,8 @@
 """The ESCO stage of ingest: each duty and skill to one ESCO concept, each article to its occupations.
 
 It reuses the passage vectors ingest has just computed (mapped towards query vectors by the matcher's
-shipped passage map, one matrix product): duties are matched
+shipped passage map, one matrix product), with each item's text for the character n-gram channel (on the
+dense channel's best ``LINK_LEXICAL_TOP`` concepts; ``python -m eval.esco_items``): duties are matched
 against ESCO's skill/competence concepts (phrased as actions, "operate forklift"), skills against
 every skill and knowledge concept, and the article against the occupations: by its title (one query
 embedding, the only extra model work; matched with its text, so the character n-gram channel and the title
@@ -39,7 +40,8 @@ def esco_links_many(matcher, articles: Sequence[tuple[Sequence[Item], np.ndarray
               if unit.kind in LINKED_KINDS]
     if chosen:
         matches = matcher.link(np.vstack([articles[a][1][n] for a, n in chosen]),
-                               [articles[a][0][n].kind for a, n in chosen], passage=True)
+                               [articles[a][0][n].kind for a, n in chosen], passage=True,
+                               texts=[articles[a][0][n].text for a, n in chosen])
         types = _skill_types(matcher)
         for (a, n), match in zip(chosen, matches):
             if match is not None:

@@ -429,8 +429,9 @@ def test_skills_page_counts_esco_concepts_across_roles_and_languages_with_a_char
     no_exception(at)
     (table,) = [frame.value for frame in at.dataframe if "concept" in frame.value.columns]
     forklift = table[table["concept"] == "köra gaffeltruck"].iloc[0]
+    # "Operate forklift", "Köra gaffeltruck" and the requirement "Forklift licence"
     assert (forklift["roles"], forklift["items"], forklift["languages"], forklift["type"]) == (
-        2, 2, "en, sv", "skill/competence")
+        2, 3, "en, sv", "skill/competence")
     assert list(table["roles"]) == sorted(table["roles"], reverse=True)
     assert len(at.get("vega_lite_chart")) == 1
     at.selectbox(key="skills_lang").set_value("en").run()
@@ -445,7 +446,7 @@ def test_compare_page_shows_shared_esco_concepts_next_to_text_similarity(esco_kb
     metrics = {metric.label: metric.value for metric in at.metric}
     assert metrics["Shared ESCO concepts"] == "1" and float(metrics["Text similarity"]) < 0.35
     (table,) = [frame.value for frame in at.dataframe if "ESCO concept" in frame.value.columns]
-    assert table.values.tolist() == [["köra gaffeltruck", "Operate forklift", "Köra gaffeltruck"]]
+    assert table.values.tolist() == [["köra gaffeltruck", "Operate forklift; Forklift licence", "Köra gaffeltruck"]]
 
 
 def test_roles_page_hides_items_under_the_minimum_confidence_and_marks_unsure_ones(corpus_kb_dir, corpus_kb,

@@ -211,10 +211,10 @@ def test_compare_lists_the_esco_concepts_both_roles_are_linked_to(esco_kb_dir: P
     assert main(["compare", "--kb", str(esco_kb_dir), "forklift", "truck", "--label-lang", "sv", "--json"]) == 0
     (pair,) = json.loads(capsys.readouterr().out)["pairs"]
     assert pair["shared_esco"] == [{"esco_uri": "http://data.europa.eu/esco/skill/28cb374e-6261-4133-8371-f9a5470145da",
-                                    "esco_label": "köra gaffeltruck", "a_items": ["Operate forklift"],
+                                    "esco_label": "köra gaffeltruck", "a_items": ["Operate forklift", "Forklift licence"],
                                     "b_items": ["Köra gaffeltruck"]}]
     assert not pair["shared"]  # the text alignment misses what ESCO joins
     assert main(["compare", "--kb", str(esco_kb_dir), "forklift", "truck"]) == 0
     text = capsys.readouterr().out
     assert "0 shared duties, 1 shared ESCO concepts" in text
-    assert "  ESCO operate forklift: Operate forklift  <->  Köra gaffeltruck" in text
+    assert "  ESCO operate forklift: Operate forklift; Forklift licence  <->  Köra gaffeltruck" in text

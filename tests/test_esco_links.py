@@ -67,6 +67,31 @@ def test_esco_skills_count_each_linked_concept_once_per_role(forklift_kb):
     assert all(row["roles"] == 1 for row in counts)
 
 
+@pytest.mark.parametrize("kind, text, label", [("skill", "tar egna initiativ", "show initiative"),
+                                               ("duty", "design av REST-API:er", "design application interfaces")])
+def test_an_item_links_through_its_words_as_well_as_its_vector(e5, kind, text, label):
+    (match,) = open_matcher().link(e5.embed_passages([text]), [kind], passage=True, texts=[text])
+    assert match is not None and match.label == label and match.score >= open_matcher().config.calibrations["skill"].threshold
+
+
+@pytest.mark.slow
+def test_ingest_links_items_with_their_texts(tmp_path, e5):
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "ad.txt").write_text("Systemutvecklare\n\nArbetsuppgifter:\n- Design av REST-API:er\n- Kodgranskning\n\n"
+                                   "Vi söker dig som:\n- tar egna initiativ\n- har god kunskap om SQL\n", encoding="utf-8")
+    report = ingest([str(folder)], kb_dir=tmp_path / "kb", embedder=e5)
+    assert report.ok, report.summary()
+    with KnowledgeBase.open(tmp_path / "kb", embedder=e5) as kb:
+        items = [item for item in kb.items() if item["kind"] in ("duty", "skill")]
+    assert items
+    matcher = open_matcher()
+    expected = matcher.link(e5.embed_passages([item["text"] for item in items]), [item["kind"] for item in items],
+                            passage=True, texts=[item["text"] for item in items])
+    assert [item["esco_uri"] or None for item in items] == [match and match.uri for match in expected]
+    assert any(item["esco_uri"] for item in items)
+
+
 def test_a_knowledge_base_of_another_embedder_has_no_links(tmp_path, corpus_copy, fake_embedder):
     ingest([corpus_copy], kb_dir=tmp_path / "kb", embedder=fake_embedder)
     with KnowledgeBase.open(tmp_path / "kb", embedder=fake_embedder) as kb:

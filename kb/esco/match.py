@@ -43,7 +43,11 @@ QUERY_CACHE = 4096  # query vectors kept per embedder: 1.5 KB each
 # temporaries several times that), so one 0.5 MB file's 3,000 duties scored together took ingest from 610 MiB
 # to 2.3 GB; 128 rows at a time, 680 MiB (docs/benchmarks.md, issue 22).
 MATCH_ROWS = 128
-TEXT_HEAD_VIEWS = ("text", "document")  # what a text head reads: a text's query vector, or an article's sentence mean
+TEXT_HEAD_VIEWS = ("text", "document")
+# Ingest's item links: the n-gram channel scores each item's best this many concepts of the dense channel
+# (``Matcher.scores``); on the held-out items of ``python -m eval.esco_items`` the ranking equals that of every
+# concept to 0.002 MRR, in half the time.
+LINK_LEXICAL_TOP = 100  # what a text head reads: a text's query vector, or an article's sentence mean
 
 
 @dataclass(frozen=True)
@@ -139,19 +143,21 @@ class Matcher:
 
     def match_vectors(self, vectors: np.ndarray, type: str = "skill", top: int = 5, skill_type: str | None = None,
                       label_lang: str = "en", passage: bool = False,
-                      texts: Sequence[str] | None = None) -> list[list[Match]]:
+                      texts: Sequence[str] | None = None, lexical_top: int = 0) -> list[list[Match]]:
         """Ranked matches for precomputed e5 vectors (query: prefix, or passage: with ``passage=True``, as
-        ingest stores them); with the vectors' ``texts`` the lexical channel joins in. [] where no concept fits.
-        Scored ``MATCH_ROWS`` vectors at a time, so memory does not grow with their number."""
+        ingest stores them); with the vectors' ``texts`` the lexical channel joins in (``lexical_top``: see
+        ``scores``). [] where no concept fits. Scored ``MATCH_ROWS`` vectors at a time, so memory does not grow
+        with their number."""
         _check(type, skill_type, top)
         vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
         if len(vectors) > MATCH_ROWS:
             return [matches for start in range(0, len(vectors), MATCH_ROWS)
                     for matches in self.match_vectors(vectors[start:start + MATCH_ROWS], type, top, skill_type,
                                                       label_lang, passage,
-                                                      None if texts is None else texts[start:start + MATCH_ROWS])]
+                                                      None if texts is None else texts[start:start + MATCH_ROWS],
+                                                      lexical_top)]
         with one_blas_thread:
-            scores = self.scores(vectors, type, skill_type, passage, texts)
+            scores = self.scores(vectors, type, skill_type, passage, texts, lexical_top)
             if not len(scores):
                 return []
             width = min(top + 1, scores.shape[1])
@@ -176,9 +182,11 @@ class Matcher:
         return results
 
     def scores(self, vectors: np.ndarray, type: str = "skill", skill_type: str | None = None, passage: bool = False,
-               texts: Sequence[str] | None = None) -> np.ndarray:
+               texts: Sequence[str] | None = None, lexical_top: int = 0) -> np.ndarray:
         """(vectors, concepts of ``type``) uncalibrated scores, -inf where a concept is ruled out: what
-        ``match_vectors`` ranks."""
+        ``match_vectors`` ranks. ``lexical_top`` > 0: the n-gram channel scores only each text's best that many
+        concepts of the dense channel (ingest's links: half the time, the same ranking in
+        docs/esco_evaluation.md); 0: every concept."""
         vectors = self.from_passages(vectors) if passage else np.atleast_2d(np.asarray(vectors, dtype=np.float32))
         if texts is not None and len(texts) != len(vectors):
             raise ValueError(f"{len(vectors)} vectors but {len(texts)} texts")
@@ -203,10 +211,15 @@ class Matcher:
             if long.any():
                 scores[long] += method.text_head_weight * text_head_scores(vectors[long], self._indexes[type],
                                                                            text_head)
-        if texts is not None and method.lexical_weight > 0:
-            scores += method.lexical_weight * self.lexical(type).scores(texts)
         if skill_type is not None:
             scores[:, self._outside[skill_type]] = -np.inf
+        if texts is not None and method.lexical_weight > 0:
+            if 0 < lexical_top < scores.shape[1]:
+                best = np.argpartition(-scores, lexical_top - 1, axis=1)[:, :lexical_top]
+                np.put_along_axis(scores, best, np.take_along_axis(scores, best, 1) + method.lexical_weight
+                                  * self.lexical(type).candidate_scores(texts, best), 1)
+            else:
+                scores += method.lexical_weight * self.lexical(type).scores(texts)
         return scores
 
     def _index(self, type: str, skill_type: str | None, head: bool) -> KindIndex:
@@ -250,17 +263,19 @@ class Matcher:
         return np.vstack([known[text] for text in texts])
 
     def link(self, vectors: np.ndarray, kinds: Sequence[str], label_lang: str = "en",
-             passage: bool = False) -> list[Match | None]:
+             passage: bool = False, texts: Sequence[str] | None = None) -> list[Match | None]:
         """Best concept per ingest item (duty -> skill/competence, skill -> skill, document/title -> occupation);
-        ``passage=True`` for passage: vectors."""
+        ``passage=True`` for passage: vectors; with the items' ``texts`` the n-gram channel joins in, as in
+        ``match``."""
         vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
-        if len(vectors) != len(kinds):
-            raise ValueError(f"{len(vectors)} vectors but {len(kinds)} kinds")
+        if len(vectors) != len(kinds) or (texts is not None and len(texts) != len(kinds)):
+            raise ValueError(f"{len(vectors)} vectors, {len(kinds)} kinds and {len(texts or ())} texts")
         results: list[Match | None] = [None] * len(kinds)
         for target in dict.fromkeys(LINK_KINDS[_link_kind(kind)] for kind in kinds):
             chosen = [n for n, kind in enumerate(kinds) if LINK_KINDS[kind] == target]
-            for number, matches in zip(chosen, self.match_vectors(vectors[chosen], target[0], 1, target[1],
-                                                                  label_lang, passage)):
+            found = self.match_vectors(vectors[chosen], target[0], 1, target[1], label_lang, passage,
+                                       None if texts is None else [texts[n] for n in chosen], LINK_LEXICAL_TOP)
+            for number, matches in zip(chosen, found):
                 results[number] = matches[0] if matches else None
         return results
 
@@ -343,6 +358,8 @@ def match_vectors(vectors: np.ndarray, type: str = "skill", top: int = 5, skill_
 
 
 def link(vectors: np.ndarray, kinds: Sequence[str], label_lang: str = "en",
-         folder: Path | str | None = None, passage: bool = False) -> list[Match | None]:
-    """Best ESCO concept for each ingest item vector, or None where none fits (see ``Matcher.link``)."""
-    return open_matcher(folder).link(vectors, kinds, label_lang, passage)
+         folder: Path | str | None = None, passage: bool = False, texts: Sequence[str] | None = None
+         ) -> list[Match | None]:
+    """Best ESCO concept for each ingest item vector (with its text, where given), or None where none fits
+    (see ``Matcher.link``)."""
+    return open_matcher(folder).link(vectors, kinds, label_lang, passage, texts)
