@@ -283,10 +283,18 @@ METHODS: dict[str, tuple[Method, dict | None]] = {
         Method(center=True, description_weight=0.6, lexical_weight=0.2),
         {"shared": {"rank": 64}, "max_words": 8, "kinds": ("occupation",)}),
     "all languages raw + lexical 0.4": (Method(center=False, lexical_weight=0.4), None),
-    **{f"{'shipped: ' if weight == 1.0 else ''}lexical 0.4 + occupation head up to 8 words + text head x {weight}": (
+    **{f"lexical 0.4 + occupation head up to 8 words + text head x {weight}": (
         Method(center=True, description_weight=0.6, lexical_weight=0.4),
         {"shared": {"rank": 64}, "max_words": 8, "kinds": ("occupation",),
          "text": {"rank": 64, "epochs": 10, "weight": weight}}) for weight in (0.5, 1.0, 2.0)},
+    **{f"{'shipped: ' if weight == 0.6 else ''}centered descriptions {weight} + lexical 0.4 + occupation head up to "
+       f"8 words + text head": (
+        Method(center=True, description_weight=weight, description_center=True, lexical_weight=0.4),
+        {"shared": {"rank": 64}, "max_words": 8, "kinds": ("occupation",),
+         "text": {"rank": 64, "epochs": 10, "weight": 1.0}}) for weight in (0.3, 0.6, 1.0)},
+    "centered descriptions 0.6 + lexical 0.4 + occupation head up to 8 words, no text head": (
+        Method(center=True, description_weight=0.6, description_center=True, lexical_weight=0.4),
+        {"shared": {"rank": 64}, "max_words": 8, "kinds": ("occupation",)}),
 }
 
 

@@ -81,15 +81,15 @@ def test_swedish_and_polish_titles_link_to_the_same_occupation(matcher):
     assert swedish[0].uri == polish[0].uri == FORKLIFT_OPERATOR
 
 
-@pytest.mark.parametrize("lang, text, label", [("sv", "lagra varor", "store warehouse goods"),
-                                               ("pl", "planować wydarzenia", "plan events"),
-                                               ("pl", "analizować dane", "inspect data")])
-def test_passage_vectors_as_ingest_stores_them_link_like_queries(matcher, lang, text, label):
+@pytest.mark.parametrize("lang, text, labels", [("sv", "lagra varor", {"store warehouse goods", "store goods"}),
+                                                ("pl", "planować wydarzenia", {"plan events"}),
+                                                ("pl", "analizować dane", {"inspect data"})])
+def test_passage_vectors_as_ingest_stores_them_link_like_queries(matcher, lang, text, labels):
     from kb.esco.match import _default_embedder
 
     passage = _default_embedder().embed_passages([text])
     [linked] = matcher.match_vectors(passage, "skill", 3, passage=True)  # through the shipped passage map
-    assert linked and label in {match.label for match in linked if match.score == linked[0].score}  # ties: any order
+    assert linked and labels & {match.label for match in linked if match.score == linked[0].score}  # ties: any order
     [raw] = matcher.match_vectors(passage, "skill", 1)  # unmapped: scored as if a query, about 0.1 too low
     assert not raw or raw[0].score < linked[0].score
 

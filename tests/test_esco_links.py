@@ -67,8 +67,12 @@ def test_esco_skills_count_each_linked_concept_once_per_role(forklift_kb):
     assert all(row["roles"] == 1 for row in counts)
 
 
-@pytest.mark.parametrize("kind, text, label", [("skill", "tar egna initiativ", "show initiative"),
-                                               ("duty", "design av REST-API:er", "design application interfaces")])
+@pytest.mark.parametrize("kind, text, label", [
+    ("skill", "tar egna initiativ", "show initiative"),
+    ("duty", "design av REST-API:er", "design application interfaces"),
+    # prose: ESCO's English description of the skill meets it ("Help families ... cope with serious situations")
+    ("duty", "pomaga osobom i rodzinom, które znalazły się w trudnej sytuacji życiowej",
+     "assist families in crisis situations")])
 def test_an_item_links_through_its_words_as_well_as_its_vector(e5, kind, text, label):
     (match,) = open_matcher().link(e5.embed_passages([text]), [kind], passage=True, texts=[text])
     assert match is not None and match.label == label and match.score >= open_matcher().config.calibrations["skill"].threshold

@@ -209,3 +209,37 @@ def test_one_text_is_encoded_on_one_thread_with_the_same_vector(matcher, e5):
         alone = e5.embed_query("operator wózka widłowego")
     assert thread_counts(threadpoolctl, "openmp") == before
     assert np.array_equal(alone, e5.embed_query("operator wózka widłowego"))
+
+
+def test_centered_descriptions_score_the_cosine_of_the_centered_query_and_the_centered_description(
+        matcher, label_vectors, real_queries):
+    from kb.esco.scoring import Method, center_queries
+
+    _, vectors = real_queries
+    count = len(matcher.data.skills)
+    method = Method(center=True, description_weight=0.5, description_center=True)
+    index = kind_index(label_vectors, "skill", count, method)
+    raw = kind_index(label_vectors, "skill", count, Method(center=True, description_weight=0.5))
+    assert len(index.described) > 13000  # every skill has its English description in the shipped index
+    labels_only = concept_scores(vectors, index, Method(center=True))
+    with_descriptions = concept_scores(vectors, index, method)
+    descriptions = raw.descriptions - raw.descriptions.mean(axis=0)
+    descriptions /= np.linalg.norm(descriptions, axis=1, keepdims=True)
+    expected = 0.5 * center_queries(vectors, index) @ descriptions.T
+    assert np.allclose(with_descriptions[:, index.described] - labels_only[:, index.described], expected, atol=1e-5)
+    assert np.allclose(concept_scores(vectors, raw, Method(center=True, description_weight=0.5))[:, raw.described]
+                       - labels_only[:, raw.described], 0.5 * vectors @ raw.descriptions.T, atol=1e-5)
+
+
+def test_the_n_gram_channel_on_the_dense_best_concepts_scores_them_as_over_every_concept(matcher, e5):
+    texts = ["tar egna initiativ", "przygotowanie elementów do spawania", "mowing lawns", "gội đầu"]
+    vectors = e5.embed_passages(texts)
+    full = matcher.scores(vectors, "skill", "skill/competence", passage=True, texts=texts)
+    dense = matcher.scores(vectors, "skill", "skill/competence", passage=True)
+    some = matcher.scores(vectors, "skill", "skill/competence", passage=True, texts=texts, lexical_top=50)
+    best = np.argsort(-dense, axis=1)[:, :50]
+    assert np.allclose(np.take_along_axis(some, best, 1), np.take_along_axis(full, best, 1), atol=1e-6)
+    others = np.ones_like(dense, dtype=bool)
+    np.put_along_axis(others, best, False, 1)
+    assert np.array_equal(some[others], dense[others])  # the rest keep their dense score
+    assert np.array_equal(np.isfinite(some), np.isfinite(dense))

@@ -1,8 +1,8 @@
 """Text -> ESCO occupations and skills, with calibrated scores and a fitted "no link" threshold.
 
-Two channels. Dense: every label language at once (labels and, for occupations, English descriptions)
-through the multilingual encoder; each language's mean vector is removed first so a query is not drawn to
-labels of its own language. Lexical (texts only, ``kb/esco/lexical.py``): character n-grams of every label,
+Two channels. Dense: every label language at once (labels, and English descriptions scored after removing
+their common direction) through the multilingual encoder; each language's mean vector is removed first so a
+query is not drawn to labels of its own language. Lexical (texts only, ``kb/esco/lexical.py``): character n-grams of every label,
 which finds shared word parts the encoder misses. For occupations, short texts (titles) and the labels
 also pass through a learned head (``head_occupation.npz``, ``python -m eval.esco_head``) that draws a
 label towards the other labels of its concept; longer texts (descriptions, duty prose) and the passage view of
@@ -82,6 +82,7 @@ class MatcherConfig:
                                for kind, value in raw.get("vector_calibrations", raw["calibrations"]).items()}
         return cls(Method(center=method["center"], temperature=method["temperature"],
                           description_weight=method["description_weight"], languages=tuple(method["languages"]),
+                          description_center=method.get("description_center", False),
                           lexical_weight=method.get("lexical_weight", 0.0),
                           head_types=tuple(method.get("head_types", ())),
                           head_max_words=method.get("head_max_words", 0),

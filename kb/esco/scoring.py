@@ -17,6 +17,7 @@ class Method:
     center: bool = True  # remove each language's mean vector from labels and queries
     temperature: float = 0.0  # 0: max over a concept's labels; >0: log-mean-exp pooling
     description_weight: float = 0.0  # weight of the description similarity, added to the label score
+    description_center: bool = False  # that similarity between the centered query and centered descriptions
     languages: tuple[str, ...] = ()  # only labels in these languages (empty: all)
     lexical_weight: float = 0.0  # weight of the character n-gram score (kb/esco/lexical.py), added for texts
     head_types: tuple[str, ...] = ()  # types whose learned head (head_<type>.npz) maps short texts and labels
@@ -53,7 +54,8 @@ class KindIndex:
     label_lang: np.ndarray
     starts: np.ndarray  # first label row of each concept that has labels
     concepts: np.ndarray  # the concept numbers in ``starts`` order
-    descriptions: np.ndarray  # (concepts, dim), zero where a concept has none
+    described: np.ndarray  # the numbers of the concepts that have a description vector
+    descriptions: np.ndarray  # (described, dim) their vectors: centered and unit length under description_center
     means: np.ndarray  # (languages, dim) mean label vector per language (zero where none)
     count: int
     adapter: Adapter | None = None
@@ -66,15 +68,6 @@ class KindIndex:
         np.add.at(sums, self.label_concept, self.labels)
         return _unit(sums)
 
-    @cached_property
-    def described(self) -> np.ndarray:
-        """Numbers of the concepts that have a description vector."""
-        return np.flatnonzero(np.abs(self.descriptions).max(axis=1) > 0)
-
-    @cached_property
-    def described_vectors(self) -> np.ndarray:
-        """Their description vectors, contiguous."""
-        return np.ascontiguousarray(self.descriptions[self.described])
 
 
 def head_map(down: np.ndarray, up: np.ndarray) -> np.ndarray:
@@ -162,11 +155,14 @@ def kind_index(index: LabelVectors, kind: str, count: int, method: Method,
     starts = np.flatnonzero(np.r_[True, label_concept[1:] != label_concept[:-1]]) if len(label_concept) \
         else np.zeros(0, dtype=np.int64)
     concepts = label_concept[starts]
-    descriptions = np.zeros((count, index.vectors.shape[1]), dtype=np.float32)
-    is_description = chosen & (index.field == 2)
-    descriptions[index.concept[is_description]] = index.vectors[is_description]
-    return KindIndex(np.ascontiguousarray(labels), label_rows, label_concept, label_lang, starts, concepts, descriptions,
-                     means, count, adapter)
+    description_rows = np.flatnonzero(chosen & (index.field == 2))
+    described, first = np.unique(index.concept[description_rows], return_index=True)  # one description a concept
+    descriptions = index.vectors[description_rows[first]]
+    if method.description_center and len(descriptions):
+        descriptions = normalize_rows(descriptions, descriptions.mean(axis=0, keepdims=True),
+                                      np.zeros(len(descriptions), dtype=np.int64))
+    return KindIndex(np.ascontiguousarray(labels), label_rows, label_concept, label_lang, starts, concepts, described,
+                     np.ascontiguousarray(descriptions), means, count, adapter)
 
 
 def with_adapter(index: KindIndex, adapter: Adapter) -> KindIndex:
@@ -209,7 +205,10 @@ def concept_scores(queries: np.ndarray, kind_index: KindIndex, method: Method,
                    exclude: list[np.ndarray] | None = None) -> np.ndarray:
     """(queries, concepts) scores; concepts without labels get -inf; ``exclude[q]``: rows query q may not see."""
     queries = np.asarray(queries, dtype=np.float32)
-    centered = center_queries(queries, kind_index) if method.center else queries
+    centered = center_queries(queries, kind_index) if method.center or method.description_center else queries
+    plain = centered  # before any adapter: what descriptions are scored against
+    if not method.center:
+        centered = queries
     if kind_index.adapter is not None:
         centered = kind_index.adapter.project(centered)
         if kind_index.adapter.query_map is not None:
@@ -232,5 +231,6 @@ def concept_scores(queries: np.ndarray, kind_index: KindIndex, method: Method,
             pooled = pooled + method.temperature * np.log(sums / counts)
         scores[:, kind_index.concepts] = pooled
     if method.description_weight and len(kind_index.described):
-        scores[:, kind_index.described] += method.description_weight * (queries @ kind_index.described_vectors.T)
+        described = plain if method.description_center else queries  # descriptions were centered by kind_index
+        scores[:, kind_index.described] += method.description_weight * (described @ kind_index.descriptions.T)
     return scores

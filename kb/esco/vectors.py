@@ -20,9 +20,10 @@ KINDS = ("occupation", "skill")
 # Which texts become index rows, chosen by measurement and by the size budget (docs/esco_evaluation.md):
 # preferred labels in every language, alternative labels in every language but English (English has
 # 30k occupation and 97k skill alternatives: 50+ MB of vectors and an hour of embedding on 2 cores), and
-# the English descriptions of occupations (duty prose, for whole job descriptions).
+# the English descriptions of occupations (duty prose, for whole job descriptions) and of skills (a duty is
+# prose too: docs/esco_evaluation.md, "Centered descriptions").
 ALTERNATIVES_SKIPPED = ("en",)
-EMBED_DESCRIPTIONS = {"occupation": ("en",), "skill": ()}
+EMBED_DESCRIPTIONS = {"occupation": ("en",), "skill": ("en",)}
 
 
 @dataclass(frozen=True)
