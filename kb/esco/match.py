@@ -18,7 +18,7 @@ import threading
 import weakref
 from collections import OrderedDict
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Sequence
 
@@ -80,14 +80,9 @@ class MatcherConfig:
         calibrations = {kind: Calibration.from_dict(value) for kind, value in raw["calibrations"].items()}
         vector_calibrations = {kind: Calibration.from_dict(value)
                                for kind, value in raw.get("vector_calibrations", raw["calibrations"]).items()}
-        return cls(Method(center=method["center"], temperature=method["temperature"],
-                          description_weight=method["description_weight"], languages=tuple(method["languages"]),
-                          description_center=method.get("description_center", False),
-                          lexical_weight=method.get("lexical_weight", 0.0),
-                          head_types=tuple(method.get("head_types", ())),
-                          head_max_words=method.get("head_max_words", 0),
-                          text_head_types=tuple(method.get("text_head_types", ())),
-                          text_head_weight=method.get("text_head_weight", 0.0)),
+        known = {field.name for field in fields(Method)}  # a field the file lacks keeps its default
+        return cls(Method(**{name: tuple(value) if isinstance(value, list) else value
+                             for name, value in method.items() if name in known}),
                    calibrations, vector_calibrations)
 
 
