@@ -118,16 +118,17 @@ def measure_ingest(folder: str, title_one_thread: bool = False) -> dict:
         return wrapper
 
     plain_title = MemoEmbedder.embed_query
-    links, title = compute.esco_links, (lambda memo, text: embed_title(memo.inner, text)) if title_one_thread \
-        else plain_title
-    compute.esco_links, MemoEmbedder.embed_query = timed("esco_links_s", links), timed("title_s", title)
+    links, many = compute.esco_links, compute.esco_links_many  # one article at a time, or short ones together
+    title = (lambda memo, text: embed_title(memo.inner, text)) if title_one_thread else plain_title
+    compute.esco_links, compute.esco_links_many = timed("esco_links_s", links), timed("esco_links_s", many)
+    MemoEmbedder.embed_query = timed("title_s", title)
     try:
         with tempfile.TemporaryDirectory() as kb_dir:
             started = time.perf_counter()
             ingest([folder], kb_dir=kb_dir, progress=False)
             total = time.perf_counter() - started
     finally:
-        compute.esco_links, MemoEmbedder.embed_query = links, plain_title
+        compute.esco_links, compute.esco_links_many, MemoEmbedder.embed_query = links, many, plain_title
     linking = spent["esco_links_s"] + spent["title_s"]
     return {"total_s": round(total, 2), **{name: round(value, 2) for name, value in spent.items()},
             "linking_adds": round(linking / max(total - linking, 1e-9), 4)}
