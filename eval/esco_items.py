@@ -145,7 +145,8 @@ def _text_links(matcher, queries: np.ndarray, items: list[GoldItem]) -> list[lis
     for kind, skill_type in (("duty", "skill/competence"), ("skill", None)):
         chosen = [n for n, item in enumerate(items) if item.kind == kind]
         if chosen:
-            found = matcher.match_vectors(queries[chosen], "skill", 1, skill_type, texts=[items[n].text for n in chosen])
+            found = matcher.match_vectors(queries[chosen], "skill", 1, skill_type,
+                                          texts=[items[n].text for n in chosen])
             for n, matches in zip(chosen, found):
                 results[n] = matches
     return results

@@ -2,14 +2,15 @@
 
 Two channels. Dense: every label language at once (labels, and English descriptions scored after removing
 their common direction) through the multilingual encoder; each language's mean vector is removed first so a
-query is not drawn to labels of its own language. Lexical (texts only, ``kb/esco/lexical.py``): character n-grams of every label,
-which finds shared word parts the encoder misses. For occupations, short texts (titles) and the labels
-also pass through a learned head (``head_occupation.npz``, ``python -m eval.esco_head``) that draws a
-label towards the other labels of its concept; longer texts (descriptions, duty prose) and the passage view of
-a whole document add the score of a text head (``text_head_occupation.npz``) learned on ESCO's descriptions,
-which maps such a text towards its occupation's labels (a second one, ``text_head_occupation_document.npz``, reads
-ingest's mean of an article's sentence vectors). The method and one calibration per type and path (texts:
-both channels; vectors alone: dense only) are fitted by ``python -m eval.esco_fit`` into ``kb/esco/matcher.json``.
+query is not drawn to labels of its own language. Lexical (texts only, ``kb/esco/lexical.py``): character
+n-grams of every label, which finds shared word parts the encoder misses. For occupations, short texts
+(titles) and the labels also pass through a learned head (``head_occupation.npz``, ``python -m
+eval.esco_head``) that draws a label towards the other labels of its concept; longer texts (descriptions,
+duty prose) and the passage view of a whole document add the score of a text head
+(``text_head_occupation.npz``) learned on ESCO's descriptions, which maps such a text towards its
+occupation's labels (a second one, ``text_head_occupation_document.npz``, reads ingest's mean of an
+article's sentence vectors). The method and one calibration per type and path (texts: both channels;
+vectors alone: dense only) are fitted by ``python -m eval.esco_fit`` into ``kb/esco/matcher.json``.
 """
 from __future__ import annotations
 
@@ -43,11 +44,11 @@ QUERY_CACHE = 4096  # query vectors kept per embedder: 1.5 KB each
 # temporaries several times that), so one 0.5 MB file's 3,000 duties scored together took ingest from 610 MiB
 # to 2.3 GB; 128 rows at a time, 680 MiB (docs/benchmarks.md, issue 22).
 MATCH_ROWS = 128
-TEXT_HEAD_VIEWS = ("text", "document")
+TEXT_HEAD_VIEWS = ("text", "document")  # what a text head reads: a text's query vector, or an article's sentence mean
 # Ingest's item links: the n-gram channel scores each item's best this many concepts of the dense channel
 # (``Matcher.scores``); on the held-out items of ``python -m eval.esco_items`` the ranking equals that of every
 # concept to 0.002 MRR, in half the time.
-LINK_LEXICAL_TOP = 100  # what a text head reads: a text's query vector, or an article's sentence mean
+LINK_LEXICAL_TOP = 100
 
 
 @dataclass(frozen=True)

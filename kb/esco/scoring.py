@@ -69,7 +69,6 @@ class KindIndex:
         return _unit(sums)
 
 
-
 def head_map(down: np.ndarray, up: np.ndarray) -> np.ndarray:
     """The dense map I + down @ up of a low-rank residual head."""
     return (np.eye(down.shape[0], dtype=np.float32) + down @ up).astype(np.float32)
@@ -205,10 +204,8 @@ def concept_scores(queries: np.ndarray, kind_index: KindIndex, method: Method,
                    exclude: list[np.ndarray] | None = None) -> np.ndarray:
     """(queries, concepts) scores; concepts without labels get -inf; ``exclude[q]``: rows query q may not see."""
     queries = np.asarray(queries, dtype=np.float32)
-    centered = center_queries(queries, kind_index) if method.center or method.description_center else queries
-    plain = centered  # before any adapter: what descriptions are scored against
-    if not method.center:
-        centered = queries
+    language_free = center_queries(queries, kind_index) if method.center or method.description_center else None
+    centered = language_free if method.center else queries
     if kind_index.adapter is not None:
         centered = kind_index.adapter.project(centered)
         if kind_index.adapter.query_map is not None:
@@ -231,6 +228,7 @@ def concept_scores(queries: np.ndarray, kind_index: KindIndex, method: Method,
             pooled = pooled + method.temperature * np.log(sums / counts)
         scores[:, kind_index.concepts] = pooled
     if method.description_weight and len(kind_index.described):
-        described = plain if method.description_center else queries  # descriptions were centered by kind_index
-        scores[:, kind_index.described] += method.description_weight * (described @ kind_index.descriptions.T)
+        # centered descriptions (kind_index centered them) meet the query before any adapter, less its language
+        reader = language_free if method.description_center else queries
+        scores[:, kind_index.described] += method.description_weight * (reader @ kind_index.descriptions.T)
     return scores
