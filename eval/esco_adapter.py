@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from kb.esco.data import EscoData
-from kb.esco.scoring import Adapter, KindIndex, Method, TextHead, _unit, center_queries, head_map, kind_index
+from kb.esco.scoring import (Adapter, KindIndex, Method, TextHead, _unit, center_queries, head_map, head_table,
+                             kind_index)
 from kb.esco.vectors import KINDS, LabelVectors
 
 TEXT_HEAD = {"rank": 64, "epochs": 10, "temperature": 0.05, "seed": 13}
@@ -146,11 +147,12 @@ def description_texts(data: EscoData, languages: tuple[str, ...] = ("en", "pl"))
 
 
 def train_text_head(vectors: np.ndarray, owners: np.ndarray, index: KindIndex, train: np.ndarray,
-                    rank: int = 64, epochs: int = 10, temperature: float = 0.05, seed: int = 13) -> TextHead:
-    """A query-side low-rank residual map x -> x + (x @ down) @ up for long texts, trained (softmax over the
-    mean label vectors of the concepts where ``train`` holds, fixed seed) so that a text's vector lands
-    nearest its own concept's labels. Only texts of those concepts are read, so the concepts of the other half
-    are never seen."""
+                    rank: int = 64, epochs: int = 10, temperature: float = 0.05, seed: int = 13,
+                    target: str = "labels") -> TextHead:
+    """A query-side low-rank residual map x -> x + (x @ down) @ up for long texts, trained (softmax over what
+    ``target`` names for the concepts where ``train`` holds: their mean label vectors, or their descriptions;
+    fixed seed) so that a text's vector lands nearest its own concept's. Only texts of those concepts are read,
+    so the concepts of the other half are never seen."""
     import torch
 
     chosen = train[owners]
@@ -161,7 +163,7 @@ def train_text_head(vectors: np.ndarray, owners: np.ndarray, index: KindIndex, t
     position[targets] = np.arange(len(targets))
     inputs = torch.from_numpy(center_queries(vectors[chosen], index).astype(np.float32))
     labels = torch.from_numpy(position[owners[chosen]])
-    table = torch.from_numpy(index.label_means[targets])
+    table = torch.from_numpy(np.ascontiguousarray(head_table(index, target)[targets]))
     generator = torch.Generator().manual_seed(seed)
     dim = inputs.shape[1]
     down = torch.nn.Parameter(torch.randn(dim, rank, generator=generator) * 0.01)
@@ -181,7 +183,7 @@ def train_text_head(vectors: np.ndarray, owners: np.ndarray, index: KindIndex, t
             loss.backward()
             optimizer.step()
     torch.set_num_threads(threads)
-    return TextHead(down.detach().numpy().astype(np.float32), up.detach().numpy().astype(np.float32))
+    return TextHead(down.detach().numpy().astype(np.float32), up.detach().numpy().astype(np.float32), target)
 
 
 def text_head_inputs(data: EscoData, view: str, cache) -> tuple[np.ndarray, np.ndarray]:

@@ -23,7 +23,7 @@ from eval.esco_adapter import TEXT_HEAD, fit_shared_map, text_head_inputs, train
 from kb.esco.calibrate import Calibration, fit_logistic, rank_features
 from kb.esco.data import load
 from kb.esco.embedcache import embed_texts
-from kb.esco.match import CONFIG_FILE
+from kb.esco.match import CONFIG_FILE, VIEW_TARGETS
 from kb.esco.scoring import Method, concept_scores, kind_index, short_texts, text_head_scores
 from kb.esco.vectors import KINDS
 
@@ -77,8 +77,9 @@ def run_kind(kind: str, queries: list[Query], vectors: np.ndarray, rows, index, 
         vectors_in, owners = text_head_inputs(data, "text", CACHE)
         for fold in (0, 1):
             chosen = np.flatnonzero(~short & (query_half != fold))
-            head = train_text_head(vectors_in, owners, prepared, halves == fold, **TEXT_HEAD)
-            scores[chosen] += method.text_head_weight * text_head_scores(vectors[chosen], prepared, head)
+            for target in VIEW_TARGETS["text"]:
+                head = train_text_head(vectors_in, owners, prepared, halves == fold, **TEXT_HEAD, target=target)
+                scores[chosen] += method.text_head_weight * text_head_scores(vectors[chosen], prepared, head)
     if method.lexical_weight:
         for set_name in dict.fromkeys(q.set_name for q in queries):
             chosen = [n for n, q in enumerate(queries) if q.set_name == set_name]

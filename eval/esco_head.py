@@ -10,8 +10,9 @@ instead; this script trains the shipped one on all concepts and writes ``kb/esco
 The text head (``eval.esco_adapter.train_text_head``) maps long texts towards their occupation's mean label;
 it is trained on ESCO's English and Polish occupation descriptions, whole and without their first sentence
 (about 11,000 texts, embedded once into ``--cache``), and written to ``kb/esco/text_head_<type>.npz``; a second
-one, trained on the same texts as ingest sees an untitled article (the mean of their sentences' passage:
-vectors), to ``text_head_<type>_document.npz``.
+one, trained on the same texts towards each occupation's English description (as the index scores it), to
+``text_head_<type>_descriptions.npz``; a third, trained on the same texts as ingest sees an untitled article
+(the mean of their sentences' passage: vectors), to ``text_head_<type>_document.npz``.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from eval.esco import CACHE
 from eval.esco_adapter import TEXT_HEAD, text_head_inputs, train_head, train_text_head
 from eval.esco_fit import CHOSEN
 from kb.esco.data import load
-from kb.esco.match import TEXT_HEAD_VIEWS, head_file, text_head_file
+from kb.esco.match import TEXT_HEAD_VIEWS, VIEW_TARGETS, head_file, text_head_file
 from kb.esco.scoring import Method, kind_index
 from kb.esco.vectors import load_vectors
 
@@ -47,10 +48,12 @@ def main(argv: list[str] | None = None) -> int:
         plain = kind_index(index, kind, counts[kind], method)
         for view in TEXT_HEAD_VIEWS:
             vectors, owners = text_head_inputs(data, view, args.cache)
-            head = train_text_head(vectors, owners, plain, np.ones(counts[kind], dtype=bool),
-                                   **{**TEXT_HEAD, "seed": args.seed})
-            head.save(text_head_file(kind, view))
-            print(f"wrote {text_head_file(kind, view)} ({len(owners)} description texts, read as {view}s)")
+            for target in VIEW_TARGETS[view]:
+                head = train_text_head(vectors, owners, plain, np.ones(counts[kind], dtype=bool),
+                                       **{**TEXT_HEAD, "seed": args.seed, "target": target})
+                head.save(text_head_file(kind, view, target))
+                print(f"wrote {text_head_file(kind, view, target)} ({len(owners)} description texts, read as "
+                      f"{view}s, drawn towards {target})")
     return 0
 
 

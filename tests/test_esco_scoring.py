@@ -42,9 +42,9 @@ def real_queries(matcher, label_vectors):
 
 def reference_scores(matcher, label_vectors, vectors, type, skill_type=None, texts=None, passage=False):
     """The scoring as first written: labels sorted by concept, every row scored, then ruled out by type; long
-    texts (and passage vectors) add the text head's cosine with each concept's mean label, computed here
-    concept by concept."""
-    from kb.esco.match import head_file, text_head_file
+    texts add the cosine of each text head with each concept's mean label and description (passage vectors:
+    the document head's with the mean label), computed here concept by concept."""
+    from kb.esco.match import VIEW_TARGETS, head_file, text_head_file
     from kb.esco.scoring import TextHead, center_queries
 
     method = matcher.config.method
@@ -62,16 +62,22 @@ def reference_scores(matcher, label_vectors, vectors, type, skill_type=None, tex
             scores[rows] = concept_scores(vectors[rows], indexes[is_head], method)
     if type in method.text_head_types:
         long = ~short_texts(texts, method.head_max_words) if texts is not None else np.full(len(vectors), passage)
-        head = TextHead.load(text_head_file(type, "text" if texts is not None else "document"))
+        view = "text" if texts is not None else "document"
         plain = indexes[False]
         centered = center_queries(vectors[long], plain)
-        mapped = centered + (centered @ head.down) @ head.up
-        mapped /= np.linalg.norm(mapped, axis=1, keepdims=True)
-        for concept in range(count):
-            rows = plain.labels[plain.label_concept == concept]
-            if len(rows):
-                mean = rows.sum(axis=0) / np.linalg.norm(rows.sum(axis=0))
-                scores[long, concept] += method.text_head_weight * (mapped @ mean)
+        for target in VIEW_TARGETS[view]:
+            head = TextHead.load(text_head_file(type, view, target))
+            mapped = centered + (centered @ head.down) @ head.up
+            mapped /= np.linalg.norm(mapped, axis=1, keepdims=True)
+            for concept in range(count):
+                if target == "labels":
+                    rows = plain.labels[plain.label_concept == concept]
+                    towards = rows.sum(axis=0) / np.linalg.norm(rows.sum(axis=0)) if len(rows) else None
+                else:  # the concept's description as the index scores it
+                    where = np.flatnonzero(plain.described == concept)
+                    towards = plain.descriptions[where[0]] if len(where) else None
+                if towards is not None:
+                    scores[long, concept] += method.text_head_weight * (mapped @ towards)
     if texts is not None:
         scores += method.lexical_weight * matcher.lexical(type).scores(texts)
     if skill_type is not None:

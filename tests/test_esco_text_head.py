@@ -19,20 +19,30 @@ def matchers():
     return matcher_without(text_head_types=())
 
 
-@pytest.mark.parametrize("view", ["text", "document"])
-def test_the_shipped_text_heads_load_as_two_rank_64_factors(view):
-    from kb.esco.match import MatcherConfig, text_head_file
+@pytest.mark.parametrize("view, target", [("text", "labels"), ("text", "descriptions"), ("document", "labels")])
+def test_the_shipped_text_heads_load_as_two_rank_64_factors_with_their_target(view, target):
+    from kb.esco.match import VIEW_TARGETS, MatcherConfig, text_head_file
 
-    assert "occupation" in MatcherConfig.load().method.text_head_types
-    head = TextHead.load(text_head_file("occupation", view))
+    assert "occupation" in MatcherConfig.load().method.text_head_types and target in VIEW_TARGETS[view]
+    head = TextHead.load(text_head_file("occupation", view, target))
     assert head is not None and head.down.shape == (384, 64) and head.up.shape == (64, 384)
+    assert head.target == target
     assert np.isfinite(head.down).all() and np.isfinite(head.up).all() and np.abs(head.up).max() > 0
+
+
+def test_a_text_head_saves_and_loads_its_target(tmp_path):
+    head = TextHead(np.ones((4, 2), dtype=np.float32), np.zeros((2, 4), dtype=np.float32), "descriptions")
+    head.save(tmp_path / "head.npz")
+    loaded = TextHead.load(tmp_path / "head.npz")
+    assert loaded.target == "descriptions" and np.array_equal(loaded.down, head.down)
+    np.savez(tmp_path / "old.npz", down=head.down, up=head.up)  # a head written before targets existed
+    assert TextHead.load(tmp_path / "old.npz").target == "labels"
 
 
 def test_an_articles_sentence_mean_goes_through_the_document_head_and_a_long_text_through_the_text_head(
         matchers, e5):
     from kb.embedding.embedders import embed_queries
-    from kb.esco.match import text_head_file
+    from kb.esco.match import VIEW_TARGETS, text_head_file
 
     with_head, without = matchers
     vectors = embed_queries(e5, [BODY])
@@ -42,7 +52,8 @@ def test_an_articles_sentence_mean_goes_through_the_document_head_and_a_long_tex
                          ("document", with_head.scores(vectors, "occupation", passage=True)
                           - without.scores(vectors, "occupation", passage=True))):
         mapped = with_head.from_passages(vectors) if view == "document" else vectors
-        added = text_head_scores(mapped, index, TextHead.load(text_head_file("occupation", view)))
+        added = sum(text_head_scores(mapped, index, TextHead.load(text_head_file("occupation", view, target)))
+                    for target in VIEW_TARGETS[view])  # a long text: towards the labels and the description
         assert np.allclose(scores, with_head.config.method.text_head_weight * added, atol=1e-5)
 
 

@@ -6,10 +6,10 @@ query is not drawn to labels of its own language. Lexical (texts only, ``kb/esco
 n-grams of every label, which finds shared word parts the encoder misses. For occupations, short texts
 (titles) and the labels also pass through a learned head (``head_occupation.npz``, ``python -m
 eval.esco_head``) that draws a label towards the other labels of its concept; longer texts (descriptions,
-duty prose) and the passage view of a whole document add the score of a text head
-(``text_head_occupation.npz``) learned on ESCO's descriptions, which maps such a text towards its
-occupation's labels (a second one, ``text_head_occupation_document.npz``, reads ingest's mean of an
-article's sentence vectors). The method and one calibration per type and path (texts: both channels;
+duty prose) and the passage view of a whole document add the scores of text heads learned on ESCO's
+descriptions: for a text, one maps it towards its occupation's labels (``text_head_occupation.npz``) and one
+towards its occupation's description (``text_head_occupation_descriptions.npz``); a third
+(``text_head_occupation_document.npz``) reads ingest's mean of an article's sentence vectors. The method and one calibration per type and path (texts: both channels;
 vectors alone: dense only) are fitted by ``python -m eval.esco_fit`` into ``kb/esco/matcher.json``.
 """
 from __future__ import annotations
@@ -45,6 +45,9 @@ QUERY_CACHE = 4096  # query vectors kept per embedder: 1.5 KB each
 # to 2.3 GB; 128 rows at a time, 680 MiB (docs/benchmarks.md, issue 22).
 MATCH_ROWS = 128
 TEXT_HEAD_VIEWS = ("text", "document")  # what a text head reads: a text's query vector, or an article's sentence mean
+# The text heads each view adds, by what they draw towards: a long text's query vector goes through two (its
+# occupation's labels, and its description: docs/esco_evaluation.md), an article's sentence mean through one.
+VIEW_TARGETS = {"text": ("labels", "descriptions"), "document": ("labels",)}
 # Ingest's item links: the n-gram channel scores each item's best this many concepts of the dense channel
 # (``Matcher.scores``); on the held-out items of ``python -m eval.esco_items`` the ranking equals that of every
 # concept to 0.002 MRR, in half the time.
@@ -102,9 +105,10 @@ class Matcher:
         heads = {kind: load_head(head_file(kind)) for kind in config.method.head_types}
         self._head_indexes: dict[str, KindIndex] = {kind: with_adapter(self._indexes[kind], head)
                                                     for kind, head in heads.items() if head is not None}
-        self._text_heads: dict[tuple[str, str], TextHead] = {
-            (kind, view): head for kind in config.method.text_head_types for view in TEXT_HEAD_VIEWS
-            if (head := TextHead.load(text_head_file(kind, view))) is not None}
+        self._text_heads: dict[tuple[str, str], tuple[TextHead, ...]] = {
+            (kind, view): heads for kind in config.method.text_head_types for view in TEXT_HEAD_VIEWS
+            if (heads := tuple(head for target in VIEW_TARGETS[view]
+                               if (head := TextHead.load(text_head_file(kind, view, target))) is not None))}
         self._outside = {skill_type: self._skill_types != skill_type for skill_type in SKILL_TYPES}
         self._parts: dict[tuple[str, str, bool], KindIndex] = {
             ("skill", skill_type, head): part(indexes["skill"], ~outside)
@@ -201,13 +205,14 @@ class Matcher:
                 scores[rows] = concept_scores(vectors[rows], self._index(type, skill_type, head), method)
         # long texts, and the passage view of a whole document (its sentences' mean), each through its own head
         view = "text" if texts is not None else "document"
-        text_head = self._text_heads.get((type, view)) or self._text_heads.get((type, "text"))
-        if text_head is not None:
+        text_heads = self._text_heads.get((type, view)) or self._text_heads.get((type, "text"))
+        if text_heads:
             long = ~short_texts(texts, method.head_max_words) if texts is not None else \
                 np.full(len(vectors), passage, dtype=bool)
             if long.any():
-                scores[long] += method.text_head_weight * text_head_scores(vectors[long], self._indexes[type],
-                                                                           text_head)
+                for text_head in text_heads:
+                    scores[long] += method.text_head_weight * text_head_scores(vectors[long], self._indexes[type],
+                                                                               text_head)
         if skill_type is not None:
             scores[:, self._outside[skill_type]] = -np.inf
         if texts is not None and method.lexical_weight > 0:
@@ -282,10 +287,12 @@ def head_file(type: str) -> Path:
     return Path(__file__).resolve().parent / f"head_{type}.npz"
 
 
-def text_head_file(type: str, view: str = "text") -> Path:
-    """Where the text head of a type is shipped (``python -m eval.esco_head``): ``view`` "text" for a long
-    text's query vector, "document" for ingest's mean of an article's sentence passage vectors."""
-    return Path(__file__).resolve().parent / f"text_head_{type}{'' if view == 'text' else '_' + view}.npz"
+def text_head_file(type: str, view: str = "text", target: str = "labels") -> Path:
+    """Where a text head of a type is shipped (``python -m eval.esco_head``): ``view`` "text" for a long
+    text's query vector, "document" for ingest's mean of an article's sentence passage vectors; ``target``
+    what it draws towards (``kb.esco.scoring.TEXT_HEAD_TARGETS``)."""
+    suffix = ("" if view == "text" else "_" + view) + ("" if target == "labels" else "_" + target)
+    return Path(__file__).resolve().parent / f"text_head_{type}{suffix}.npz"
 
 
 def load_passage_map(path: Path = PASSAGE_MAP_FILE) -> np.ndarray | None:

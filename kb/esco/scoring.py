@@ -68,6 +68,14 @@ class KindIndex:
         np.add.at(sums, self.label_concept, self.labels)
         return _unit(sums)
 
+    @cached_property
+    def description_table(self) -> np.ndarray:
+        """(count, dim) each concept's description vector as scored (zero where it has none): what a text head
+        drawn towards descriptions maps long texts to (``head_table``)."""
+        table = np.zeros((self.count, self.labels.shape[1]), dtype=np.float32)
+        table[self.described] = self.descriptions
+        return table
+
 
 def head_map(down: np.ndarray, up: np.ndarray) -> np.ndarray:
     """The dense map I + down @ up of a low-rank residual head."""
@@ -83,13 +91,18 @@ def load_head(path: Path) -> Adapter | None:
     return Adapter(np.zeros((0, shared.shape[0]), dtype=np.float32), shared_map=shared)
 
 
+TEXT_HEAD_TARGETS = ("labels", "descriptions")  # what a text head draws a text towards (``head_table``)
+
+
 @dataclass(frozen=True, eq=False)
 class TextHead:
     """A low-rank residual map for long texts (descriptions, duty prose), learned by ``eval/esco_adapter.py:
-    train_text_head`` to draw such a text towards the mean label vector of its concept."""
+    train_text_head`` to draw such a text towards its concept's mean label vector (``target`` "labels") or its
+    concept's English description (``target`` "descriptions")."""
 
     down: np.ndarray  # (dim, rank)
     up: np.ndarray  # (rank, dim)
+    target: str = "labels"
 
     @classmethod
     def load(cls, path: Path) -> "TextHead | None":
@@ -97,18 +110,28 @@ class TextHead:
         if not path.exists():
             return None
         with np.load(path, allow_pickle=False) as stored:
-            return cls(stored["down"].astype(np.float32), stored["up"].astype(np.float32))
+            target = str(stored["target"]) if "target" in stored.files else "labels"
+            return cls(stored["down"].astype(np.float32), stored["up"].astype(np.float32), target)
 
     def save(self, path: Path) -> None:
-        """Write the two factors (float32)."""
-        np.savez(path, down=self.down.astype(np.float32), up=self.up.astype(np.float32))
+        """Write the two factors (float32) and the target."""
+        np.savez(path, down=self.down.astype(np.float32), up=self.up.astype(np.float32), target=np.array(self.target))
+
+
+def head_table(kind_index: KindIndex, target: str) -> np.ndarray:
+    """(count, dim) what a text head of ``target`` draws texts towards: each concept's unit mean label, or its
+    description as the index holds it (centered under ``Method.description_center``; zero without one)."""
+    if target not in TEXT_HEAD_TARGETS:
+        raise ValueError(f"unknown text head target {target!r}")
+    return kind_index.label_means if target == "labels" else kind_index.description_table
 
 
 def text_head_scores(queries: np.ndarray, kind_index: KindIndex, head: TextHead) -> np.ndarray:
-    """(queries, concepts) cosine of each centered query, mapped by the head, with each concept's mean label."""
+    """(queries, concepts) cosine of each centered query, mapped by the head, with what the head draws towards
+    (``head_table``)."""
     centered = center_queries(np.asarray(queries, dtype=np.float32), kind_index)
     mapped = _unit(centered + (centered @ head.down) @ head.up)
-    return mapped @ kind_index.label_means.T
+    return mapped @ head_table(kind_index, head.target).T
 
 
 def short_texts(texts, max_words: int) -> np.ndarray:
