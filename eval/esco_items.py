@@ -11,14 +11,13 @@ with a concept, and links made where no concept fits. Nothing here is fitted to 
 """
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from eval.esco import metrics
-from eval.esco_roles import best_ranks, naive_scores, right_concepts
+from eval.esco_roles import best_ranks, gold_argument, naive_scores, right_concepts
 
 GOLD = Path(__file__).resolve().parent / "data" / "esco_items.tsv"
 LANGS = ("sv", "pl", "vi", "en")
@@ -88,17 +87,15 @@ def link_counts(linked: list, items: list[GoldItem], number: dict[str, int], rig
 
 def main(argv: list[str] | None = None) -> int:
     """Print ranking and link figures per method, kind and language."""
-    parser = argparse.ArgumentParser(prog="python -m eval.esco_items", description=__doc__.splitlines()[0])
-    parser.add_argument("--gold", type=Path, default=GOLD)
-    args = parser.parse_args(argv)
+    gold_file = gold_argument(argv, "python -m eval.esco_items", __doc__, GOLD)
     from kb.embedding.embedders import embed_queries, open_embedder
     from kb.esco.match import LINK_LEXICAL_TOP, Matcher
     from kb.esco.vectors import load_vectors
 
-    items = load_gold(args.gold)
+    items = load_gold(gold_file)
     matcher = Matcher.open()
     data = matcher.data
-    number, right = right_concepts(data.skills, [item.labels for item in items], args.gold, "skill")
+    number, right = right_concepts(data.skills, [item.labels for item in items], gold_file, "skill")
     answerable = np.array([bool(item.labels) for item in items])
     competence = np.array([concept.skill_type == "skill/competence" for concept in data.skills])
     texts = [item.text for item in items]
@@ -109,8 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     naive = naive_scores(load_vectors(data.folder), "skill", len(data.skills), queries, [item.lang for item in items])
     methods = {
         "naive (raw encoder, nearest label in the item's language)": restricted(naive, items, competence),
-        "ingest before: passage vector, dense channel": by_kind(matcher, passages, items, passage=True),
-        "ingest now: passage vector + n-gram channel": by_kind(matcher, passages, items, passage=True,
+        "ingest, dense channel only (passage vector)": by_kind(matcher, passages, items, passage=True),
+        "ingest (shipped): passage vector + n-gram channel": by_kind(matcher, passages, items, passage=True,
                                                                texts=texts, lexical_top=LINK_LEXICAL_TOP),
         "text: query vector + n-gram channel (kb esco match)": by_kind(matcher, queries, items, texts=texts),
     }
@@ -130,8 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     kinds = [item.kind for item in items]
     print("\nlinks at the calibrated threshold (right / wrong / where none fits; of "
           f"{int(answerable.sum())} with a concept and {int((~answerable).sum())} without):")
-    for name, linked in (("ingest before", matcher.link(passages, kinds, passage=True)),
-                         ("ingest now", matcher.link(passages, kinds, passage=True, texts=texts)),
+    for name, linked in (("ingest, dense only", matcher.link(passages, kinds, passage=True)),
+                         ("ingest (shipped)", matcher.link(passages, kinds, passage=True, texts=texts)),
                          ("text", [_first(m) for m in _text_links(matcher, queries, items)])):
         counts = link_counts(linked, items, number, right)
         print(f"  {name:<18} linked {counts['linked']:>3}: right {counts['right']}, wrong {counts['wrong']}, "

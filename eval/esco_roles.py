@@ -67,20 +67,28 @@ def naive_scores(label_vectors, kind: str, count: int, vectors: np.ndarray, lang
                       for n, lang in enumerate(langs)])
 
 
+def gold_argument(argv: list[str] | None, prog: str, doc: str, default: Path) -> Path:
+    """The annotation file an evaluation reads: ``--gold FILE``, else ``default``."""
+    parser = argparse.ArgumentParser(prog=prog, description=doc.splitlines()[0])
+    parser.add_argument("--gold", type=Path, default=default)
+    gold = parser.parse_args(argv).gold
+    if not gold.is_file():
+        parser.error(f"{gold}: no such annotation file")
+    return gold
+
+
 def main(argv: list[str] | None = None) -> int:
     """Print MRR / Acc@1 / R@10 per view and method, and how often the shipped matcher links right or wrong."""
-    parser = argparse.ArgumentParser(prog="python -m eval.esco_roles", description=__doc__.splitlines()[0])
-    parser.add_argument("--gold", type=Path, default=GOLD)
-    args = parser.parse_args(argv)
+    gold_file = gold_argument(argv, "python -m eval.esco_roles", __doc__, GOLD)
     from eval.esco_adapter import document_views
     from kb.embedding.embedders import embed_queries, open_embedder
     from kb.esco.match import Matcher
     from kb.esco.vectors import load_vectors
 
-    gold = load_gold(args.gold)
+    gold = load_gold(gold_file)
     shipped = Matcher.open()
     data = shipped.data
-    number, right = right_concepts(data.occupations, [labels for _, labels in gold], args.gold, "occupation")
+    number, right = right_concepts(data.occupations, [labels for _, labels in gold], gold_file, "occupation")
     langs = [path.name.split("_")[0] for path, _ in gold]
     titles, bodies = zip(*(split_title(path.read_text(encoding="utf-8")) for path, _ in gold))
     plain = Matcher(data, load_vectors(data.folder),
