@@ -260,8 +260,9 @@ def test_the_best_label_of_each_concept_is_the_maximum_over_its_labels(matcher, 
     assert len(index.runs) < 100  # concepts laid out by their number of labels: few fixed-width runs
     similarities = center_queries(vectors, index) @ index.labels.T
     assert np.array_equal(pooled_max(similarities, index), np.maximum.reduceat(similarities, index.starts, axis=1))
+    labels = index.labels - index.folded * index.description_table[index.label_concept]  # the labels alone
     sums = np.zeros((index.count, index.labels.shape[1]), dtype=np.float64)
-    np.add.at(sums, index.label_concept, index.labels)
+    np.add.at(sums, index.label_concept, labels)
     means = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
     assert np.allclose(index.label_means, means, atol=1e-5)
 
@@ -280,3 +281,22 @@ def test_the_best_columns_are_those_of_a_full_sort_and_never_repeat(matcher, rea
     lonely[0, 0] = 0.4  # one finite score: the second column is another, at -inf
     pairs = best_columns(lonely, 2)
     assert pairs[0, 0] == 0 and pairs[0, 1] != 0 and pairs[1, 0] != pairs[1, 1]
+
+
+@pytest.mark.parametrize("type", ["occupation", "skill"])
+def test_descriptions_folded_into_the_label_rows_score_as_added_apart(matcher, label_vectors, real_queries, type):
+    from kb.esco.scoring import fold_descriptions
+
+    _, vectors = real_queries
+    method = matcher.config.method
+    plain = kind_index(label_vectors, type, matcher._indexes[type].count, method)
+    folded = fold_descriptions(plain, method)
+    assert folded.folded == method.description_weight > 0 and not plain.folded
+    apart, together = concept_scores(vectors, plain, method), concept_scores(vectors, folded, method)
+    assert np.array_equal(np.isfinite(apart), np.isfinite(together))
+    finite = np.isfinite(apart)
+    assert np.abs(apart[finite] - together[finite]).max() < 1e-5
+    assert np.array_equal(np.argmax(apart, axis=1), np.argmax(together, axis=1))
+    assert np.allclose(plain.label_means, folded.label_means, atol=1e-5)
+    with pytest.raises(ValueError):
+        concept_scores(vectors[:1], folded, method, exclude=[np.array([0])])

@@ -29,8 +29,8 @@ from kb.errors import KBError
 from kb.esco.calibrate import Calibration
 from kb.esco.data import SKILL_TYPES, TYPES, EscoData
 from kb.esco.lexical import LexicalIndex, open_lexical
-from kb.esco.scoring import (KindIndex, Method, TextHead, concept_scores, kind_index, load_head, part,
-                             short_texts, text_head_scores, with_adapter)
+from kb.esco.scoring import (KindIndex, Method, TextHead, concept_scores, fold_descriptions, kind_index,
+                             load_head, part, short_texts, text_head_scores, with_adapter)
 from kb.esco.vectors import LabelVectors, load_vectors
 from kb.threads import one_blas_thread, one_encoder_thread
 
@@ -50,8 +50,8 @@ TEXT_HEAD_VIEWS = ("text", "document")  # what a text head reads: a text's query
 VIEW_TARGETS = {"text": ("labels", "descriptions"), "document": ("labels",)}
 # Ingest's item links: the n-gram channel scores each item's best this many concepts of the dense channel
 # (``Matcher.scores``); on the held-out items of ``python -m eval.esco_items`` the links are those of the best 100
-# or of every concept (MRR 0.645 against 0.647), at a third of the n-gram channel's time.
-LINK_LEXICAL_TOP = 30
+# or of every concept (MRR 0.644 against 0.647; the best 15 lose rank), at a fifth of the n-gram channel's time.
+LINK_LEXICAL_TOP = 20
 
 
 @dataclass(frozen=True)
@@ -105,6 +105,8 @@ class Matcher:
         heads = {kind: load_head(head_file(kind)) for kind in config.method.head_types}
         self._head_indexes: dict[str, KindIndex] = {kind: with_adapter(self._indexes[kind], head)
                                                     for kind, head in heads.items() if head is not None}
+        # the plain rows carry their descriptions (one product instead of two); the head rows were made above
+        self._indexes = {kind: fold_descriptions(index, config.method) for kind, index in self._indexes.items()}
         self._text_heads: dict[tuple[str, str], tuple[TextHead, ...]] = {
             (kind, view): heads for kind in config.method.text_head_types for view in TEXT_HEAD_VIEWS
             if (heads := tuple(head for target in VIEW_TARGETS[view]

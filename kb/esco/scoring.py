@@ -59,6 +59,7 @@ class KindIndex:
     means: np.ndarray  # (languages, dim) mean label vector per language (zero where none)
     count: int
     adapter: Adapter | None = None
+    folded: float = 0.0  # > 0: each label row holds this weight of its concept's description (``fold_descriptions``)
 
     @cached_property
     def runs(self) -> tuple[tuple[int, int, int, int], ...]:
@@ -82,6 +83,9 @@ class KindIndex:
         for first, end, width, row in self.runs:
             block = self.labels[row:row + (end - first) * width].reshape(end - first, width, dim)
             sums[self.concepts[first:end]] = block.sum(axis=1)
+        if self.folded:  # the labels alone: less each row's share of its description
+            sums -= self.folded * np.bincount(self.label_concept, minlength=self.count)[:, None] \
+                * self.description_table
         return _unit(sums)
 
     @cached_property
@@ -209,6 +213,31 @@ def with_adapter(index: KindIndex, adapter: Adapter) -> KindIndex:
     return replace(index, labels=np.ascontiguousarray(adapter.project(index.labels)), adapter=adapter)
 
 
+FOLD_ROWS = 4096
+
+
+def fold_descriptions(index: KindIndex, method: Method) -> KindIndex:
+    """The index with each label row plus its concept's description times ``method.description_weight``: a
+    concept's score, its best label's similarity plus the weighted description's, is then its best row's
+    similarity (max(q.l) + w q.d = max(q.(l + w d))), one product over the label rows instead of two (a third
+    fewer multiplications for ESCO's skills; equal to float rounding). Only where the labels and the
+    descriptions meet the same query vector (no adapter; centered alike); else the index unchanged."""
+    if (not method.description_weight or not len(index.described) or index.folded or index.adapter is not None
+            or method.center != method.description_center):
+        return index
+    slot = np.full(index.count, -1, dtype=np.int64)
+    slot[index.described] = np.arange(len(index.described))
+    rows = slot[index.label_concept]
+    weight = np.float32(method.description_weight)
+    labels = np.empty_like(index.labels)
+    for begin in range(0, len(labels), FOLD_ROWS):  # in blocks: no second array of the rows' size
+        block = slice(begin, begin + FOLD_ROWS)
+        np.multiply(index.descriptions[np.maximum(rows[block], 0)], weight, out=labels[block])
+        labels[block][rows[block] < 0] = 0.0
+        labels[block] += index.labels[block]
+    return replace(index, labels=labels, folded=float(method.description_weight))
+
+
 def part(index: KindIndex, concepts: np.ndarray) -> KindIndex:
     """The index restricted to the concepts marked in ``concepts`` (bool per concept), which ``kind_index``
     laid out together (its ``groups``): views of its rows, no copy. A kept concept scores as in the whole
@@ -259,7 +288,10 @@ def pooled_max(similarities: np.ndarray, kind_index: KindIndex) -> np.ndarray:
 
 def concept_scores(queries: np.ndarray, kind_index: KindIndex, method: Method,
                    exclude: list[np.ndarray] | None = None) -> np.ndarray:
-    """(queries, concepts) scores; concepts without labels get -inf; ``exclude[q]``: rows query q may not see."""
+    """(queries, concepts) scores; concepts without labels get -inf; ``exclude[q]``: rows query q may not see
+    (not with an index whose descriptions are folded into its rows)."""
+    if exclude is not None and kind_index.folded:
+        raise ValueError("rows cannot be excluded from an index with folded descriptions")
     queries = np.asarray(queries, dtype=np.float32)
     language_free = center_queries(queries, kind_index) if method.center or method.description_center else None
     centered = language_free if method.center else queries
@@ -286,7 +318,7 @@ def concept_scores(queries: np.ndarray, kind_index: KindIndex, method: Method,
         else:
             pooled = pooled_max(similarities, kind_index)
         scores[:, kind_index.concepts] = pooled
-    if method.description_weight and len(kind_index.described):
+    if method.description_weight and len(kind_index.described) and not kind_index.folded:
         # centered descriptions (kind_index centered them) meet the query before any adapter, less its language
         reader = language_free if method.description_center else queries
         similarity = reader @ kind_index.descriptions.T
