@@ -115,7 +115,10 @@ class LexicalIndex:
 
     def label_scores(self, text: str) -> np.ndarray:
         """Cosine between the text's n-gram vector and every label's."""
-        grams, weights = self.query(text)
+        return self._label_scores(*self.query(text))
+
+    def _label_scores(self, grams: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """``label_scores`` of a text's ``query``."""
         if not len(grams):
             return np.zeros(self.labels, dtype=np.float32)
         # each gram's postings as slices joined once: a quarter faster than one index array over all of them
@@ -160,8 +163,8 @@ class LexicalIndex:
     def scores(self, texts: Sequence[str], excluded: Sequence[np.ndarray] | None = None) -> np.ndarray:
         """(texts, concepts) score of each concept's best label; ``excluded[q]``: labels text q may not see."""
         result = np.zeros((len(texts), self.count), dtype=np.float32)
-        for number, text in enumerate(texts):
-            labels = self.label_scores(text)
+        for number, query in enumerate(self.queries(texts)):  # the texts' grams found in one pass
+            labels = self._label_scores(*query)
             if excluded is not None and len(excluded[number]):
                 labels[excluded[number]] = 0.0
             if len(self.label_starts):
