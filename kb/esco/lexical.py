@@ -67,6 +67,12 @@ def gram_pairs(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(text_numbers).astype(np.int64), np.concatenate(keys)
 
 
+def spans(begins: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The positions ``begins[i] .. begins[i] + lengths[i] - 1`` of every span, one after the other."""
+    offsets = np.cumsum(lengths) - lengths
+    return np.repeat(begins - offsets, lengths) + np.arange(int(lengths.sum()))
+
+
 @dataclass(frozen=True, eq=False)
 class LexicalIndex:
     """Inverted index of label n-grams: sorted gram keys, CSR postings (label, weight), idf per gram; and the same
@@ -149,9 +155,9 @@ class LexicalIndex:
                 continue
             begins, lengths = self.label_starts[chosen[has]], ends[chosen[has]] - self.label_starts[chosen[has]]
             offsets = np.cumsum(lengths) - lengths
-            labels = np.repeat(begins - offsets, lengths) + np.arange(int(lengths.sum()))
-            first, sizes = self.pair_starts[labels], self.pair_starts[labels + 1] - self.pair_starts[labels]
-            pairs = np.repeat(first - (np.cumsum(sizes) - sizes), sizes) + np.arange(int(sizes.sum()))
+            labels = spans(begins, lengths)
+            sizes = self.pair_starts[labels + 1] - self.pair_starts[labels]
+            pairs = spans(self.pair_starts[labels], sizes)
             lookup[grams] = weights
             products = self.pair_weights[pairs] * lookup[self.pair_grams[pairs]]
             lookup[grams] = 0.0

@@ -82,10 +82,10 @@ class KindIndex:
         dim = self.labels.shape[1]
         for first, end, width, row in self.runs:
             block = self.labels[row:row + (end - first) * width].reshape(end - first, width, dim)
-            sums[self.concepts[first:end]] = block.sum(axis=1)
-        if self.folded:  # the labels alone: less each row's share of its description
-            sums -= self.folded * np.bincount(self.label_concept, minlength=self.count)[:, None] \
-                * self.description_table
+            concepts = self.concepts[first:end]
+            sums[concepts] = block.sum(axis=1)
+            if self.folded:  # the labels alone: less each row's share of its description
+                sums[concepts] -= (self.folded * width) * self.description_table[concepts]
         return _unit(sums)
 
     @cached_property
