@@ -1,5 +1,6 @@
 """The matcher's scoring (``kb/esco/scoring.py``, ``Matcher.scores``): its fast layout gives the scores of the
-plain reference scoring on real ESCO labels, and query vectors are embedded once per process."""
+plain reference scoring on real ESCO labels (both with float32 label products), its int8 label product gives
+float32's scores to rounding, and query vectors are embedded once per process."""
 from __future__ import annotations
 
 import random
@@ -11,6 +12,16 @@ from kb.esco.data import SKILL_TYPES
 from kb.esco.scoring import concept_scores, kind_index, load_head, part, short_texts
 
 QUERIES = 300
+INT8_TOLERANCE = 0.006  # the int8 product's largest difference from float32's (tests/test_quantized.py)
+
+
+@pytest.fixture
+def float_products(monkeypatch):
+    """Label products in float32: the layout's arithmetic compared exactly, without the int8 rounding (which
+    differs between a table of label rows and the same rows with their descriptions folded in)."""
+    from kb.esco import scoring
+
+    monkeypatch.setattr(scoring, "label_similarities", lambda queries, index: queries @ index.labels.T)
 
 
 @pytest.fixture(scope="module")
@@ -100,16 +111,34 @@ def assert_same_ranking(fast: np.ndarray, reference: np.ndarray, top: int = 6) -
                                               ("skill", "skill/competence"), ("skill", "knowledge")])
 @pytest.mark.parametrize("with_texts", [True, False], ids=["texts", "vectors"])
 def test_fast_scores_equal_the_reference_scoring_on_real_labels(matcher, label_vectors, real_queries, type,
-                                                                 skill_type, with_texts):
+                                                                 skill_type, with_texts, float_products):
     texts, vectors = real_queries
     texts = texts if with_texts else None
     fast = matcher.scores(vectors, type, skill_type, texts=texts)
     assert_same_ranking(fast, reference_scores(matcher, label_vectors, vectors, type, skill_type, texts))
 
 
+@pytest.mark.parametrize("type, skill_type", [("occupation", None), ("skill", None), ("skill", "knowledge")])
+def test_int8_label_products_give_float_scores_to_rounding(matcher, real_queries, type, skill_type, monkeypatch):
+    from kb.esco import scoring
+
+    texts, vectors = real_queries
+    fast = matcher.scores(vectors, type, skill_type, texts=texts)
+    monkeypatch.setattr(scoring, "label_similarities", lambda queries, index: queries @ index.labels.T)
+    exact = matcher.scores(vectors, type, skill_type, texts=texts)
+    finite = np.isfinite(exact)
+    assert np.array_equal(np.isfinite(fast), finite)
+    assert np.abs(fast[finite] - exact[finite]).max() < INT8_TOLERANCE
+    # the best concept is the same wherever float32's best two are further apart than the rounding
+    top = np.sort(np.where(finite, exact, -np.inf), axis=1)[:, -2:]
+    clear = top[:, 1] - top[:, 0] > INT8_TOLERANCE
+    assert clear.mean() > 0.5
+    assert np.array_equal(fast.argmax(axis=1)[clear], exact.argmax(axis=1)[clear])
+
+
 @pytest.mark.parametrize("type, skill_type", [("occupation", None), ("skill", "skill/competence")])
 def test_fast_scores_of_passage_vectors_equal_the_reference_scoring(matcher, label_vectors, real_queries, type,
-                                                                   skill_type):
+                                                                   skill_type, float_products):
     _, vectors = real_queries
     fast = matcher.scores(vectors, type, skill_type, passage=True)
     reference = reference_scores(matcher, label_vectors, matcher.from_passages(vectors), type, skill_type,
@@ -284,7 +313,8 @@ def test_the_best_columns_are_those_of_a_full_sort_and_never_repeat(matcher, rea
 
 
 @pytest.mark.parametrize("type", ["occupation", "skill"])
-def test_descriptions_folded_into_the_label_rows_score_as_added_apart(matcher, label_vectors, real_queries, type):
+def test_descriptions_folded_into_the_label_rows_score_as_added_apart(matcher, label_vectors, real_queries, type,
+                                                                     float_products):
     from kb.esco.scoring import fold_descriptions
 
     _, vectors = real_queries

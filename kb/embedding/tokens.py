@@ -371,6 +371,17 @@ def _shared() -> tuple[TokenEncoder | None, str]:
         return None, str(error)
 
 
+@lru_cache(maxsize=1)
+def native_library() -> ctypes.CDLL | None:
+    """The library itself (built on first use), for its other functions (``kb.embedding.quantized``); None
+    where it cannot be built here."""
+    try:
+        return ctypes.CDLL(str(build_library()))
+    except (RuntimeError, OSError, ImportError, subprocess.SubprocessError) as error:
+        log.warning("engine library not built: %s", error)
+        return None
+
+
 def encoder_for(embedder_name: str) -> TokenEncoder | None:
     """The token encoder matching a knowledge base's embedder (only e5 has one), or None."""
     if embedder_name != "e5":

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kb.embedding.quantized import QuantizedTable, quantize_table, similarities as int8_similarities
 from kb.esco.vectors import KINDS, LabelVectors, normalize_rows
 
 
@@ -60,6 +61,8 @@ class KindIndex:
     count: int
     adapter: Adapter | None = None
     folded: float = 0.0  # > 0: each label row holds this weight of its concept's description (``fold_descriptions``)
+    whole: "KindIndex | None" = None  # the index a ``part`` was cut from (its int8 rows are views of the whole's)
+    offset: int = 0  # the part's first row in the whole
 
     @cached_property
     def runs(self) -> tuple[tuple[int, int, int, int], ...]:
@@ -73,6 +76,14 @@ class KindIndex:
         first = np.flatnonzero(np.r_[True, widths[1:] != widths[:-1]])
         ends = np.append(first[1:], len(widths))
         return tuple((int(a), int(b), int(widths[a]), int(self.starts[a])) for a, b in zip(first, ends))
+
+    @cached_property
+    def quantized(self) -> QuantizedTable:
+        """The label rows in int8, for ``concept_scores``'s product (``kb.embedding.quantized``); a part's are
+        views of its whole index's."""
+        if self.whole is not None:
+            return self.whole.quantized.part(self.offset, self.offset + len(self.labels))
+        return quantize_table(self.labels)
 
     @cached_property
     def label_means(self) -> np.ndarray:
@@ -210,7 +221,8 @@ def kind_index(index: LabelVectors, kind: str, count: int, method: Method,
 def with_adapter(index: KindIndex, adapter: Adapter) -> KindIndex:
     """The index with ``adapter`` applied to its labels: what ``kind_index(..., adapter=adapter)`` builds, from
     rows already prepared."""
-    return replace(index, labels=np.ascontiguousarray(adapter.project(index.labels)), adapter=adapter)
+    return replace(index, labels=np.ascontiguousarray(adapter.project(index.labels)), adapter=adapter, whole=None,
+                   offset=0)
 
 
 FOLD_ROWS = 4096
@@ -235,7 +247,7 @@ def fold_descriptions(index: KindIndex, method: Method) -> KindIndex:
         np.multiply(index.descriptions[np.maximum(rows[block], 0)], weight, out=labels[block])
         labels[block][rows[block] < 0] = 0.0
         labels[block] += index.labels[block]
-    return replace(index, labels=labels, folded=float(method.description_weight))
+    return replace(index, labels=labels, folded=float(method.description_weight), whole=None, offset=0)
 
 
 def part(index: KindIndex, concepts: np.ndarray) -> KindIndex:
@@ -256,7 +268,8 @@ def part(index: KindIndex, concepts: np.ndarray) -> KindIndex:
     rows = slice(begin, end)
     return replace(index, labels=index.labels[rows], label_rows=index.label_rows[rows],
                    label_concept=index.label_concept[rows], label_lang=index.label_lang[rows],
-                   starts=index.starts[first:last] - begin, concepts=index.concepts[first:last])
+                   starts=index.starts[first:last] - begin, concepts=index.concepts[first:last],
+                   whole=index.whole or index, offset=index.offset + begin)
 
 
 def center_queries(queries: np.ndarray, kind_index: KindIndex) -> np.ndarray:
@@ -286,6 +299,12 @@ def pooled_max(similarities: np.ndarray, kind_index: KindIndex) -> np.ndarray:
     return pooled
 
 
+def label_similarities(queries: np.ndarray, kind_index: KindIndex) -> np.ndarray:
+    """(queries, label rows) cosine similarities, in int8 (``kb.embedding.quantized``): float32's to about
+    0.0003, in about half the time (docs/benchmarks.md, "ESCO's label product in int8")."""
+    return int8_similarities(queries, kind_index.quantized)
+
+
 def concept_scores(queries: np.ndarray, kind_index: KindIndex, method: Method,
                    exclude: list[np.ndarray] | None = None) -> np.ndarray:
     """(queries, concepts) scores; concepts without labels get -inf; ``exclude[q]``: rows query q may not see
@@ -299,7 +318,7 @@ def concept_scores(queries: np.ndarray, kind_index: KindIndex, method: Method,
         centered = kind_index.adapter.project(centered)
         if kind_index.adapter.query_map is not None:
             centered = _unit(centered @ kind_index.adapter.query_map)
-    similarities = centered @ kind_index.labels.T
+    similarities = label_similarities(centered, kind_index)
     if exclude is not None:
         position = np.full(int(kind_index.label_rows.max(initial=0)) + 1, -1)
         position[kind_index.label_rows] = np.arange(len(kind_index.label_rows))
