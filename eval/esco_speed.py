@@ -9,6 +9,9 @@ times are given as median and 95th percentile in milliseconds:
   match         ``Matcher.match`` of a text seen for the first time (encoder + matcher)
   match again   the same text again (its query vector kept in the process)
   link          ``Matcher.link`` of a batch of passage vectors (what ingest does per article), per item
+  label product the skill label rows against 64 query vectors on one BLAS thread, in int8 (what the matcher
+                does, ``kb.embedding.quantized``) and in float32 (the same rows); with ``quantize``, the
+                time to make the int8 rows of the skill index once
 
 Load: the tables and label vectors (``Matcher.open``) and both lexical indexes (from the user's cache
 folder, built there on a first run), in this fresh process.
@@ -61,6 +64,7 @@ def measure(count: int = 100, link_batch: int = 20) -> dict:
     """Load time and per-text times (see the module's docstring)."""
     started = time.perf_counter()
     from kb.embedding.embedders import embed_queries
+    from kb.embedding.quantized import quantize_table
     from kb.esco.match import Matcher, _default_embedder
 
     imported = time.perf_counter()
@@ -94,8 +98,26 @@ def measure(count: int = 100, link_batch: int = 20) -> dict:
         _milliseconds(lambda: matcher.link(passages[begin:begin + link_batch], kinds, passage=True,
                                            texts=texts[begin:begin + link_batch])) / link_batch
         for begin in range(0, len(texts) - link_batch + 1, link_batch // 2)]
+    times.update(product_times(matcher, vectors))
+    result["load"]["quantize_skill_rows_s"] = round(_milliseconds(lambda: quantize_table(
+        matcher._indexes["skill"].labels)) / 1000, 3)
     result["ms"] = {name: _summary(values) for name, values in times.items()}
     return result
+
+
+def product_times(matcher, vectors, count: int = 64, repeats: int = 10) -> dict[str, list[float]]:
+    """The skill label rows against ``count`` query vectors, int8 and float32, on one BLAS thread."""
+    from kb.esco.scoring import label_similarities
+    from kb.threads import one_blas_thread
+
+    index = matcher._indexes["skill"]
+    queries = vectors[:count]
+    label_similarities(queries, index)  # the int8 rows are made on first use
+    with one_blas_thread:
+        return {f"label product x{len(queries)} int8": [_milliseconds(lambda: label_similarities(queries, index))
+                                                       for _ in range(repeats)],
+                f"label product x{len(queries)} float32": [_milliseconds(lambda: queries @ index.labels.T)
+                                                          for _ in range(repeats)]}
 
 
 @contextmanager
