@@ -101,3 +101,11 @@ def test_a_part_of_a_table_scores_its_rows_as_the_whole_does(labels):
     assert np.array_equal(quantized.similarities(queries, inner), scores[:, 40:87])
     with pytest.raises(ValueError, match="rows"):
         whole.part(10, 3002)
+
+
+def test_without_the_library_blas_gives_the_same_scores(labels, monkeypatch):
+    table = quantized.quantize_table(labels[:500])
+    queries = labels[600:610]
+    expected = quantized.similarities(queries, table)
+    monkeypatch.setattr(quantized, "_kernel", lambda: None)  # no compiler here: the library was not built
+    assert np.array_equal(quantized.similarities(queries, table), expected)

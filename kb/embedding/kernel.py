@@ -21,7 +21,10 @@ The library also exports ``e5t_scores_q8``, the int8 similarity product of
 table packed as groups of 16 rows, each quad of inputs holding those four
 bytes of the 16 rows, so one ``vpdpbusd`` adds four products to each of 16
 rows' sums (AVX-512 VNNI; 8 rows with AVX-VNNI). The integer sums less 128
-times each row's sum are the rows' exact integer dot products.
+times each row's sum are the rows' exact integer dot products. Without VNNI
+(or with ``E5T_NO_VNNI=1``) it declines and the caller multiplies the same
+integers with BLAS; ``E5T_NO_AVX512=1`` takes the AVX-VNNI path where both are
+there (for tests).
 
 The instruction set is chosen when the library is first used (``cpuid``, not
 the compiler's flags), so a library built on one machine runs on any machine
