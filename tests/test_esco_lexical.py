@@ -53,11 +53,12 @@ def test_excluded_and_left_out_labels_are_not_seen():
 
 def test_candidate_scores_are_the_full_scores_read_at_the_candidates():
     index = build_lexical(LABELS + [LexicalLabel(5, "en", "truck driver")], 6)  # concept 4 has no label
-    texts = ["truckförare", "operatorka wózków widłowych", "qzxv"]
-    candidates = np.array([[0, 5, 4], [2, 0, 1], [3, 1, 0]])
+    texts = ["truckförare", "operatorka wózków widłowych", "qzxv", "", "lorry driver"]
+    candidates = np.array([[0, 5, 4], [2, 0, 1], [3, 1, 0], [0, 1, 2], [4, 1, 5]])
     full = index.scores(texts)
-    assert np.array_equal(index.candidate_scores(texts, candidates), np.take_along_axis(full, candidates, 1))
-    assert index.candidate_scores(texts, candidates)[0, 0] > 0 and not index.candidate_scores(texts, candidates)[2].any()
+    scores = index.candidate_scores(texts, candidates)
+    assert np.array_equal(scores, np.take_along_axis(full, candidates, 1))
+    assert scores[0, 0] > 0 and not scores[2].any() and not scores[3].any() and scores[4, 1] > scores[4, 2] > 0
 
 
 def test_labels_must_come_sorted_by_concept():
