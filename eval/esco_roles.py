@@ -126,9 +126,15 @@ def main(argv: list[str] | None = None) -> int:
     for group, members in groups.items():
         cells = " / ".join(f"{metrics(ranks[members])['MRR']:.3f}" for ranks in by_group.values())
         print(f"  {group:<22} n={int(members.sum()):>2}  {cells}")
+    from kb.embedding.tokens import encoder_for
+
+    runs = encoder_for("e5")  # a title's word runs are pooled from its encoding by the token engine
     for view, (texts, vectors) in views.items():
-        for name, matcher in (("without the text head", plain), ("shipped", shipped)):
-            linked = matcher.match_vectors(vectors, "occupation", 1, texts=texts)
+        for name, matcher, encoder in (("without the text head", plain, None), ("shipped, whole text", shipped, None),
+                                       ("shipped, with a title's word runs", shipped, runs)):
+            if name.endswith("runs") and (view != "title" or encoder is None):
+                continue
+            linked = matcher.match_vectors(vectors, "occupation", 1, texts=texts, encoder=encoder)
             good = sum(bool(m) and number[m[0].label] in r for m, r in zip(linked, right) if m)
             made = sum(bool(m) for m in linked)
             print(f"{view}, {name}: {made} of {len(gold)} linked, {good} right, {made - good} wrong")

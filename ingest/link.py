@@ -5,8 +5,9 @@ shipped passage map, one matrix product), with each item's text for the characte
 dense channel's best ``LINK_LEXICAL_TOP`` concepts; ``python -m eval.esco_items``): duties are matched
 against ESCO's skill/competence concepts (phrased as actions, "operate forklift"), skills against
 every skill and knowledge concept, and the article against the occupations: by its title (one query
-embedding, the only extra model work; matched with its text, so the character n-gram channel and the title
-head count as in ``kb esco match``), else by the mean of its sentence vectors (with the text head). The
+embedding, the only extra model work; matched with its text, so the character n-gram channel, the title
+head and, for a title that names no occupation as a whole, its word runs count as in ``kb esco match``: one
+more encoding of such a title), else by the mean of its sentence vectors (with the text head). The
 matcher's calibrated threshold decides when nothing fits (``kb.esco.match``).
 """
 from __future__ import annotations
@@ -23,15 +24,17 @@ LINKED_KINDS = ("duty", "skill")
 
 
 def esco_links(matcher, units: Sequence[Item], unit_vectors: np.ndarray, sentence_vectors: np.ndarray,
-               title_vector: np.ndarray | None = None, title: str = "") -> tuple[list[EscoLink | None], list[EscoLink]]:
+               title_vector: np.ndarray | None = None, title: str = "", encoder=None
+               ) -> tuple[list[EscoLink | None], list[EscoLink]]:
     """The link of each unit (None for sentence parts and where no concept fits) and the article's
     ranked occupations: by its title where that names one (matched as ``kb esco match`` matches the title's
-    text: with the character n-gram channel and the title head), else by the mean of its sentences."""
-    return esco_links_many(matcher, [(units, unit_vectors, sentence_vectors, title_vector, title)])[0]
+    text: with the character n-gram channel, the title head and, with the token ``encoder``, the title's word
+    runs), else by the mean of its sentences."""
+    return esco_links_many(matcher, [(units, unit_vectors, sentence_vectors, title_vector, title)], encoder)[0]
 
 
-def esco_links_many(matcher, articles: Sequence[tuple[Sequence[Item], np.ndarray, np.ndarray, np.ndarray | None, str]]
-                    ) -> list[tuple[list[EscoLink | None], list[EscoLink]]]:
+def esco_links_many(matcher, articles: Sequence[tuple[Sequence[Item], np.ndarray, np.ndarray, np.ndarray | None, str]],
+                    encoder=None) -> list[tuple[list[EscoLink | None], list[EscoLink]]]:
     """``esco_links`` of several articles (each: units, their vectors, sentence vectors, title vector or None,
     title text), with each of the matcher's products done once for all of them: a product reads all of ESCO's
     label vectors (45 MB), so for a short article it cost the same as for a hundred."""
@@ -54,7 +57,8 @@ def esco_links_many(matcher, articles: Sequence[tuple[Sequence[Item], np.ndarray
         if views:
             texts = None if passage else [articles[a][4].strip() for a, _ in views]
             ranked_all = matcher.match_vectors(np.vstack([view for _, view in views]), "occupation",
-                                               TOP_OCCUPATIONS, passage=passage, texts=texts)
+                                               TOP_OCCUPATIONS, passage=passage, texts=texts,
+                                               encoder=None if passage else encoder)
             for (a, _), ranked in zip(views, ranked_all):
                 occupations[a] = [EscoLink(match.uri, "occupation", float(match.score)) for match in ranked]
         pending = [a for a in pending if not occupations[a]]

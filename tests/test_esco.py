@@ -113,6 +113,82 @@ def test_nonsense_gets_no_link(matcher):
     assert matcher.match([NONSENSE], type="occupation") == [[]]
 
 
+def test_title_word_runs_are_the_runs_of_one_to_three_words_of_a_short_title():
+    from kb.esco.match import TITLE_WORDS, title_runs
+
+    title = "Spawacz MIG/MAG"
+    runs = title_runs(title)
+    assert [words for words, _, _ in runs] == ["Spawacz", "MIG", "MAG", "Spawacz MIG", "MIG MAG"]  # not the whole
+    assert [title[start:end] for _, start, end in runs][-2:] == ["Spawacz MIG", "MIG/MAG"]  # offsets slice back
+    decorated = "Elektriker (m/w/d) für Gebäudetechnik in Hamburg"
+    assert all(len(words.split()) <= 3 for words, _, _ in title_runs(decorated))
+    assert "für Gebäudetechnik" in [words for words, _, _ in title_runs(decorated)]
+    assert title_runs("Lokalvårdare") == [] and title_runs("  ") == []
+    assert title_runs(" ".join(["ord"] * (TITLE_WORDS + 1))) == []  # a description, not a title
+    assert [words for words, _, _ in title_runs("kock i kock")] == ["kock", "i", "kock i", "i kock"]  # each once
+
+
+@pytest.mark.parametrize("title, words", [("Bussförare till regionaltrafiken i Västerdal", ("Bussförare", "Västerdal")),
+                                          ("Elektriker (m/w/d) für Gebäudetechnik", ("Elektriker", "Gebäudetechnik"))])
+def test_a_run_pooled_from_its_title_moves_from_the_title_towards_the_run(token_encoder, title, words):
+    from kb.esco.match import run_vectors, title_runs
+
+    [(runs, vectors)] = run_vectors(token_encoder, [title])
+    assert runs == [run for run, _, _ in title_runs(title)] and len(vectors) == len(runs)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    whole = token_encoder.query_vectors([title])[0]
+    for word in words:  # a name in the title: its pooled vector is nearer the word alone than the title is
+        alone = token_encoder.query_vectors([word])[0]
+        assert float(vectors[runs.index(word)] @ alone) > float(whole @ alone)
+
+
+@pytest.mark.parametrize("title, label", [("Bussförare till regionaltrafiken i Västerdal", "bus driver"),
+                                          ("Elektriker (m/w/d) für Gebäudetechnik", "building electrician")])
+def test_a_decorated_title_links_through_the_words_that_name_its_occupation(matcher, token_encoder, title, label):
+    vectors = matcher.embed_queries(token_encoder, [title])
+    assert matcher.match_vectors(vectors, "occupation", 3, texts=[title]) == [[]]  # the whole title: no link
+    [linked] = matcher.match_vectors(vectors, "occupation", 3, texts=[title], encoder=token_encoder)
+    assert linked[0].label == label
+    plain = matcher.scores(vectors, "occupation", texts=[title])[0]
+    assert linked[0].uri == matcher.data.occupations[int(np.argmax(plain))].uri  # the whole title's first
+    [ranked] = matcher.match([title], type="occupation", top=3, embedder=token_encoder)  # as kb esco match
+    assert [match.uri for match in ranked] == [match.uri for match in linked]
+    scores = [match.score for match in ranked]
+    assert scores[0] >= matcher.config.calibrations["occupation"].threshold and scores == sorted(scores, reverse=True)
+
+
+def test_a_word_run_that_points_to_another_occupation_lends_no_confidence(matcher, token_encoder, monkeypatch):
+    import kb.esco.match  # noqa: F401
+
+    module = sys.modules["kb.esco.match"]
+    title = "Bussförare till regionaltrafiken i Västerdal"
+    vectors = matcher.embed_queries(token_encoder, [title])
+    [elsewhere] = matcher.embed_queries(token_encoder, ["tandhygienist"])
+    [hygienist] = matcher.match(["tandhygienist"], type="occupation", top=1)
+    assert hygienist and hygienist[0].label == "dental hygienist"  # alone, a confident link elsewhere
+    seen: list[list[str]] = []
+
+    pooled = module.run_vectors
+
+    def runs_elsewhere(encoder, titles):
+        found = pooled(encoder, titles)
+        seen.extend(runs for runs, _ in found)
+        return [(runs, np.tile(elsewhere, (len(runs), 1))) for runs, _ in found]
+
+    monkeypatch.setattr(module, "run_vectors", runs_elsewhere)
+    assert matcher.match_vectors(vectors, "occupation", 3, texts=[title], encoder=token_encoder) == [[]]
+    assert seen and "Bussförare" in seen[0]
+
+
+def test_a_title_that_links_as_a_whole_reads_no_word_runs(matcher, token_encoder, monkeypatch):
+    module = sys.modules["kb.esco.match"]
+    monkeypatch.setattr(module, "run_vectors", lambda encoder, titles: pytest.fail("runs read"))
+    title = "Forklift operator"
+    [linked] = matcher.match_vectors(matcher.embed_queries(token_encoder, [title]), "occupation", 1, texts=[title],
+                                     encoder=token_encoder)
+    assert linked[0].uri == FORKLIFT_OPERATOR
+
+
 def test_label_lang_shows_labels_in_that_language(matcher):
     [matches] = matcher.match(["forklift driver"], type="occupation", label_lang="pl")
     assert matches[0].label == "operator wózka widłowego"
@@ -190,6 +266,14 @@ def test_cli_match_json():
     assert record["text"] == "truckförare"
     assert record["matches"][0]["uri"] == FORKLIFT_OPERATOR
     assert set(record["matches"][0]) == {"uri", "label", "type", "score"} and len(record["matches"]) <= 3
+
+
+def test_cli_links_a_decorated_title_through_its_word_runs():
+    title = "Software Developer (Python) – Remote"
+    done = run_kb("esco", "match", "--type", "occupation", "--json", "--top", "2", title)
+    assert done.returncode == 0, done.stderr
+    (record,) = json.loads(done.stdout)
+    assert record["text"] == title and record["matches"][0]["label"] == "software developer"
 
 
 def test_cli_jsonl_keeps_input_order_and_count():

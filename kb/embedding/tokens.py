@@ -274,6 +274,11 @@ class TokenEncoder:
         the text is pooled (``FinalStates``; None where the pass could not keep them)."""
         return self._chunks(texts, False, vectors=True, final=True)
 
+    def query_final_states(self, texts: Sequence[str]) -> list[FinalStates | None]:
+        """Each query's final-layer states (its frame holds "query: "), from which e5's query vector of any span
+        of it is pooled (``kb.esco.match.run_vectors``); None where the pass could not keep them."""
+        return self._chunks(texts, True, vectors=True, final=True, states=False)[2]
+
     def vectors(self, texts: Sequence[str]) -> np.ndarray:
         """Passage embeddings alone ((n, dim) float32, as ``embed`` gives them, token states not kept): the
         same vectors as the e5 embedder's, in about 0.28x its time (docs/benchmarks.md, issue 22)."""

