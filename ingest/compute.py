@@ -16,7 +16,7 @@ from typing import Callable, Collection, Iterator, Sequence, TypeVar
 
 import numpy as np
 
-from ingest.link import embed_title, esco_links, esco_links_many
+from ingest.link import embed_title, esco_links, esco_links_many, title_runs_reader
 from kb.embedding.embedders import Embedder, MemoEmbedder
 from kb.errors import KBError
 from kb.records import PART, Article, EscoLink, Item, Refused, Sentence
@@ -162,7 +162,7 @@ def embed_and_link(processed: Processed, embedder: MemoEmbedder, matcher,
         status(f"{processed.article.doc_id}: ESCO links")
         links, occupations = esco_links(matcher, units, vectors[count:], vectors[:count],
                                         None if continued else embed_title(embedder, processed.article.title),
-                                        processed.article.title, embedder.encoder)
+                                        processed.article.title, title_runs_reader(embedder))
         links = tuple(links)
     return Prepared(processed.article, processed.sentences, processed.items, units, vectors, tokens, links,
                     () if continued else tuple(occupations), continued)
@@ -253,7 +253,7 @@ def embedded_together(processed: Sequence[Processed], embedder: MemoEmbedder, ma
     embedder.prefetch_queries([one.article.title.strip() for one in ready if one.article.title.strip()], keep=True)
     linked = esco_links_many(matcher, [(one.units, one.vectors[len(one.sentences):], one.vectors[:len(one.sentences)],
                                         embed_title(embedder, one.article.title), one.article.title)
-                                       for one in ready], embedder.encoder)
+                                       for one in ready], title_runs_reader(embedder))
     return [replace(one, links=tuple(links), occupations=tuple(occupations))
             for one, (links, occupations) in zip(ready, linked)]
 

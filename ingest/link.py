@@ -76,6 +76,12 @@ def _view(article: tuple[Sequence[Item], np.ndarray, np.ndarray, np.ndarray | No
     return normalize(np.asarray(sentence_vectors, dtype=np.float32).mean(axis=0))
 
 
+def title_runs_reader(embedder):
+    """What reads a title's word runs for ``esco_links``: the memo itself where it has a token encoder (it keeps
+    the final-layer states of the titles it prefetched, so the runs cost no second pass), else None (no runs)."""
+    return embedder if getattr(embedder, "encoder", None) is not None else None
+
+
 def embed_title(embedder, title: str) -> np.ndarray | None:
     """The e5 query vector of an article's title for ``esco_links`` (None without a title). One query is
     encoded on one encoder thread: the same vector, 3x faster on 2 shared cores under load, where the

@@ -135,9 +135,11 @@ def test_titles_are_embedded_together_and_link_as_each_alone(tmp_path, e5, monke
     monkeypatch.setattr(e5, "embed_query", lambda text: alone.append(text) or embed_query(text))
     from kb.embedding.tokens import TokenEncoder  # where the token encoder is built, it embeds the titles
 
-    query_vectors = TokenEncoder.query_vectors
+    query_vectors, with_finals = TokenEncoder.query_vectors, TokenEncoder.queries_with_final_states
     monkeypatch.setattr(TokenEncoder, "query_vectors", lambda encoder, texts: (
         batches.append(list(texts)) if len(texts) > 1 else alone.extend(texts)) or query_vectors(encoder, texts))
+    monkeypatch.setattr(TokenEncoder, "queries_with_final_states", lambda encoder, texts: (  # a batch of titles
+        batches.append(list(texts)) if len(texts) > 1 else alone.extend(texts)) or with_finals(encoder, texts))
     assert ingest([str(articles)], kb_dir=tmp_path / "kb", embedder=e5).ok
     assert sorted(titles.values()) in [sorted(batch) for batch in batches]  # one batch (search calibration has others)
     assert not set(alone) & set(titles.values())
@@ -201,3 +203,20 @@ def test_an_article_title_links_as_kb_esco_match_links_the_same_text(tmp_path, e
     assert expected and doc["esco_uri"] == expected[0].uri and doc["esco_label"] == "bus driver"
     # the same path (texts: n-grams, title head, text calibration); the vector alone gave 0.57 here
     assert doc["esco_score"] == pytest.approx(expected[0].score, abs=0.01)
+
+
+@pytest.mark.slow
+def test_ingest_reads_a_titles_word_runs_from_the_pass_that_embedded_the_title(tmp_path, e5, monkeypatch):
+    from kb.embedding.tokens import TokenEncoder
+
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "bus.txt").write_text("Bussförare till regionaltrafiken i Västerdal\n\n"
+                                    "Du kör buss i linjetrafik och hjälper resenärerna.\n", encoding="utf-8")
+    monkeypatch.setattr(TokenEncoder, "query_final_states",
+                        lambda encoder, texts: pytest.fail("the title was encoded a second time for its runs"))
+    report = ingest([str(folder)], kb_dir=tmp_path / "kb", embedder=e5)
+    assert report.ok, report.summary()
+    with KnowledgeBase.open(tmp_path / "kb", embedder=e5) as kb:
+        (doc,) = kb.docs()
+    assert doc["esco_label"] == "bus driver"

@@ -179,6 +179,7 @@ class MemoEmbedder:
         self._finals: dict[str, object] = {}  # text -> kb.embedding.pooling.FinalStates
         self._keep_final = False  # whether the pass keeps final-layer states (``want_states(final=True)``)
         self._queries: dict[str, np.ndarray] = {}  # query vectors embedded ahead (``prefetch_queries``)
+        self._query_finals: dict[str, object] = {}  # and their final-layer states, until a call without ``keep``
 
     def want_states(self, texts: Iterable[str], final: bool = False) -> None:
         """Keep the token states of these texts when they are embedded (nothing without an encoder); with
@@ -238,8 +239,23 @@ class MemoEmbedder:
         if not todo:
             self._queries = held
             return
-        vectors = self.encoder.query_vectors(todo) if self.encoder is not None else embed_queries(self.inner, todo)
+        if self.encoder is not None:  # the final-layer states come with the vectors, for a title's word runs
+            vectors, finals = self.encoder.queries_with_final_states(todo)
+            self._query_finals = {**(self._query_finals if keep else {}), **dict(zip(todo, finals))}
+        else:
+            vectors = embed_queries(self.inner, todo)
         self._queries = {**held, **dict(zip(todo, vectors))}
+
+    def query_final_states(self, texts: Sequence[str]) -> list:
+        """Final-layer states of queries (``TokenEncoder.query_final_states``): those the last
+        ``prefetch_queries`` kept, the others from a pass of the token encoder (which a memo for them needs)."""
+        missing = [text for text in dict.fromkeys(texts) if text not in self._query_finals]
+        found = {**self._query_finals, **dict(zip(missing, self.encoder.query_final_states(missing) if missing else []))}
+        return [found[text] for text in texts]
+
+    def pieces(self, text: str) -> int:
+        """The word pieces of a text (``TokenEncoder.pieces``)."""
+        return self.encoder.pieces(text)
 
     def embed_query(self, text: str) -> np.ndarray:
         """A query's vector: the one ``prefetch_queries`` embedded (once), else embedded now (by the token

@@ -274,10 +274,16 @@ class TokenEncoder:
         the text is pooled (``FinalStates``; None where the pass could not keep them)."""
         return self._chunks(texts, False, vectors=True, final=True)
 
+    def queries_with_final_states(self, texts: Sequence[str]) -> tuple[np.ndarray, list[FinalStates | None]]:
+        """Query vectors (those of ``query_vectors``, to the bit) and each query's final-layer states (its frame
+        holds "query: "), from which e5's query vector of any span of it is pooled (``kb.esco.match.run_vectors``;
+        None where the pass could not keep them), from one pass."""
+        vectors, _, finals = self._chunks(texts, True, vectors=True, final=True, states=False)
+        return vectors, finals
+
     def query_final_states(self, texts: Sequence[str]) -> list[FinalStates | None]:
-        """Each query's final-layer states (its frame holds "query: "), from which e5's query vector of any span
-        of it is pooled (``kb.esco.match.run_vectors``); None where the pass could not keep them."""
-        return self._chunks(texts, True, vectors=True, final=True, states=False)[2]
+        """``queries_with_final_states`` without the vectors."""
+        return self.queries_with_final_states(texts)[1]
 
     def vectors(self, texts: Sequence[str]) -> np.ndarray:
         """Passage embeddings alone ((n, dim) float32, as ``embed`` gives them, token states not kept): the

@@ -161,8 +161,9 @@ class Matcher:
         """Ranked matches for precomputed e5 vectors (query: prefix, or passage: with ``passage=True``, as
         ingest stores them); with the vectors' ``texts`` the lexical channel joins in (``lexical_top``: see
         ``scores``). [] where no concept fits. Scored ``MATCH_ROWS`` vectors at a time, so memory does not grow
-        with their number. With a token ``encoder`` (``kb.embedding.tokens.TokenEncoder``) and ``texts``, an
-        occupation title that links to nothing as a whole is tried by its word runs (``corroborate``)."""
+        with their number. With a token ``encoder`` (``kb.embedding.tokens.TokenEncoder``, or ingest's memo of
+        one) and ``texts``, an occupation title that links to nothing as a whole is tried by its word runs
+        (``corroborate``)."""
         _check(type, skill_type, top)
         vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
         if len(vectors) > MATCH_ROWS:
