@@ -6,8 +6,8 @@ dense channel's best ``LINK_LEXICAL_TOP`` concepts; ``python -m eval.esco_items`
 against ESCO's skill/competence concepts (phrased as actions, "operate forklift"), skills against
 every skill and knowledge concept, and the article against the occupations: by its title (one query
 embedding, the only extra model work; matched with its text, so the character n-gram channel, the title
-head and, for a title that names no occupation as a whole, its word runs count as in ``kb esco match``: one
-more encoding of such a title), else by the mean of its sentence vectors (with the text head). The
+head and, for a title that names no occupation as a whole, its word runs count as in ``kb esco match``; the
+runs are pooled from the title's own encoding), else by the mean of its sentence vectors (with the text head). The
 matcher's calibrated threshold decides when nothing fits (``kb.esco.match``).
 """
 from __future__ import annotations
