@@ -170,8 +170,8 @@ def test_a_word_run_that_points_to_another_occupation_lends_no_confidence(matche
 
     pooled = module.run_vectors
 
-    def runs_elsewhere(encoder, titles):
-        found = pooled(encoder, titles)
+    def runs_elsewhere(encoder, titles, finals=None):
+        found = pooled(encoder, titles, finals)
         seen.extend(runs for runs, _ in found)
         return [(runs, np.tile(elsewhere, (len(runs), 1))) for runs, _ in found]
 
@@ -180,9 +180,24 @@ def test_a_word_run_that_points_to_another_occupation_lends_no_confidence(matche
     assert seen and "Bussförare" in seen[0]
 
 
+def test_kb_esco_match_reads_a_titles_runs_from_the_pass_that_embedded_it(matcher, token_encoder, monkeypatch):
+    from kb.embedding.tokens import TokenEncoder
+
+    title = "Software Developer (Python) – Remote"  # a text no other test embeds in this process
+    passes: list[list[str]] = []
+    with_finals = TokenEncoder.queries_with_final_states
+    monkeypatch.setattr(TokenEncoder, "queries_with_final_states",
+                        lambda encoder, texts: passes.append(list(texts)) or with_finals(encoder, texts))
+    monkeypatch.setattr(TokenEncoder, "query_final_states", lambda encoder, texts: pytest.fail("a second pass"))
+    [first] = matcher.match([title], type="occupation", top=1, embedder=token_encoder)
+    [again] = matcher.match([title], type="occupation", top=1, embedder=token_encoder)  # nothing embedded
+    assert passes == [[title]] and first == again
+    assert first and first[0].label == "software developer"
+
+
 def test_a_title_that_links_as_a_whole_reads_no_word_runs(matcher, token_encoder, monkeypatch):
     module = sys.modules["kb.esco.match"]
-    monkeypatch.setattr(module, "run_vectors", lambda encoder, titles: pytest.fail("runs read"))
+    monkeypatch.setattr(module, "run_vectors", lambda *args: pytest.fail("runs read"))
     title = "Forklift operator"
     [linked] = matcher.match_vectors(matcher.embed_queries(token_encoder, [title]), "occupation", 1, texts=[title],
                                      encoder=token_encoder)

@@ -44,6 +44,7 @@ PASSAGE_MAP_FILE = Path(__file__).resolve().parent / "passage_map.npy"
 LINK_KINDS = {"duty": ("skill", "skill/competence"), "skill": ("skill", None), "document": ("occupation", None),
               "title": ("occupation", None)}
 QUERY_CACHE = 4096  # query vectors kept per embedder: 1.5 KB each
+FINALS_CACHE = 64  # final-layer states of titles kept for their word runs: about 25 KB each
 # Vectors scored at once: a row's scores span every skill label and concept (about 44,000 floats, with the
 # temporaries several times that), so one 0.5 MB file's 3,000 duties scored together took ingest from 610 MiB
 # to 2.3 GB; 128 rows at a time, 680 MiB (docs/benchmarks.md, issue 22).
@@ -130,6 +131,7 @@ class Matcher:
         self._passage_map = load_passage_map()
         self._queries_lock = threading.Lock()
         self._queries: "weakref.WeakKeyDictionary[object, OrderedDict[str, np.ndarray]]" = weakref.WeakKeyDictionary()
+        self._finals: OrderedDict[str, object] = OrderedDict()  # title -> e5's final-layer states (title_final_states)
         self._lexical: dict[str, LexicalIndex] = {}
         self._lexical_lock = threading.Lock()
 
@@ -251,7 +253,8 @@ class Matcher:
                 and title_runs(texts[row])]
         if not rows:
             return
-        runs = run_vectors(encoder, [texts[row] for row in rows])
+        titles = [texts[row] for row in rows]
+        runs = run_vectors(encoder, titles, self.title_final_states(encoder, titles))
         flat = [run for row_runs, _ in runs for run in row_runs]
         if not flat:
             return
@@ -289,13 +292,16 @@ class Matcher:
         if not texts:
             return []
         embedder = embedder or _default_embedder()
-        vectors = self.embed_queries(embedder, list(texts))
+        vectors = self.embed_queries(embedder, list(texts), finals=type == "occupation")
         return self.match_vectors(vectors, type, top, skill_type, label_lang, texts=list(texts),
                                   encoder=token_encoder(embedder))
 
-    def embed_queries(self, embedder, texts: list[str]) -> np.ndarray:
-        """e5 query vectors of texts, each embedded once per process and embedder (the last QUERY_CACHE kept)."""
+    def embed_queries(self, embedder, texts: list[str], finals: bool = False) -> np.ndarray:
+        """e5 query vectors of texts, each embedded once per process and embedder (the last QUERY_CACHE kept).
+        ``finals``: where the embedder is the token engine, the same pass keeps the final-layer states of the
+        texts that have word runs (``title_final_states``), so a title's runs cost no second pass."""
         from kb.embedding.embedders import embed_queries
+        from kb.embedding.tokens import TokenEncoder
 
         try:
             with self._queries_lock:
@@ -309,7 +315,11 @@ class Matcher:
         if missing:
             # One text is the latency path: one encoder thread (see OneThread); batches keep the default.
             with one_encoder_thread if len(missing) == 1 else nullcontext():
-                vectors = embed_queries(embedder, missing)
+                if finals and isinstance(embedder, TokenEncoder):  # the same vectors, to the bit
+                    vectors, states = embedder.queries_with_final_states(missing)
+                    self._keep_finals({text: state for text, state in zip(missing, states) if title_runs(text)})
+                else:
+                    vectors = embed_queries(embedder, missing)
             fresh = {text: vector.copy() for text, vector in zip(missing, vectors)}
             known.update(fresh)
             with self._queries_lock:
@@ -317,6 +327,24 @@ class Matcher:
                 while len(cache) > QUERY_CACHE:
                     cache.popitem(last=False)
         return np.vstack([known[text] for text in texts])
+
+    def title_final_states(self, encoder, titles: Sequence[str]) -> list:
+        """e5's final-layer states of titles (``run_vectors``): those kept by ``embed_queries``, the others from
+        a pass of ``encoder`` (a token engine, or ingest's memo of one, which keeps them for its titles)."""
+        with self._queries_lock:
+            known = {title: self._finals[title] for title in titles if title in self._finals}
+        missing = list(dict.fromkeys(title for title in titles if title not in known))
+        if missing:
+            found = dict(zip(missing, encoder.query_final_states(missing)))
+            known.update(found)
+            self._keep_finals(found)
+        return [known[title] for title in titles]
+
+    def _keep_finals(self, finals: dict) -> None:
+        with self._queries_lock:
+            self._finals.update(finals)
+            while len(self._finals) > FINALS_CACHE:
+                self._finals.popitem(last=False)
 
     def link(self, vectors: np.ndarray, kinds: Sequence[str], label_lang: str = "en",
              passage: bool = False, texts: Sequence[str] | None = None) -> list[Match | None]:
@@ -353,14 +381,16 @@ def title_runs(text: str) -> list[tuple[str, int, int]]:
     return list(runs.values())
 
 
-def run_vectors(encoder, titles: Sequence[str]) -> list[tuple[list[str], np.ndarray]]:
+def run_vectors(encoder, titles: Sequence[str], finals: Sequence | None = None) -> list[tuple[list[str], np.ndarray]]:
     """Each title's word runs (``title_runs``) and their e5 query vectors, pooled from the final-layer states of
-    one encoding of the title (``kb.embedding.pooling``): a run is read in its title, as e5 reads "query: " and
-    the run, at no model pass of its own. A run past the model's window is left out."""
+    one encoding of the title (``kb.embedding.pooling``; ``finals``, else a pass of ``encoder``): a run is read in
+    its title, as e5 reads "query: " and the run, at no model pass of its own. A run past the model's window is
+    left out."""
     from kb.embedding.pooling import piece_range
 
     found = []
-    for title, final in zip(titles, encoder.query_final_states(list(titles))):
+    states = finals if finals is not None else encoder.query_final_states(list(titles))
+    for title, final in zip(titles, states):
         runs, vectors = [], []
         for words, start, end in title_runs(title) if final is not None else ():
             vector = final.span_vector(*piece_range(title, start, end, encoder.pieces))
