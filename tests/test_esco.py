@@ -136,6 +136,11 @@ def test_a_run_pooled_from_its_title_moves_from_the_title_towards_the_run(token_
     [(runs, vectors)] = run_vectors(token_encoder, [title])
     assert runs == [run for run, _, _ in title_runs(title)] and len(vectors) == len(runs)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    from kb.embedding.pooling import piece_range
+
+    [final] = token_encoder.query_final_states([title])  # each run pooled over its own pieces
+    assert np.array_equal(vectors, np.vstack([final.span_vector(*piece_range(title, start, end, token_encoder.pieces))
+                                              for _, start, end in title_runs(title)]))
     whole = token_encoder.query_vectors([title])[0]
     for word in words:  # a name in the title: its pooled vector is nearer the word alone than the title is
         alone = token_encoder.query_vectors([word])[0]

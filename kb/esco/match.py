@@ -386,14 +386,18 @@ def run_vectors(encoder, titles: Sequence[str], finals: Sequence | None = None) 
     one encoding of the title (``kb.embedding.pooling``; ``finals``, else a pass of ``encoder``): a run is read in
     its title, as e5 reads "query: " and the run, at no model pass of its own. A run past the model's window is
     left out."""
-    from kb.embedding.pooling import piece_range
+    from kb.embedding.pooling import piece_starts
 
     found = []
     states = finals if finals is not None else encoder.query_final_states(list(titles))
     for title, final in zip(titles, states):
         runs, vectors = [], []
-        for words, start, end in title_runs(title) if final is not None else ():
-            vector = final.span_vector(*piece_range(title, start, end, encoder.pieces))
+        spans = title_runs(title) if final is not None else []
+        # runs share their word bounds: each bound's piece index is counted once (piece_range of every run)
+        offsets = sorted({offset for _, start, end in spans for offset in (start, end)})
+        piece_at = dict(zip(offsets, piece_starts(title, offsets, encoder.pieces)))
+        for words, start, end in spans:
+            vector = final.span_vector(piece_at[start], piece_at[end])
             if vector is not None:
                 runs.append(words)
                 vectors.append(vector)
