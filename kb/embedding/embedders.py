@@ -181,6 +181,11 @@ class MemoEmbedder:
         self._queries: dict[str, np.ndarray] = {}  # query vectors embedded ahead (``prefetch_queries``)
         self._query_finals: dict[str, object] = {}  # and their final-layer states, until a call without ``keep``
 
+    @property
+    def sets_own_threads(self) -> bool:
+        """Whether a query goes to an engine that runs it on one thread by itself (``kb.threads.one_query_thread``)."""
+        return bool(getattr(self.encoder, "sets_own_threads", False))
+
     def want_states(self, texts: Iterable[str], final: bool = False) -> None:
         """Keep the token states of these texts when they are embedded (nothing without an encoder); with
         ``final``, their final-layer states too, for ``span_vectors`` (until ``clear``)."""

