@@ -4,11 +4,12 @@ It reuses the passage vectors ingest has just computed (mapped towards query vec
 shipped passage map, one matrix product), with each item's text for the character n-gram channel (on the
 dense channel's best ``LINK_LEXICAL_TOP`` concepts; ``python -m eval.esco_items``): duties are matched
 against ESCO's skill/competence concepts (phrased as actions, "operate forklift"), skills against
-every skill and knowledge concept, and the article against the occupations: by its title (one query
-embedding, the only extra model work; matched with its text, so the character n-gram channel, the title
-head and, for a title that names no occupation as a whole, its word runs count as in ``kb esco match``; the
-runs are pooled from the title's own encoding), else by the mean of its sentence vectors (with the text head). The
-matcher's calibrated threshold decides when nothing fits (``kb.esco.match``).
+every skill and knowledge concept, and the article against the occupations by its title and its body
+together (``Matcher.match_articles``): the title as ``kb esco match`` reads it (one query embedding, the only
+extra model work; the character n-gram channel, the title head and, for a title that names no occupation as a
+whole, its word runs, pooled from the title's own encoding), and the body by the mean of its sentence vectors
+(with the text head); an article with only one of them, by that one. The matcher's calibrated threshold
+decides when nothing fits (``kb.esco.match``).
 """
 from __future__ import annotations
 
@@ -27,9 +28,9 @@ def esco_links(matcher, units: Sequence[Item], unit_vectors: np.ndarray, sentenc
                title_vector: np.ndarray | None = None, title: str = "", encoder=None
                ) -> tuple[list[EscoLink | None], list[EscoLink]]:
     """The link of each unit (None for sentence parts and where no concept fits) and the article's
-    ranked occupations: by its title where that names one (matched as ``kb esco match`` matches the title's
-    text: with the character n-gram channel, the title head and, with the token ``encoder``, the title's word
-    runs), else by the mean of its sentences."""
+    ranked occupations, by its title (matched as ``kb esco match`` matches the title's text: with the character
+    n-gram channel, the title head and, with the token ``encoder``, the title's word runs) and the mean of its
+    sentences together (``Matcher.match_articles``)."""
     return esco_links_many(matcher, [(units, unit_vectors, sentence_vectors, title_vector, title)], encoder)[0]
 
 
@@ -50,19 +51,30 @@ def esco_links_many(matcher, articles: Sequence[tuple[Sequence[Item], np.ndarray
             if match is not None:
                 links[a][n] = EscoLink(match.uri, types.get(match.uri, match.type), float(match.score))
     occupations: list[list[EscoLink]] = [[] for _ in articles]
-    pending = list(range(len(articles)))
-    for passage in (False, True):  # the title where there is one; where it names nothing, the sentences' mean
-        views = [(a, _view(articles[a], passage)) for a in pending]
-        views = [(a, view) for a, view in views if view is not None]
-        if views:
-            texts = None if passage else [articles[a][4].strip() for a, _ in views]
-            ranked_all = matcher.match_vectors(np.vstack([view for _, view in views]), "occupation",
+    views = [(a, _view(article, False), _view(article, True)) for a, article in enumerate(articles)]
+    both = [(a, title, body) for a, title, body in views if title is not None and body is not None]
+    if both:  # the title and the body together (``Matcher.match_articles``)
+        ranked_all = matcher.match_articles(np.vstack([title for _, title, _ in both]),
+                                            [articles[a][4].strip() for a, _, _ in both],
+                                            np.vstack([body for _, _, body in both]), TOP_OCCUPATIONS,
+                                            encoder=encoder)
+        for (a, _, _), ranked in zip(both, ranked_all):
+            occupations[a] = _occupation_links(ranked)
+    for passage in (False, True):  # an article with a title or a body only: that one
+        alone = [(a, title if not passage else body) for a, title, body in views
+                 if (title is None) != (body is None) and (body if passage else title) is not None]
+        if alone:
+            texts = None if passage else [articles[a][4].strip() for a, _ in alone]
+            ranked_all = matcher.match_vectors(np.vstack([view for _, view in alone]), "occupation",
                                                TOP_OCCUPATIONS, passage=passage, texts=texts,
                                                encoder=None if passage else encoder)
-            for (a, _), ranked in zip(views, ranked_all):
-                occupations[a] = [EscoLink(match.uri, "occupation", float(match.score)) for match in ranked]
-        pending = [a for a in pending if not occupations[a]]
+            for (a, _), ranked in zip(alone, ranked_all):
+                occupations[a] = _occupation_links(ranked)
     return list(zip(links, occupations))
+
+
+def _occupation_links(ranked) -> list[EscoLink]:
+    return [EscoLink(match.uri, "occupation", float(match.score)) for match in ranked]
 
 
 def _view(article: tuple[Sequence[Item], np.ndarray, np.ndarray, np.ndarray | None, str], passage: bool

@@ -13,7 +13,8 @@ towards its occupation's description (``text_head_occupation_descriptions.npz``)
 vectors alone: dense only) are fitted by ``python -m eval.esco_fit`` into ``kb/esco/matcher.json``. A short
 title that links to nothing as a whole ("Elektriker (m/w/d) für Gebäudetechnik") is read by its word runs,
 pooled from its own encoding: a run that points to the title's first occupation lends it its probability
-(``Matcher.corroborate``).
+(``Matcher.corroborate``). An article is ranked by its title's and its body's scores together
+(``Matcher.match_articles``).
 """
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ from kb.esco.lexical import LexicalIndex, open_lexical
 from kb.esco.scoring import (KindIndex, Method, TextHead, concept_scores, fold_descriptions, kind_index,
                              load_head, part, short_texts, text_head_scores, with_adapter)
 from kb.esco.vectors import LabelVectors, load_vectors
-from kb.threads import one_blas_thread, one_encoder_thread
+from kb.threads import one_blas_thread, one_query_thread
 
 CONFIG_FILE = Path(__file__).resolve().parent / "matcher.json"
 # Ingest's passage: vectors mapped towards the query: vectors the labels and calibration use (eval/esco_passage.py).
@@ -78,6 +79,23 @@ class Match:
     def to_dict(self) -> dict:
         """A JSON-ready dict."""
         return asdict(self)
+
+
+@dataclass(frozen=True, eq=False)
+class Ranking:
+    """Each text's best concepts (``order``, best first), their calibrated probabilities and whether each may be
+    shown (``usable``), the threshold of its calibration, and (where asked) the scores of every concept."""
+
+    order: np.ndarray
+    probabilities: np.ndarray
+    usable: np.ndarray
+    threshold: float
+    scores: np.ndarray | None = None
+
+    def probability_of(self, row: int, concepts: np.ndarray) -> np.ndarray:
+        """The calibrated probability of each of ``concepts`` for text ``row``: 0 outside its best ones."""
+        found = self.order[row][None, :] == np.asarray(concepts)[:, None]
+        return np.where(found & self.usable[row][None, :], self.probabilities[row][None, :], 0.0).max(axis=1)
 
 
 @dataclass(frozen=True)
@@ -174,13 +192,22 @@ class Matcher:
                                                       label_lang, passage,
                                                       None if texts is None else texts[start:start + MATCH_ROWS],
                                                       lexical_top, encoder)]
+        ranking = self._ranking(vectors, type, top, skill_type, passage, texts, lexical_top, encoder)
+        if ranking is None:
+            return []
+        return [self._matches(type, order, probabilities, usable, ranking.threshold, label_lang)
+                for order, probabilities, usable in zip(ranking.order, ranking.probabilities, ranking.usable)]
+
+    def _ranking(self, vectors: np.ndarray, type: str, top: int, skill_type: str | None = None,
+                 passage: bool = False, texts: Sequence[str] | None = None, lexical_top: int = 0, encoder=None,
+                 keep_scores: bool = False) -> "Ranking | None":
+        """Each vector's best ``top`` concepts with their calibrated probabilities (``match_vectors`` without
+        the threshold); None for no vectors. ``keep_scores``: the uncalibrated scores of every concept too."""
         with one_blas_thread:
             scores = self.scores(vectors, type, skill_type, passage, texts, lexical_top)
             if not len(scores):
-                return []
-            width = min(top + 1, scores.shape[1])
-            best = best_columns(scores, width)
-            order = np.take_along_axis(best, np.argsort(-np.take_along_axis(scores, best, 1), axis=1), 1)
+                return None
+            order = ranked_columns(scores, min(top + 1, scores.shape[1]))
             ranked = np.take_along_axis(scores, order, 1)
             usable = np.isfinite(ranked)
             # Rank features need the score after the last shown one: a missing or ruled-out one counts as -1.
@@ -191,14 +218,44 @@ class Matcher:
             probabilities = calibration.probabilities(ranked)
             if encoder is not None and texts is not None and type == "occupation":
                 self.corroborate(probabilities, order[:, 0], usable[:, 0], texts, encoder, calibration)
+        return Ranking(order[:, :top], probabilities[:, :top], usable[:, :top], calibration.threshold,
+                       scores if keep_scores else None)
+
+    def _matches(self, type: str, order: np.ndarray, probabilities: np.ndarray, usable: np.ndarray,
+                 threshold: float, label_lang: str) -> list[Match]:
+        """One text's ranked matches, or [] where its first is under the threshold."""
+        if not len(order) or not usable[0] or probabilities[0] < threshold:
+            return []
         concepts = self.data.occupations if type == "occupation" else self.data.skills
-        results = []
-        for row in range(len(scores)):
-            if not usable[row, 0] or probabilities[row, 0] < calibration.threshold:
-                results.append([])
-                continue
-            results.append([Match(concepts[n].uri, concepts[n].label(label_lang), type, round(float(p), 4))
-                            for n, p, ok in zip(order[row, :top], probabilities[row, :top], usable[row, :top]) if ok])
+        return [Match(concepts[n].uri, concepts[n].label(label_lang), type, round(float(p), 4))
+                for n, p, ok in zip(order, probabilities, usable) if ok]
+
+    def match_articles(self, title_vectors: np.ndarray, titles: Sequence[str], document_vectors: np.ndarray,
+                       top: int = 5, label_lang: str = "en", encoder=None) -> list[list[Match]]:
+        """Occupations of articles read by their title and their body together: each title's query vector (with
+        its text, as ``match`` reads a title, word runs included where ``encoder`` is given) and the passage
+        vector of its body (its sentences' mean, as ingest stores them). Ranked by the sum of the two views'
+        scores; a concept's score is the chance that either view is right about it, from each view's calibrated
+        probability (0 outside its best ``top``): 1 - (1 - p_title)(1 - p_body). The first is linked at the
+        titles' threshold. Measured on role texts: docs/esco_evaluation.md, "An article's title and body"."""
+        _check("occupation", None, top)
+        title_vectors = np.atleast_2d(np.asarray(title_vectors, dtype=np.float32))
+        document_vectors = np.atleast_2d(np.asarray(document_vectors, dtype=np.float32))
+        if len(title_vectors) != len(titles) or len(document_vectors) != len(titles):
+            raise ValueError(f"{len(title_vectors)} title vectors, {len(titles)} titles and "
+                             f"{len(document_vectors)} document vectors")
+        results: list[list[Match]] = []
+        for start in range(0, len(titles), MATCH_ROWS):  # bounded memory, as in match_vectors
+            end = start + MATCH_ROWS
+            title = self._ranking(title_vectors[start:end], "occupation", top, texts=list(titles[start:end]),
+                                  encoder=encoder, keep_scores=True)
+            body = self._ranking(document_vectors[start:end], "occupation", top, passage=True, keep_scores=True)
+            together = title.scores + body.scores
+            order = ranked_columns(together, min(top, together.shape[1]))
+            for row, concepts in enumerate(order):
+                chance = 1.0 - (1.0 - title.probability_of(row, concepts)) * (1.0 - body.probability_of(row, concepts))
+                results.append(self._matches("occupation", concepts, chance, np.isfinite(together[row, concepts]),
+                                             title.threshold, label_lang))
         return results
 
     def scores(self, vectors: np.ndarray, type: str = "skill", skill_type: str | None = None, passage: bool = False,
@@ -264,8 +321,7 @@ class Matcher:
         for begin in range(0, len(flat), MATCH_ROWS):  # bounded memory, as in match_vectors
             end = begin + MATCH_ROWS
             scores = self.scores(vectors[begin:end], "occupation", texts=flat[begin:end])  # scored as a title
-            pair = best_columns(scores, 2)
-            pair = np.take_along_axis(pair, np.argsort(-np.take_along_axis(scores, pair, 1), axis=1), 1)
+            pair = ranked_columns(scores, 2)
             ranked = np.take_along_axis(scores, pair, 1)
             first[begin:end] = pair[:, 0]
             found[begin:end] = np.where(np.isfinite(ranked[:, 0]), calibration.probabilities(
@@ -314,7 +370,7 @@ class Matcher:
         missing = list(dict.fromkeys(text for text in texts if text not in known))
         if missing:
             # One text is the latency path: one encoder thread (see OneThread); batches keep the default.
-            with one_encoder_thread if len(missing) == 1 else nullcontext():
+            with one_query_thread(embedder) if len(missing) == 1 else nullcontext():
                 if finals and isinstance(embedder, TokenEncoder):  # the same vectors, to the bit
                     vectors, states = embedder.queries_with_final_states(missing)
                     self._keep_finals({text: state for text, state in zip(missing, states) if title_runs(text)})
@@ -417,6 +473,12 @@ def token_encoder(embedder):
     if isinstance(encoder, TokenEncoder):
         return encoder
     return encoder_for(getattr(embedder, "name", ""))
+
+
+def ranked_columns(scores: np.ndarray, width: int) -> np.ndarray:
+    """(rows, width) the columns of each row's ``width`` highest scores, highest first."""
+    best = best_columns(scores, width)
+    return np.take_along_axis(best, np.argsort(-np.take_along_axis(scores, best, 1), axis=1), 1)
 
 
 def best_columns(scores: np.ndarray, width: int) -> np.ndarray:
