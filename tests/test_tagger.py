@@ -100,6 +100,25 @@ def test_a_sentence_sees_the_sentences_around_it_and_its_document():
     assert rows.shape == (2, len(INPUTS) * 2) and list(rows[0, -4:]) == [4.5, 4.5, 4, 4]
 
 
+def test_a_word_is_read_as_the_mean_of_its_pieces_and_its_neighbours_as_theirs():
+    states = np.array([[1, 0], [3, 0], [0, 2], [0, 4], [0, 9]], dtype=np.float32)  # pieces of three words
+    rows = word_rows(states, np.array([0, 2, 4]))
+    assert rows[:, :2].tolist() == [[2, 0], [0, 3], [0, 9]]  # "word": its pieces' mean, the last to the end
+    assert rows[:, 2:4].tolist() == [[0, 0], [2, 0], [0, 3]] and rows[:, 4:6].tolist() == [[0, 3], [0, 9], [0, 0]]
+    assert rows[0, 6:8] == pytest.approx([0.8, 3.0])  # the sentence: the mean of every piece
+    truncated = word_rows(states, np.array([3, 7, 9]))  # pieces past the states (a cut sentence): the last one
+    assert truncated[:, :2].tolist() == [[0, 4], [0, 9], [0, 9]]
+
+
+def test_weights_made_for_a_words_first_piece_are_refused(tmp_path):
+    older = tmp_path / "tagger.npz"
+    old_inputs = ("word", "previous word", "next word", "sentence", "sentences around", "document")
+    np.savez(older, w1=np.zeros((6 * 384, 8)), b1=np.zeros(8), w2=np.zeros((8, len(TAGS))), b2=np.zeros(len(TAGS)),
+             tags=np.array(TAGS), inputs=np.array(old_inputs), platt=np.array([1.0, 0.0]))
+    with pytest.raises(KBError, match="made for other tags or inputs.*make train"):
+        load_tagger(older)
+
+
 def test_unreadable_tagger_weights_are_refused_with_the_file_and_the_fix(tmp_path):
     broken = tmp_path / "tagger.npz"
     broken.write_bytes(b"not numpy")
@@ -125,9 +144,7 @@ def test_duties_without_cue_words_are_found_in_unseen_text(encoder, lang, line, 
 @pytest.mark.parametrize("lang, line, skill", [
     ("en", "You have a degree in accounting and three years of experience in auditing.", "degree"),
     ("sv", "Du har en högskoleexamen i ekonomi och gärna erfarenhet av redovisning.", "högskoleexamen i ekonomi"),
-    pytest.param("pl", "Wymagamy wykształcenia wyższego i znajomości języka angielskiego.", "wykształcenia wyższego",
-                 marks=pytest.mark.xfail(strict=True, reason="known miss: 'Wymagamy wykształcenia wyższego' is "
-                                                            "tagged as a duty (docs/extraction_model.md)")),
+    ("pl", "Wymagamy wykształcenia wyższego i znajomości języka angielskiego.", "wykształcenia wyższego"),
 ])
 def test_requirements_read_as_skills(encoder, lang, line, skill):
     _, items = _items(encoder, lang, line)
