@@ -74,6 +74,7 @@ def esco_links_many(matcher, articles: Sequence[tuple[Sequence[Item], np.ndarray
 
 
 def _occupation_links(ranked) -> list[EscoLink]:
+    """An article's stored occupations from its ranked matches."""
     return [EscoLink(match.uri, "occupation", float(match.score)) for match in ranked]
 
 
