@@ -45,7 +45,7 @@ def _words(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return [(start + m.start(), start + m.end()) for m in re.finditer(r"\S+", text[start:end])]
 
 
-def _fits(item: Item, start: int, end: int, label: str, text: str, kind: str) -> bool:
+def fits(item: Item, start: int, end: int, label: str, text: str, kind: str) -> bool:
     """Whether the item overlaps the gold span, has the right kind (for ``kind``) and is not too long."""
     if item.end <= start or item.start >= end:
         return False
@@ -63,10 +63,10 @@ def counts(doc: Doc, items: list[Item], kind: str) -> tuple[int, int, int, int]:
     found = 0
     for start, end, label in gold:
         words = _words(doc.text, start, end)
-        covering = [item for item in predicted if _fits(item, start, end, label, doc.text, kind)]
+        covering = [item for item in predicted if fits(item, start, end, label, doc.text, kind)]
         covered = sum(1 for s, e in words if any(item.start < e and item.end > s for item in covering))
         found += bool(words) and covered >= COVER * len(words)
-    right = sum(1 for item in predicted if any(_fits(item, s, e, label, doc.text, kind) for s, e, label in doc.spans))
+    right = sum(1 for item in predicted if any(fits(item, s, e, label, doc.text, kind) for s, e, label in doc.spans))
     return found, len(gold), right, len(predicted)
 
 

@@ -219,6 +219,26 @@ def test_a_tagger_trained_without_swedish_finds_most_duties_of_swedish_articles_
     assert f1(found["tagger"]) > f1(found["naive"]), found
 
 
+def test_the_confidence_is_calibrated_on_runs_in_a_source_the_tagger_never_saw(encoder):
+    from ingest.extract.sources import ROOT, gold_set
+    from ingest.extract.train_tagger import StateCache, _fold_runs, build, fit_calibrated, out_of_source_runs
+
+    docs = gold_set(ROOT / "tests" / "data" / "dev", "dev") + gold_set(ROOT / "tests" / "data" / "prose", "prose")
+    examples = build(docs, StateCache(None))
+    prose_rows = sum(end - first for doc_id, first, end, _ in examples.sentences
+                     if examples.sources[first] == "prose")
+    raw, right = out_of_source_runs(examples, ("prose", "absent"), epochs=4, members=1)
+    assert 10 < len(raw) <= prose_rows and ((raw > 0) & (raw <= 1)).all()
+    assert 0 < right.mean() < 1
+    assert len(out_of_source_runs(examples, ("absent",), epochs=4, members=1)[0]) == 0
+    tagger, used_raw, used_right = fit_calibrated(examples, epochs=4, members=1, calibration_sources=("prose",))
+    assert np.array_equal(used_raw, raw) and np.array_equal(used_right, right)
+    # a source never seen is tagged right less often than new documents of the sources trained on
+    assert right.mean() < _fold_runs(tagger, examples)[1].mean()
+    fold_only = fit_calibrated(examples, epochs=4, members=1, calibration_sources=())
+    assert fold_only[0].calibrate(0.9) > tagger.calibrate(0.9)
+
+
 def test_an_offer_of_benefits_gives_no_item(encoder):
     _, items = _items(encoder, "pl", "Oferujemy umowę o pracę, prywatną opiekę medyczną i kartę sportową.")
     assert items == []

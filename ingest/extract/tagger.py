@@ -10,8 +10,8 @@ or the beginning or inside of a duty or of a skill of one of the five subtypes).
 are then shifted by one prior factor (``KIND_PRIOR``: the training text is mostly ESCO's duty clauses, so the
 MLPs under-call skills in articles and ads), and a Viterbi pass keeps the likeliest tag sequence in which an
 inside tag only follows its own kind. Each run of tags is an item; its
-confidence is the mean probability of its words' tags, calibrated (Platt scaling fitted on documents the fit
-never saw, see ``ingest.extract.train_tagger``). Nothing here depends on the language: no cue words, no
+confidence is the mean probability of its words' tags, calibrated (Platt scaling fitted on runs tagged in
+sources left out of the fit, see ``ingest.extract.train_tagger``). Nothing here depends on the language: no cue words, no
 thresholds per language. Weights: ``data/tagger.npz`` (float16), built by ``make train``; provenance in
 ``data/tagger.json``.
 """
