@@ -8,6 +8,8 @@ for hit in kb.search("organise travel for the director", k=3):  # any language, 
 
 duties = kb.items(kind="duty", lang="sv")  # list of dicts: doc_id, title, lang, kind, subtype, text, sentence, ...
 print(len(duties), "Swedish duties, e.g.", duties[0]["text"])
+coded = [item for item in kb.items(kind="skill", min_esco_score=0.9) if item["esco_uri"]]  # surest ESCO links
+print(len(coded), "skills linked to ESCO at 0.9 or more, e.g.", [item["esco_label"] for item in coded[:3]])
 
 for group in kb.skills(top=5):  # skill groups across roles and languages
     print(group["label"], group["subtype"], group["roles"], "roles", group["languages"], group["members"])

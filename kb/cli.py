@@ -6,7 +6,7 @@ import json
 import sys
 from typing import Callable, Sequence
 
-from kb.errors import run_cli
+from kb.errors import KBError, run_cli
 from kb.records import KINDS
 
 EPILOG = "The knowledge base is --kb DIR, else $KB_DIR, else ./kbdata."
@@ -62,7 +62,7 @@ def cmd_items(args: argparse.Namespace) -> None:
     """List extracted duties and skills."""
     with _open(args) as kb:
         items = kb.items(doc=args.doc, kind=args.kind, lang=args.lang, label_lang=args.label_lang,
-                         min_confidence=args.min_confidence)
+                         min_confidence=args.min_confidence, min_esco_score=args.min_esco_score)
     if args.json:
         print_json([{key: value for key, value in item.items() if key not in ("id", "source", "title")}
                     for item in items])
@@ -81,9 +81,13 @@ def cmd_skills(args: argparse.Namespace) -> None:
 
     with _open(args) as kb:
         if args.by == "esco":  # ESCO concepts the items are linked to, counted across roles and languages
-            rows = kb.esco_skills(lang=args.lang, label_lang=args.label_lang)[:args.top]
+            rows = kb.esco_skills(lang=args.lang, label_lang=args.label_lang,
+                                  min_esco_score=args.min_esco_score)[:args.top]
             empty, line = "no item is linked to ESCO; ingest with the default e5 embedder", _esco_line
         else:
+            if args.min_esco_score:
+                raise KBError("--min-esco-score counts ESCO links, which skill groups do not have",
+                              hint="add --by esco, or leave --min-esco-score out")
             rows = kb.skills(lang=args.lang, subtype=args.subtype, top=args.top)
             empty, line = "no skills; try without --lang or --subtype", format_skill
     if args.json:
@@ -117,7 +121,8 @@ def cmd_export(args: argparse.Namespace) -> None:
 
     with _open(args) as kb:
         path = kb.export(Path(args.out), format=args.format, kind=args.kind, lang=args.lang, doc=args.doc,
-                         label_lang=args.label_lang, min_confidence=args.min_confidence)
+                         label_lang=args.label_lang, min_confidence=args.min_confidence,
+                         min_esco_score=args.min_esco_score)
     if args.json:
         print_json({"path": str(path), "format": args.format or path.suffix.lstrip(".")})
         return
@@ -216,6 +221,13 @@ def _probability(text: str) -> float:
 def _min_confidence(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--min-confidence", type=_probability, default=0.0, metavar="P",
                      help="only items the extractor is at least this sure of (0-1, a calibrated probability)")
+    _min_esco_score(sub)
+
+
+def _min_esco_score(sub: argparse.ArgumentParser, effect: str = "an item under it is kept without a concept") -> None:
+    sub.add_argument("--min-esco-score", type=_probability, default=0.0, metavar="P",
+                     help=f"only ESCO links the matcher is at least this sure of (0-1, a calibrated probability); "
+                          f"{effect}")
 
 
 def _label_lang(sub: argparse.ArgumentParser) -> None:
@@ -236,6 +248,7 @@ def _skills_arguments(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--top", metavar="N", type=int, help="only the N most mentioned groups")
     sub.add_argument("--by", choices=("group", "esco"), default="group",
                      help="count skill groups (default) or linked ESCO concepts")
+    _min_esco_score(sub, "with --by esco, what is counted")
     _label_lang(sub)
 
 

@@ -51,13 +51,15 @@ def check_format(format: str | None) -> str:
 
 
 def export_rows(kb, kind: str | None = None, lang: str | None = None, doc: str | None = None,
-                label_lang: str = "en", min_confidence: float = 0.0) -> list[dict]:
+                label_lang: str = "en", min_confidence: float = 0.0, min_esco_score: float = 0.0) -> list[dict]:
     """One row per duty or skill with its group and ESCO concept (label in ``label_lang``, else English),
-    in document order; the ESCO text columns are "" and ``esco_score`` None where no concept fits; items the
-    extractor is less sure of than ``min_confidence`` are left out."""
+    in document order; the ESCO text columns are "" and ``esco_score`` None where no concept fits, or where the
+    link scores under ``min_esco_score``; items the extractor is less sure of than ``min_confidence`` are left
+    out."""
     from kb.analysis.skills import ensure_groups
 
-    items = kb.items(doc=doc, kind=kind, lang=lang, label_lang=label_lang, min_confidence=min_confidence)
+    items = kb.items(doc=doc, kind=kind, lang=lang, label_lang=label_lang, min_confidence=min_confidence,
+                     min_esco_score=min_esco_score)
     ensure_groups(kb)
     groups = kb.store.unit_groups()
     rows = []
@@ -70,12 +72,13 @@ def export_rows(kb, kind: str | None = None, lang: str | None = None, doc: str |
 
 
 def export_metadata(kb, rows: list[dict], kind: str | None, lang: str | None, doc: str | None,
-                    label_lang: str = "en", min_confidence: float = 0.0) -> dict:
+                    label_lang: str = "en", min_confidence: float = 0.0, min_esco_score: float = 0.0) -> dict:
     """The version and export time written into the file."""
     return {"kb": kb_name(kb.folder), "kb_version": kb.store.generation,
             "kb_updated_at": kb.store.get_meta("updated_at"),
             "embedder": kb.settings.embedder, "exported_at": now(), "rows": len(rows),
-            "filters": {"kind": kind, "lang": lang, "doc": doc, "min_confidence": min_confidence},
+            "filters": {"kind": kind, "lang": lang, "doc": doc, "min_confidence": min_confidence,
+                        "min_esco_score": min_esco_score},
             "label_lang": label_lang}
 
 
@@ -85,27 +88,29 @@ def kb_name(folder: Path) -> str:
 
 
 def export_bytes(kb, format: str, kind: str | None = None, lang: str | None = None, doc: str | None = None,
-                 label_lang: str = "en", min_confidence: float = 0.0) -> bytes:
+                 label_lang: str = "en", min_confidence: float = 0.0, min_esco_score: float = 0.0) -> bytes:
     """The export file's content in one format (what the file export and the download button write)."""
-    return _content(kb, check_format(format), kind, lang, doc, label_lang, min_confidence)[0]
+    return _content(kb, check_format(format), kind, lang, doc, label_lang, min_confidence, min_esco_score)[0]
 
 
 def _content(kb, format: str, kind: str | None, lang: str | None, doc: str | None,
-             label_lang: str, min_confidence: float = 0.0) -> tuple[bytes, dict]:
+             label_lang: str, min_confidence: float = 0.0, min_esco_score: float = 0.0) -> tuple[bytes, dict]:
     """The file's bytes and its metadata."""
-    rows = export_rows(kb, kind=kind, lang=lang, doc=doc, label_lang=label_lang, min_confidence=min_confidence)
-    metadata = export_metadata(kb, rows, kind, lang, doc, label_lang, min_confidence)
+    rows = export_rows(kb, kind=kind, lang=lang, doc=doc, label_lang=label_lang, min_confidence=min_confidence,
+                       min_esco_score=min_esco_score)
+    metadata = export_metadata(kb, rows, kind, lang, doc, label_lang, min_confidence, min_esco_score)
     return WRITERS[format](rows, metadata, (kind,) if kind else ("duty", "skill")), metadata
 
 
 def export(kb, path: Path, format: str | None = None, kind: str | None = None, lang: str | None = None,
-           doc: str | None = None, label_lang: str = "en", min_confidence: float = 0.0) -> Path:
+           doc: str | None = None, label_lang: str = "en", min_confidence: float = 0.0,
+           min_esco_score: float = 0.0) -> Path:
     """Write the export to ``path`` (format from the suffix when not given); returns the path."""
     format = format or path.suffix.lower().lstrip(".")
     if format not in FORMATS:
         raise KBError(f"unknown export format {format!r}", where=str(path),
                       hint=f"use --format with one of {', '.join(FORMATS)} or a file name ending in one")
-    content, metadata = _content(kb, format, kind, lang, doc, label_lang, min_confidence)
+    content, metadata = _content(kb, format, kind, lang, doc, label_lang, min_confidence, min_esco_score)
     try:
         path.write_bytes(content)
         if format in ("csv", "jsonl"):

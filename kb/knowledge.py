@@ -270,9 +270,11 @@ class KnowledgeBase:
         return {**row, "path": Path(row["path"]).name}
 
     def items(self, doc: str | None = None, kind: str | None = None, lang: str | None = None,
-              subtype: str | None = None, label_lang: str = "en", min_confidence: float = 0.0) -> list[dict]:
+              subtype: str | None = None, label_lang: str = "en", min_confidence: float = 0.0,
+              min_esco_score: float = 0.0) -> list[dict]:
         """Extracted duties and skills, in document order, each with its ESCO concept (label in
-        ``label_lang``, else English); ``min_confidence`` drops the items the extractor is less sure of."""
+        ``label_lang``, else English); ``min_confidence`` drops the items the extractor is less sure of, and
+        ``min_esco_score`` the ESCO links the matcher is less sure of (the item stays, without a concept)."""
         if kind not in (None, "duty", "skill"):
             raise KBError(f"unknown item kind {kind!r}", hint="use duty or skill")
         if doc is not None:
@@ -281,7 +283,8 @@ class KnowledgeBase:
         rows = self.store.select_units(kinds=kinds, lang=self.resolve_lang(lang), doc_id=doc, subtype=subtype)
         rows = [row for row in rows if float(row["confidence"]) >= min_confidence]
         links = esco_links.unit_links(self.store.connection, (row["id"] for row in rows))
-        return [{**item_dict(row), **self.esco_fields(links.get(row["id"]), label_lang)} for row in rows]
+        return [{**item_dict(row), **self.esco_fields(at_least(links.get(row["id"]), min_esco_score), label_lang)}
+                for row in rows]
 
     def unit_esco(self, unit_ids: Sequence[int], label_lang: str = "en") -> dict[int, dict]:
         """The ``esco_*`` fields of these units (search hits' ``unit_id``), for those linked to a concept."""
@@ -309,11 +312,14 @@ class KnowledgeBase:
 
         return role_profile(self, doc_id, label_lang)
 
-    def esco_skills(self, lang: str | None = None, label_lang: str = "en", doc: str | None = None) -> list[dict]:
-        """The ESCO concepts the items are linked to, counted across roles and languages, most roles first."""
+    def esco_skills(self, lang: str | None = None, label_lang: str = "en", doc: str | None = None,
+                    min_esco_score: float = 0.0) -> list[dict]:
+        """The ESCO concepts the items are linked to, counted across roles and languages, most roles first;
+        links scoring under ``min_esco_score`` are not counted."""
         doc = self.resolve_doc(doc) if doc else None
         return [{**row, "esco_label": self.esco_label(row["uri"], label_lang)}
-                for row in esco_links.concept_counts(self.store.connection, lang=self.resolve_lang(lang), doc_id=doc)]
+                for row in esco_links.concept_counts(self.store.connection, lang=self.resolve_lang(lang), doc_id=doc,
+                                                     min_score=min_esco_score)]
 
     def occupations(self, doc_id: str, label_lang: str = "en") -> list[dict]:
         """An article's ESCO occupations, best first, with their labels."""
@@ -334,13 +340,14 @@ class KnowledgeBase:
 
     def export(self, path: str | Path, format: str | None = None, kind: str | None = None,
                lang: str | None = None, doc: str | None = None, label_lang: str = "en",
-               min_confidence: float = 0.0) -> Path:
+               min_confidence: float = 0.0, min_esco_score: float = 0.0) -> Path:
         """Write the extracted items with their ESCO concepts (labels in ``label_lang``, else English) to CSV,
-        JSON, JSONL, Excel or Parquet, leaving out those less sure than ``min_confidence``; returns the file."""
+        JSON, JSONL, Excel or Parquet, leaving out those less sure than ``min_confidence`` and the links less
+        sure than ``min_esco_score``; returns the file."""
         from kb.export import export
 
         return export(self, Path(path), format=format, kind=kind, lang=self.resolve_lang(lang), doc=doc,
-                      label_lang=label_lang, min_confidence=min_confidence)
+                      label_lang=label_lang, min_confidence=min_confidence, min_esco_score=min_esco_score)
 
     def stats(self) -> dict:
         """Counts of what the knowledge base holds, with its folder's name (never an absolute path) and embedder."""
@@ -373,3 +380,8 @@ def item_dict(row: dict) -> dict:
             "subtype": row["subtype"], "text": row["text"], "sentence": row["sentence"],
             "start": row["start"], "end": row["end"], "confidence": round(float(row["confidence"]), 3),
             "source": row["source"], "id": row["id"]}
+
+
+def at_least(link: EscoLink | None, min_score: float) -> EscoLink | None:
+    """The link where its score, as shown (3 decimals), reaches ``min_score``; else None (no concept)."""
+    return link if link is not None and round(link.score, 3) >= min_score else None

@@ -19,10 +19,15 @@ if not docs:
 
 languages = sorted({doc["lang"] for doc in docs})
 chosen = st.multiselect("Languages", languages, default=languages, key="roles_langs")
-min_confidence = st.slider("Minimum confidence", 0.0, 1.0, 0.0, 0.05, key="roles_min_confidence",
-                           help="Hide the duties and skills the extractor is less sure of (a calibrated probability); "
-                                f"items under {ui.LOW_CONFIDENCE:.1f} are marked as low confidence.")
-items = support.run_or_error(kb.items, label_lang=label_lang, min_confidence=min_confidence)
+confidence_column, esco_column = st.columns(2)
+min_confidence = confidence_column.slider(
+    "Minimum confidence", 0.0, 1.0, 0.0, 0.05, key="roles_min_confidence",
+    help="Hide the duties and skills the extractor is less sure of (a calibrated probability); "
+         f"items under {ui.LOW_CONFIDENCE:.1f} are marked as low confidence.")
+min_esco_score = esco_column.slider(ui.MIN_ESCO_SCORE, 0.0, 1.0, 0.0, 0.05, key="roles_min_esco_score",
+                                    help=ui.MIN_ESCO_SCORE_HELP)
+items = support.run_or_error(kb.items, label_lang=label_lang, min_confidence=min_confidence,
+                             min_esco_score=min_esco_score)
 by_doc: dict[str, list[dict]] = {}
 for item in items:
     by_doc.setdefault(item["doc_id"], []).append(item)

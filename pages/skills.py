@@ -29,10 +29,13 @@ subtype = subtype_column.selectbox("Subtype", ["all", *SKILL_SUBTYPES], key="ski
 role = role_column.selectbox("Role", ["all", *docs], key="skills_role",
                              format_func=lambda doc_id: ui.doc_label(docs[doc_id]) if doc_id in docs else "all roles")
 top = top_column.number_input("Chart: top", min_value=5, max_value=100, value=20, step=5, key="skills_top")
+min_esco_score = st.slider(ui.MIN_ESCO_SCORE, 0.0, 1.0, 0.0, 0.05, key="skills_min_esco_score",
+                           help=ui.MIN_ESCO_SCORE_HELP)
 lang, role, label_lang = None if lang == "all" else lang, None if role == "all" else role, support.label_lang()
 
 if by_esco:
-    rows = ui.esco_concept_rows(support.run_or_error(kb.esco_skills, lang=lang, label_lang=label_lang, doc=role))
+    rows = ui.esco_concept_rows(support.run_or_error(kb.esco_skills, lang=lang, label_lang=label_lang, doc=role,
+                                                     min_esco_score=min_esco_score))
     name, colour, empty = "concept", "type", ("No duty or skill here is linked to an ESCO concept" + (
         "; set Language or Role back to all." if lang or role else
         " (links are made at ingest with the default e5 embedder)."))
@@ -56,9 +59,10 @@ st.altair_chart(chart, width="stretch")
 st.dataframe(table, hide_index=True, width="stretch", key="skills_table")
 
 st.subheader("Download")
-st.caption("The extracted skills with the filters above (language, role) and their ESCO concepts (labels in the "
-           "sidebar's language), exactly as `python -m kb export` writes them.")
-export_filters = {"kind": "skill", "lang": lang, "doc": role, "label_lang": label_lang}
+st.caption("The extracted skills with the filters above (language, role, minimum ESCO score) and their ESCO "
+           "concepts (labels in the sidebar's language), exactly as `python -m kb export` writes them.")
+export_filters = {"kind": "skill", "lang": lang, "doc": role, "label_lang": label_lang,
+                  "min_esco_score": min_esco_score}
 columns = st.columns(len(DOWNLOADS))
 for column, (fmt, label) in zip(columns, DOWNLOADS):
     data = support.run_or_error(export_bytes, kb, fmt, **export_filters)

@@ -439,6 +439,37 @@ def test_skills_page_counts_esco_concepts_across_roles_and_languages_with_a_char
     assert set(table["languages"]) == {"en"} and "kommunikation" not in set(table["concept"])
 
 
+def test_skills_page_counts_only_esco_links_at_the_minimum_score(esco_kb_dir, monkeypatch) -> None:
+    at = esco_page(esco_kb_dir, monkeypatch, "skills", "sv")
+    at.radio(key="skills_by").set_value("ESCO concepts").run()
+    (before,) = [frame.value for frame in at.dataframe if "concept" in frame.value.columns]
+    bar = float(before["best score"].max())
+    at.slider(key="skills_min_esco_score").set_value(bar).run()
+    no_exception(at)
+    (after,) = [frame.value for frame in at.dataframe if "concept" in frame.value.columns]
+    assert set(after["concept"]) == set(before[before["best score"] >= bar]["concept"]) != set(before["concept"])
+    counts = dict(zip(before["concept"], before["items"]))
+    assert all(items <= counts[concept] for concept, items in zip(after["concept"], after["items"]))
+
+
+def test_roles_page_shows_no_esco_concept_under_the_minimum_esco_score(esco_kb_dir, monkeypatch) -> None:
+    import math
+    import re
+
+    at = esco_page(esco_kb_dir, monkeypatch, "roles", "en")
+    scores = [float(score) for element in at.markdown for score in re.findall(r"→ ESCO: [^<]* · ([0-9.]+)<",
+                                                                               element.value)]
+    bar = math.floor(min(scores) * 20 + 1) / 20  # the slider's next step above the least sure link
+    assert bar < 1.0
+    at.slider(key="roles_min_esco_score").set_value(bar).run()
+    no_exception(at)
+    after = [float(score) for element in at.markdown for score in re.findall(r"→ ESCO: [^<]* · ([0-9.]+)<",
+                                                                              element.value)]
+    assert len(after) == sum(score >= bar - 0.005 for score in scores) < len(scores)
+    assert all(score >= bar - 0.005 for score in after)
+    assert "Operate forklift" in " ".join(element.value for element in at.markdown)  # the items stay
+
+
 def test_compare_page_shows_shared_esco_concepts_next_to_text_similarity(esco_kb_dir, monkeypatch) -> None:
     at = esco_page(esco_kb_dir, monkeypatch, "compare", "sv")
     at.multiselect(key="compare_docs").set_value(["forklift_operator", "truckforare"]).run()

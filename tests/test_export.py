@@ -253,6 +253,48 @@ def test_export_leaves_out_items_less_sure_than_the_minimum_confidence(export_kb
         assert metadata["filters"]["min_confidence"] == bar
 
 
+@pytest.mark.parametrize("format", ["csv", "xlsx"])
+def test_export_blanks_the_esco_columns_of_links_under_the_minimum_esco_score(export_kb, tmp_path: Path,
+                                                                            format: str) -> None:
+    everything = read_export(export_kb.export(tmp_path / f"all.{format}"))[1]
+    metadata, rows = read_export(export_kb.export(tmp_path / f"bar.{format}", min_esco_score=0.7))
+    assert [row["text"] for row in rows] == [row["text"] for row in everything]  # every item stays
+    by_text = {row["text"]: row for row in rows}
+    kept = by_text["umiejętności komunikacyjne"]  # linked at 0.9
+    assert kept["esco_uri"] == COMMUNICATION and float(kept["esco_score"]) == 0.9
+    dropped = by_text["oszacować koszty spotkania"]  # linked at 0.612
+    assert not dropped["esco_uri"] and not dropped["esco_label"] and not dropped["esco_type"]
+    assert dropped["esco_score"] in (None, "") or dropped["esco_score"] != dropped["esco_score"]
+    assert metadata["filters"]["min_esco_score"] == 0.7
+
+
+def test_the_minimum_esco_score_compares_the_score_as_shown(export_kb) -> None:
+    def linked(bar: float) -> set[str]:
+        return {item["text"] for item in export_kb.items(min_esco_score=bar) if item["esco_uri"]}
+
+    assert "oszacować koszty spotkania" in linked(0.612)  # stored 0.61234, shown 0.612
+    assert "oszacować koszty spotkania" not in linked(0.613)
+    assert linked(0.0) == set(LINKS) and linked(1.0) == set()
+
+
+def test_cli_items_and_skills_by_esco_keep_only_links_at_the_minimum_esco_score(export_kb, capsys) -> None:
+    import json
+
+    assert main(["items", "--kb", str(export_kb.folder), "--json", "--min-esco-score", "0.7"]) in (0, None)
+    items = json.loads(capsys.readouterr().out)
+    assert len(items) == 5 and [item["esco_uri"] for item in items if item["esco_uri"]] == [COMMUNICATION]
+    assert main(["skills", "--kb", str(export_kb.folder), "--by", "esco", "--json"]) in (0, None)
+    assert {row["uri"] for row in json.loads(capsys.readouterr().out)} == {FORKLIFT, COMMUNICATION}
+    assert main(["skills", "--kb", str(export_kb.folder), "--by", "esco", "--json", "--min-esco-score", "0.7"]) in (0, None)
+    assert [row["uri"] for row in json.loads(capsys.readouterr().out)] == [COMMUNICATION]
+
+
+def test_cli_skills_by_group_refuses_a_minimum_esco_score_with_the_fix(export_kb, capsys) -> None:
+    code = main(["skills", "--kb", str(export_kb.folder), "--min-esco-score", "0.5"])
+    assert code not in (0, None)
+    assert "--by esco" in capsys.readouterr().err
+
+
 def test_cli_export_refuses_a_minimum_confidence_that_is_no_probability(export_kb, tmp_path: Path, capsys) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["export", "--kb", str(export_kb.folder), "--out", str(tmp_path / "x.csv"), "--min-confidence", "70"])

@@ -19,6 +19,9 @@ from kb.records import Hit
 # An item's confidence is a calibrated probability: below this, four in ten or more such items were wrong on the
 # calibration documents, so the app marks them (the reliability table is in docs/extraction_model.md).
 LOW_CONFIDENCE = 0.7
+MIN_ESCO_SCORE = "Minimum ESCO score"
+MIN_ESCO_SCORE_HELP = ("Show only the ESCO links the matcher is at least this sure of (a calibrated probability); "
+                       "an item under it keeps its text, without a concept.")
 STYLES = {
     "match": "background:#ffd54f;color:inherit;padding:0 2px;border-radius:3px",
     "sentence": "background:#fff3c4;color:inherit;padding:0",

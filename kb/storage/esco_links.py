@@ -62,9 +62,13 @@ def doc_concepts(connection, doc_ids: Sequence[str]) -> dict[str, dict[str, list
 
 
 def concept_counts(connection, kinds: Sequence[str] = ("duty", "skill"), lang: str | None = None,
-                   doc_id: str | None = None) -> list[dict]:
-    """Each linked ESCO concept with how many items, roles and languages mention it, most roles first."""
+                   doc_id: str | None = None, min_score: float = 0.0) -> list[dict]:
+    """Each linked ESCO concept with how many items, roles and languages mention it, most roles first; links
+    scoring under ``min_score`` (as shown, to 3 decimals) are not counted."""
     where, params = [f"u.kind IN ({','.join('?' * len(kinds))})"], list(kinds)
+    if min_score > 0:
+        where.append("ROUND(e.score, 3) >= ?")
+        params.append(min_score)
     for column, value in (("u.lang", lang), ("u.doc_id", doc_id)):
         if value:
             where.append(f"{column} = ?")
