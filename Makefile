@@ -55,17 +55,18 @@ train: install
 	$(TAG)
 	$(TRAIN)
 
-# The models trained without each evaluation set's source (and language), for eval-heldout.
+# The models trained without each evaluation set's source (and language), for eval-heldout (scored on their
+# spans only, so the tagger's are calibrated on the fold: no out-of-source fits).
 train-heldout: install
 	mkdir -p build/extract
 	$(TRAIN) --without skillspan --out build/extract/without_skillspan.npz
 	$(TRAIN) --without kompetencer da --out build/extract/without_kompetencer.npz
 	$(TRAIN) --without prose --out build/extract/without_prose.npz
 	$(TRAIN) --without dev --out build/extract/without_dev.npz
-	$(TAG) --without skillspan --out build/extract/tagger_without_skillspan.npz
-	$(TAG) --without kompetencer da --out build/extract/tagger_without_kompetencer.npz
-	$(TAG) --without prose --out build/extract/tagger_without_prose.npz
-	$(TAG) --without dev --out build/extract/tagger_without_dev.npz
+	$(TAG) --without skillspan --out build/extract/tagger_without_skillspan.npz --calibrate fold
+	$(TAG) --without kompetencer da --out build/extract/tagger_without_kompetencer.npz --calibrate fold
+	$(TAG) --without prose --out build/extract/tagger_without_prose.npz --calibrate fold
+	$(TAG) --without dev --out build/extract/tagger_without_dev.npz --calibrate fold
 
 eval-heldout: train-heldout
 	$(PY) -m eval.heldout --models build/extract --cache build/extract/vectors.npz

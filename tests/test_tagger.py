@@ -239,6 +239,17 @@ def test_the_confidence_is_calibrated_on_runs_in_a_source_the_tagger_never_saw(e
     assert fold_only[0].calibrate(0.9) > tagger.calibrate(0.9)
 
 
+def test_the_training_command_calibrates_out_of_source_unless_told_the_fold(monkeypatch, tmp_path):
+    from ingest.extract import train_tagger
+
+    calls = []
+    monkeypatch.setattr(train_tagger, "train", lambda *args: calls.append(args))
+    train_tagger.main(["--out", str(tmp_path / "a.npz")])
+    train_tagger.main(["--out", str(tmp_path / "b.npz"), "--calibrate", "fold", "--without", "prose"])
+    assert calls[0][-1] == train_tagger.CALIBRATION_SOURCES and len(calls[0][-1]) >= 2
+    assert calls[1][-1] == () and calls[1][2] == ["prose"]
+
+
 def test_an_offer_of_benefits_gives_no_item(encoder):
     _, items = _items(encoder, "pl", "Oferujemy umowę o pracę, prywatną opiekę medyczną i kartę sportową.")
     assert items == []

@@ -288,8 +288,9 @@ def reliability(tagger: Tagger, raw: np.ndarray, right: np.ndarray) -> list[tupl
 
 
 def train(data: Path = SHARED, cache: Path | None = None, without: Sequence[str] = (),
-          out: Path = TAGGER_WEIGHTS, epochs: int = EPOCHS, hidden: int = HIDDEN, members: int = MEMBERS) -> Tagger:
-    """Build, fit and save; returns the tagger."""
+          out: Path = TAGGER_WEIGHTS, epochs: int = EPOCHS, hidden: int = HIDDEN, members: int = MEMBERS,
+          calibration_sources: Sequence[str] = CALIBRATION_SOURCES) -> Tagger:
+    """Build, fit and save; returns the tagger. ``calibration_sources=()``: calibrated on the fold's runs."""
     started = time.perf_counter()
     docs = readings(training_docs(data, without, LABELS))
     states = StateCache(cache)
@@ -297,7 +298,8 @@ def train(data: Path = SHARED, cache: Path | None = None, without: Sequence[str]
     states.save()
     log.info("%d words of %d sentences from %d documents in %.0f s", len(examples.rows), len(examples.sentences),
              len(docs), time.perf_counter() - started)
-    tagger, raw, right = fit_calibrated(examples, epochs, hidden, members=members)
+    tagger, raw, right = fit_calibrated(examples, epochs, hidden, members=members,
+                                        calibration_sources=calibration_sources)
     tagger.save(out)
     write_provenance(out, docs, without, {"words": len(examples.rows), "hidden": hidden, "epochs": epochs,
                                           "members": members, "inputs": list(INPUTS),
@@ -307,13 +309,18 @@ def train(data: Path = SHARED, cache: Path | None = None, without: Sequence[str]
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Command line: ``python -m ingest.extract.train_tagger [--data DIR] [--cache FILE] [--without NAME ...] [--out FILE]``."""
+    """Command line: ``python -m ingest.extract.train_tagger [--data DIR] [--cache FILE] [--without NAME ...]
+    [--out FILE] [--calibrate out-of-source|fold]``."""
     parser = training_parser("the span tagger", TAGGER_WEIGHTS, "token states")
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     parser.add_argument("--hidden", type=int, default=HIDDEN, help=f"hidden units per member (default {HIDDEN})")
     parser.add_argument("--members", type=int, default=MEMBERS, help=f"members averaged (default {MEMBERS})")
+    parser.add_argument("--calibrate", choices=("out-of-source", "fold"), default="out-of-source",
+                        help="fit the confidence on runs tagged in sources left out in turn (default; four more "
+                             "fits), or on the calibration fold's runs (for weights scored on their spans only)")
     args = parser.parse_args(argv)
-    train(args.data, args.cache, args.without, args.out, args.epochs, args.hidden, args.members)
+    train(args.data, args.cache, args.without, args.out, args.epochs, args.hidden, args.members,
+          CALIBRATION_SOURCES if args.calibrate == "out-of-source" else ())
 
 
 if __name__ == "__main__":
