@@ -5,7 +5,7 @@
 weights file (default: the shipped one) and scores every item as ``eval.heldout`` does: right when it overlaps
 a gold span of its kind (duty or skill) and is at most 3x as long. Per set: items, mean confidence, share
 right, expected calibration error (ECE, tenths of confidence weighted by their items), Brier score and log
-loss; then the pooled table per tenth of confidence. Weights that differ only in their calibration tag the same
+loss; then pooled and per language, and the pooled table per tenth of confidence. Weights that differ only in their calibration tag the same
 items, so their rows compare the confidence alone.
 """
 from __future__ import annotations
@@ -21,20 +21,23 @@ from eval.heldout import MODELS, SETS, fits
 HELD_OUT = ("heldout_articles", "heldout_ads", "heldout_esco_pl")
 
 
-def scored_items(tagger_path: Path, names: Sequence[str], states) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Per set, the confidence of every tagged item and whether it is right."""
+def scored_items(tagger_path: Path, names: Sequence[str], states
+                 ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per set, the confidence of every tagged item, whether it is right and its language."""
     from ingest.extract.tagger import load_tagger, tagged_items
     from ingest.extract.train import doc_sentences
 
     tagger = load_tagger(tagger_path)
     found = {}
     for name in names:
-        confidence, right = [], []
+        confidence, right, langs = [], [], []
         for doc in SETS[name][0]():
             for item in tagged_items(doc_sentences(doc), states, states.encoder.pieces, tagger):
                 confidence.append(item.confidence)
                 right.append(any(fits(item, start, end, label, doc.text, item.kind) for start, end, label in doc.spans))
-        found[name] = np.array(confidence, dtype=np.float64), np.array(right, dtype=np.float64)
+                langs.append(doc.lang)
+        found[name] = (np.array(confidence, dtype=np.float64), np.array(right, dtype=np.float64),
+                       np.array(langs, dtype=str))
     return found
 
 
@@ -73,11 +76,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     for path in args.taggers:
         found = scored_items(path, args.sets, states)
         print(f"## {path}")
-        for name, (confidence, right) in found.items():
+        for name, (confidence, right, _) in found.items():
             print(f"{name:20} {summary(confidence, right)}")
-        confidence = np.concatenate([c for c, _ in found.values()])
-        right = np.concatenate([r for _, r in found.values()])
+        confidence, right, langs = (np.concatenate(parts) for parts in zip(*found.values()))
         print(f"{'pooled':20} {summary(confidence, right)}")
+        for lang in sorted(set(langs)):
+            print(f"{'  ' + lang:20} {summary(confidence[langs == lang], right[langs == lang])}")
         print("| confidence | mean | share right | items |\n|---|---|---|---|")
         print("\n".join(table(confidence, right)), flush=True)
         print()
