@@ -8,10 +8,11 @@ Kompetencer mark tasks and requirements alike) allow every kind: the loss is -lo
 readings are added (``readings``): an ESCO description's duty spans are cut at commas and semicolons into its
 clauses, and every document but the label lists is also read as one run-on line, its sentences joined
 without bullets, breaks or closing punctuation, the way scraped job ads arrive ("... Permanent install and
-repair boilers ... Requirements NVQ Level 3 ..."). Token states are cached by text (``--cache``). One document in ``CALIBRATION_FOLD`` is kept out of the fit.
-The Platt calibration of the confidence is fitted on runs tagged out of source: each of ``CALIBRATION_SOURCES``
-in turn is left out, members fitted as the shipped ones without it tag its documents (right = the run fits a
-gold span of its kind, duty or skill); users' text is a source the tagger never saw.
+repair boilers ... Requirements NVQ Level 3 ..."). Token states are cached by text (``--cache``). One
+document in ``CALIBRATION_FOLD`` is kept out of the fit. The Platt calibration of the confidence is fitted on
+runs tagged out of source: each of ``CALIBRATION_SOURCES`` in turn is left out, members fitted as the shipped
+ones without it tag its documents (right = the run fits a gold span of its kind, duty or skill); users' text
+is a source the tagger never saw.
 """
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ SEED = 0
 LABELS = ("en", "pl", "sv")  # ESCO skill labels: Swedish ones teach short bullets in a language of the product
 STRETCH = 3.0  # a run longer than this many times its gold span does not count as right (as in the evaluation)
 # Sources left out in turn to calibrate the confidence on runs tagged out of source (``out_of_source_runs``).
-# SkillSpan is not one: out of source its runs fit its spans 0.29 of the time against 0.49-0.67 for these four,
+# SkillSpan is not one: out of source its runs fit its spans 0.29 of the time against 0.43-0.71 for these four,
 # and a calibration that includes it is further off on each of them (docs/extraction_model.md, "Confidence
 # calibrated out of source").
 CALIBRATION_SOURCES = ("esco_desc", "kompetencer", "prose", "dev")
