@@ -204,6 +204,7 @@ def _items_arguments(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--kind", choices=("duty", "skill"), help="only duties or only skills")
     sub.add_argument("--lang", metavar="CODE", help="only items in this language")
     _min_confidence(sub)
+    _min_esco_score(sub)
     _label_lang(sub)
 
 
@@ -221,7 +222,6 @@ def _probability(text: str) -> float:
 def _min_confidence(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--min-confidence", type=_probability, default=0.0, metavar="P",
                      help="only items the extractor is at least this sure of (0-1, a calibrated probability)")
-    _min_esco_score(sub)
 
 
 def _min_esco_score(sub: argparse.ArgumentParser, effect: str = "an item under it is kept without a concept") -> None:
@@ -261,6 +261,7 @@ def _export_arguments(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--lang", metavar="CODE", help="only items in this language")
     sub.add_argument("--doc", metavar="ID", help="only this document id")
     _min_confidence(sub)
+    _min_esco_score(sub)
     _label_lang(sub)
 
 

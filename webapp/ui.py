@@ -16,8 +16,9 @@ from typing import Iterable, Sequence
 from kb.records import Hit
 
 # Inline styles, because class names would need a global <style> block on every page.
-# An item's confidence is a calibrated probability: below this, four in ten or more such items were wrong on the
-# calibration documents, so the app marks them (the reliability table is in docs/extraction_model.md).
+# An item's confidence is a calibrated probability (fitted on sources the tagger was not trained on): below this,
+# three in ten or more such items are expected to be wrong, so the app marks them. On held-out role articles and
+# ads the share wrong is lower than that (the reliability tables are in docs/extraction_model.md).
 LOW_CONFIDENCE = 0.7
 MIN_ESCO_SCORE = "Minimum ESCO score"
 MIN_ESCO_SCORE_HELP = ("Show only the ESCO links the matcher is at least this sure of (a calibrated probability); "
